@@ -1,0 +1,1 @@
+"""First-principles serving model: throughput, latency and $/MTok of LLM serving on GPUs."""
