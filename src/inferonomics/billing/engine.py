@@ -1,0 +1,316 @@
+"""Pricing a ledger: one vectorized Ibis expression, executed on DuckDB by default.
+
+1. A light pass finds the ledger's distinct (provider, model, service_tier, region) keys and its
+   time span (`Ledger.keys`).
+2. The price book is tabulated for those keys (`billing/rates.py`): rate rows, each valid over an
+   interval of time, of the time of week and of the request's total input.
+3. The ledger joins the rate table by equality only. Every cut point of those three coordinates
+   over the whole table is known, so each row's cell (period, input band, time-of-week slot) is
+   computed from its own columns, and the rate table is expanded to one row per key and cell.
+   (Range predicates in a join are several times slower in DuckDB; see benchmarks/bill.py.)
+4. Each row gets its cost components by integer arithmetic in femto-dollars (exact; 1 fUSD =
+   1e-15 USD), its price entry and a status: `priced`, or `unpriced: <reason>` (unknown model, no
+   batch price, no price in force...). Unpriced rows are counted apart, never priced at $0;
+   invalid rows (a bad value of their own, or an invalid key) are quarantined.
+
+Integer overflow cannot pass silently: DuckDB checks every BIGINT product and sum (an overflow is
+an error, and `price` then re-runs the expression with DECIMAL(38) arithmetic); on other backends
+the DECIMAL arithmetic is used from the start.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, TypeVar
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from inferonomics.billing.rates import (
+    BAND_MAX,
+    KEY_COLUMNS,
+    RATE_COLUMNS,
+    TS_MAX,
+    TS_MIN,
+    WEEK_SECONDS,
+    Key,
+    tabulate,
+)
+from inferonomics.catalog.book import PriceBook
+from inferonomics.engine import backend_name, time_of_week
+from inferonomics.ledger.core import Account, Ledger
+from inferonomics.ledger.schema import INPUT_COLUMNS, TS_TYPE
+
+FEMTO = Decimal("1E-15")
+USD = dt.Decimal(38, 15)
+WIDE = dt.Decimal(38, 0)
+MAX_SLOTS = 10_080
+"""Finest time-of-week slots the cell join uses (one minute); finer windows use range joins."""
+MAX_CELL_ROWS = 2_000_000
+
+COMPONENTS = ("input", "cache_read", "cache_write", "output", "fees")
+"""Cost components of every priced row (`cost_<component>_usd`), adding up to `cost_usd`."""
+
+_MISSING = (
+    ("m_input", "input_tokens", "input"),
+    ("m_cache_read", "cache_read_tokens", "cache read"),
+    ("m_cache_write_5m", "cache_write_5m_tokens", "cache write 5m"),
+    ("m_cache_write_1h", "cache_write_1h_tokens", "cache write 1h"),
+    ("m_cache_write_other", "cache_write_other_tokens", "cache write"),
+    ("m_output", "output_tokens", "output"),
+    ("m_reasoning", "reasoning_tokens", "reasoning"),
+    ("m_web_search", "web_search_requests", "web search"),
+)
+
+T = TypeVar("T")
+
+
+def usd(femto: ir.NumericValue) -> ir.DecimalValue:
+    """An amount in fUSD (integer) as exact USD, DECIMAL(38, 15)."""
+    return femto.cast(WIDE) * ibis.literal(FEMTO, USD)  # type: ignore[no-any-return]
+
+
+def is_overflow(error: BaseException) -> bool:
+    return "Overflow" in str(error) and ("INT64" in str(error) or "BIGINT" in str(error))
+
+
+class Priced:
+    """A ledger with its prices. `table` (per-row, built on first use) has every row that passed
+    parsing, with `_quarantined` (a bad value or an invalid key), `_unpriced`, `price_entry`,
+    `status` and the internal fUSD cost columns `_c_<component>`. Rollups do not need it: they
+    price pre-aggregated cells (see `billing/rollup.py`)."""
+
+    def __init__(self, ledger: Ledger, book: PriceBook) -> None:
+        self.ledger = ledger
+        self.book = book
+        self.wide = backend_name(ledger.con) != "duckdb"  # only DuckDB checks int64 overflow for us
+
+    @cached_property
+    def rates(self) -> pa.Table:
+        """The rate table for the ledger's keys and time span."""
+        keys = self.ledger.keys()
+        return rates_for(self.book, keys.table, keys.ts_min, keys.ts_max)
+
+    @cached_property
+    def table(self) -> ir.Table:
+        return expression(self.ledger.unique, self.rates, self.wide, self.ledger.con)
+
+    def execute(self, run: Callable[[ir.Table], T], expr: Callable[[ir.Table], ir.Table]) -> T:
+        """Run `run(expr(table))`; on an int64 overflow, rebuild with DECIMAL arithmetic and rerun."""
+        try:
+            return run(expr(self.table))
+        except Exception as e:
+            if self.wide or not is_overflow(e):
+                raise
+            self.wide = True
+            for name in ("table", "rows"):
+                self.__dict__.pop(name, None)
+            return run(expr(self.table))
+
+    @cached_property
+    def rows(self) -> ir.Table:
+        """Per-row output of the billed rows: canonical columns, `price_entry`, `status`,
+        `cost_*_usd` (DECIMAL; NULL when unpriced)."""
+        t = self.table
+        t = t.filter(~t._quarantined)
+
+        def guarded(femto: ir.NumericValue) -> ir.DecimalValue:
+            return ibis.cases((t._unpriced, ibis.null(USD)), else_=usd(femto))
+
+        costs = {f"cost_{c}_usd": guarded(t[f"_c_{c}"]) for c in COMPONENTS}
+        total = t._c_input + t._c_cache_read + t._c_cache_write + t._c_output + t._c_fees
+        keep = [c for c in t.columns if not c.startswith("_")]
+        return t.select(*keep, **costs, cost_usd=guarded(total))
+
+    def to_arrow(self) -> pa.Table:
+        """The priced rows as Arrow (timestamps UTC)."""
+        out = self.execute(lambda e: e.to_pyarrow(), lambda _: self.rows)
+        out = out.set_column(out.schema.get_field_index("ts"), "ts", out["ts"].cast(TS_TYPE))
+        tier = out.schema.get_field_index("service_tier")
+        return out.set_column(tier, "service_tier", pc.fill_null(out["service_tier"], "standard"))
+
+    def account(self) -> Account:
+        counts = self.execute(
+            lambda e: e.to_pyarrow().to_pylist()[0],
+            lambda t: t.aggregate(n=t.count(), bad=t._quarantined.sum()),
+        )
+        return self.ledger.account_from(int(counts["n"]), int(counts["bad"] or 0))
+
+
+def rates_for(book: PriceBook, keys: pa.Table, ts_min: Any, ts_max: Any) -> pa.Table:
+    key_list = [
+        Key(r["provider"], r["model"], r["service_tier"], r["region"])
+        for r in keys.select(list(KEY_COLUMNS)).to_pylist()
+    ]
+    return tabulate(book, key_list, ts_min or TS_MIN, ts_max or TS_MIN)
+
+
+def price(ledger: Ledger, book: PriceBook) -> Priced:
+    """A ledger priced at the prices in force at each row's timestamp (lazily: queries run when a
+    rollup or the per-row output is asked for)."""
+    return Priced(ledger, book)
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """Cut points of one coordinate over the whole rate table."""
+
+    cuts: list[Any]
+
+    @property
+    def size(self) -> int:
+        return len(self.cuts) + 1
+
+    def index(self, value: Any) -> int:
+        return bisect.bisect_right(self.cuts, value)
+
+
+def _axes(rates: pa.Table) -> tuple[_Axis, _Axis, _Axis, int]:
+    time_cuts = sorted({v for v in rates["valid_from"].to_pylist() if v != TS_MIN} | {
+        v for v in rates["valid_to"].to_pylist() if v != TS_MAX})
+    band_cuts = sorted({v for v in rates["band_lo"].to_pylist() if v != -1} | {
+        v for v in rates["band_hi"].to_pylist() if v != BAND_MAX})
+    week_edges = {v for v in rates["tow_lo"].to_pylist() if v != 0} | {
+        v for v in rates["tow_hi"].to_pylist() if v != WEEK_SECONDS}
+    slot = WEEK_SECONDS
+    for e in week_edges:
+        slot = math.gcd(slot, e)
+    return _Axis(time_cuts), _Axis(band_cuts), _Axis(sorted(week_edges)), slot
+
+
+def _expand(rates: pa.Table, time: _Axis, band: _Axis, slots: int, slot: int) -> pa.Table:
+    """One row per rate row and cell (time period, input band, time-of-week slot) it covers."""
+    rows = rates.to_pylist()
+    out: dict[str, list[Any]] = {name: [] for name in rates.column_names if name not in (
+        "valid_from", "valid_to", "tow_lo", "tow_hi", "band_lo", "band_hi")}
+    out["_cell"] = []
+    period_starts = [TS_MIN, *time.cuts]
+    band_lows = [-1, *band.cuts]
+    for r in rows:
+        periods = [i for i, s in enumerate(period_starts) if r["valid_from"] <= s < r["valid_to"]]
+        bands = [i for i, lo in enumerate(band_lows) if r["band_lo"] <= lo < r["band_hi"]]
+        week = range(r["tow_lo"] // slot, r["tow_hi"] // slot)
+        for p in periods:
+            for b in bands:
+                for w in week:
+                    for name in out:
+                        if name != "_cell":
+                            out[name].append(r[name])
+                    out["_cell"].append((p * band.size + b) * slots + w)
+    schema = pa.schema([*(rates.schema.field(n) for n in out if n != "_cell"), pa.field("_cell", pa.int64())])
+    return pa.table(out, schema=schema)
+
+
+def request_input(rows: ir.Table) -> ir.IntegerValue:
+    """A row's input tokens per request (all input buckets): what long-context tiers are judged
+    on. A bucket row of many requests is judged on its average request (exact for request rows)."""
+    total_in = sum((rows[c] for c in INPUT_COLUMNS[1:]), rows[INPUT_COLUMNS[0]])
+    return ibis.cases((rows.requests <= 1, total_in), else_=total_in // rows.requests)  # type: ignore[no-any-return]
+
+
+def _cuts_index(value: ir.Value, cuts: list[Any], inclusive: bool) -> ir.IntegerValue:
+    """How many cut points `value` has passed (>= for instants, > for input bands)."""
+    index: ir.IntegerValue = ibis.literal(0, "int64")
+    for c in cuts:
+        lit = ibis.literal(c)
+        index = index + ibis.cases(((value >= lit) if inclusive else (value > lit), 1), else_=0)
+    return index
+
+
+def expression(
+    rows: ir.Table, rates: pa.Table, wide: bool, con: Any, band_value: ir.IntegerValue | None = None
+) -> ir.Table:
+    """The priced rows: `rows` joined to the rate table on keys and cells, costs in fUSD.
+    `band_value` replaces the per-request input total that selects long-context tiers (the
+    pre-aggregated path passes its band class's representative value)."""
+    time_axis, band_axis, _, slot = _axes(rates)
+    slots = WEEK_SECONDS // slot
+    has_region = any(v is not None for v in rates["region"].to_pylist())
+
+    extra: dict[str, ir.Value] = {}
+    cell: ir.IntegerValue = ibis.literal(0, "int64")
+    if slots > 1:
+        cell = time_of_week(rows.ts, con) // slot
+    if band_axis.cuts:
+        if band_value is None:
+            band_value = request_input(rows)
+        cell = cell + _cuts_index(band_value, band_axis.cuts, inclusive=False) * slots
+    if time_axis.cuts:
+        cell = cell + _cuts_index(rows.ts, time_axis.cuts, inclusive=True) * (band_axis.size * slots)
+    expanded = _expand(rates, time_axis, band_axis, slots, slot)
+    use_cell = slots > 1 or band_axis.cuts or time_axis.cuts
+    if use_cell:
+        extra["_cell"] = cell
+    left = rows.mutate(**extra)
+    r = ibis.memtable(expanded).rename({f"_k_{k}": k for k in KEY_COLUMNS})
+
+    # NULL tier (= standard) and NULL region are keys too: IS NOT DISTINCT FROM, which DuckDB
+    # hashes as fast as equality.
+    pred = [
+        left.provider == r._k_provider,
+        left.model == r._k_model,
+        left.service_tier.identical_to(r._k_service_tier),
+    ]
+    if has_region:
+        pred.append(left.region.identical_to(r._k_region))
+    if use_cell:
+        pred.append(left._cell == r._cell)
+    rate_cols = [col for _, col in RATE_COLUMNS]
+    present = [m for m, _, _ in _MISSING if any(rates[m].to_pylist())]
+    j = left.left_join(r.select(*rate_cols, *present, "entry", "reason", "invalid",
+                                *[f"_k_{k}" for k in KEY_COLUMNS], "_cell"), pred)
+
+    def n(col: str) -> ir.IntegerValue:
+        return j[col].cast(WIDE) if wide else j[col]
+
+    c_input = n("input_tokens") * n("r_input")
+    c_read = n("cache_read_tokens") * n("r_cache_read")
+    c_write = (
+        n("cache_write_5m_tokens") * n("r_cache_write_5m")
+        + n("cache_write_1h_tokens") * n("r_cache_write_1h")
+        + n("cache_write_other_tokens") * n("r_cache_write_other")
+    )
+    c_output = (n("output_tokens") - n("reasoning_tokens")) * n("r_output") + n("reasoning_tokens") * n(
+        "r_reasoning"
+    )
+    c_fees = n("web_search_requests") * n("r_web_search") + n("requests") * n("r_request")
+
+    quarantined = ~j._ok | j.invalid.fill_null(False)
+    unpriced = ~quarantined & (j.reason.notnull() | j.entry.isnull())
+    missing_cases = []
+    for m, count, what in _MISSING:
+        if m in present:
+            unpriced = unpriced | (~quarantined & j[m] & (j[count] > 0))
+            missing_cases.append(
+                (j[m] & (j[count] > 0), "unpriced: no " + what + " price for " + j.entry.split(" ")[0])
+            )
+    status = ibis.cases(
+        (quarantined, ibis.literal("quarantined")),
+        (j.reason.notnull(), "unpriced: " + j.reason),
+        (j.entry.isnull(), ibis.literal("unpriced: no rate row matched (please report this)")),
+        *missing_cases,
+        else_=ibis.literal("priced"),
+    )
+    base = [c for c in left.columns if c not in extra and c not in ("_ok", "_problem", "_src", "_ts_order")]
+    # Costs are computed for every row (an unpriced row's missing rates are 0 in the rate table);
+    # rollups sum them over priced rows only; per-row output shows NULL for unpriced rows.
+    return j.select(
+        *base,
+        price_entry=j.entry,
+        status=status,
+        _quarantined=quarantined,
+        _unpriced=unpriced,
+        _c_input=c_input,
+        _c_cache_read=c_read,
+        _c_cache_write=c_write,
+        _c_output=c_output,
+        _c_fees=c_fees,
+    )

@@ -1,0 +1,304 @@
+"""Rollups of a priced ledger: by any columns and a time grain, the per-user distribution,
+effective $/MTok and the input:output ratio. Costs are exact: fUSD integers summed into
+DECIMAL(38, 0) and turned into USD (DECIMAL(38, 15)) at the end.
+
+A rollup is one pass over the rows. Every price in the book is constant on the cells of a grid
+(a time step within the day, the long-context tier thresholds; `PriceBook.grid`), so the pass
+sums the token counts per (key, cell) and the small result is priced with the same rate table
+and the same arithmetic as the per-row output (`Priced.rows`): pricing the sums is pricing the
+rows. Quarantined rows are grouped apart and counted, never billed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from inferonomics.billing.engine import (
+    COMPONENTS,
+    WIDE,
+    Priced,
+    expression,
+    rates_for,
+    request_input,
+    usd,
+)
+from inferonomics.engine import epoch_micros, from_epoch_micros
+from inferonomics.ledger.core import Account
+from inferonomics.ledger.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, INPUT_COLUMNS, TS_TYPE
+
+GRAINS = {"hour": "h", "day": "D", "week": "W", "month": "M"}
+GROUPABLE = (
+    "provider", "model", "service_tier", *DIMENSION_COLUMNS, "request_id", "price_entry", "status", "source_file"
+)
+EPOCH = dt.datetime(1970, 1, 1)
+_names = itertools.count()
+
+
+class RollupError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rollup:
+    table: pa.Table
+    account: Account
+
+
+def _check(by: Sequence[str], grain: str | None) -> None:
+    unknown = [c for c in by if c not in GROUPABLE]
+    if unknown:
+        raise RollupError(f"cannot group by {', '.join(unknown)} (columns: {', '.join(GROUPABLE)})")
+    if grain is not None and grain not in GRAINS:
+        raise RollupError(f"unknown grain '{grain}' (one of: {', '.join(GRAINS)})")
+
+
+def _femto_sum(femto: ir.IntegerValue, where: ir.BooleanValue, wide: bool) -> ir.DecimalValue:
+    """Exact sum of fUSD amounts as DECIMAL(38, 0). DuckDB sums BIGINT into a 128-bit integer, so
+    summing first and casting after is exact and much faster than casting every row."""
+    total = femto.sum(where=where) if wide else femto.sum(where=where).cast(WIDE)
+    return total.fill_null(0)  # type: ignore[no-any-return]
+
+
+def _band_class(value: ir.IntegerValue, thresholds: list[int]) -> ir.IntegerValue:
+    """Index k of the interval (T_k, T_k+1] of `value` (k = 0 below the first threshold): a
+    balanced CASE tree, so a row makes about log2(len(thresholds)) comparisons."""
+
+    def tree(lo: int, hi: int) -> ir.IntegerValue:
+        if lo == hi:
+            return ibis.literal(lo, "int64")
+        mid = (lo + hi + 1) // 2
+        return ibis.cases((value > thresholds[mid - 1], tree(mid, hi)), else_=tree(lo, mid - 1))  # type: ignore[no-any-return]
+
+    return tree(0, len(thresholds))
+
+
+def _cells(priced: Priced, by: Sequence[str], step: int, thresholds: list[int]) -> ir.Table:
+    """The one pass over the rows: counts summed per key and price cell (`step`-second bucket of
+    time, band class of the request's input, which priced token classes are used), per validity
+    and per `by` column."""
+    u = priced.ledger.unique
+    con = priced.ledger.con
+    total_in = sum((u[c] for c in INPUT_COLUMNS[1:]), u[INPUT_COLUMNS[0]])
+    used = (
+        ibis.cases((total_in > 0, 1), else_=0)
+        + ibis.cases((u.output_tokens > 0, 2), else_=0)
+        + ibis.cases((u.web_search_requests > 0, 4), else_=0)
+    )
+    groups: dict[str, ir.Value] = {
+        "_ok": u._ok,
+        "provider": u.provider,
+        "model": u.model,
+        "service_tier": u.service_tier,
+        "region": u.region,
+        "_bucket": epoch_micros(u._ts_order, con) // (step * 1_000_000),
+        "_used": used,
+    }
+    if thresholds:
+        groups["_band"] = _band_class(request_input(u), thresholds)
+    groups.update({c: u[c] for c in by if c not in groups})
+    return u.group_by(**groups).aggregate(
+        rows=u.count(), requests=u.requests.sum(), **{c: u[c].sum() for c in COUNT_COLUMNS}
+    )
+
+
+def rollup(
+    priced: Priced, by: Sequence[str] = (), grain: str | None = None, *, priced_only: bool = False
+) -> Rollup:
+    """Sums by `by` (and `period`, the start of each hour/day/week/month when `grain` is given):
+    `rows`, `requests`, token buckets, `cost_usd` and its components, `unpriced_requests`; with
+    the account of the rows read. `priced_only` leaves unpriced rows out of the token sums."""
+    _check(by, grain)
+    step, thresholds = priced.book.grid
+    if step < 60 or "price_entry" in by or "status" in by:
+        return _rollup_rows(priced, by, grain, priced_only)
+    con = priced.ledger.con
+    name = f"_inferonomics_cells_{next(_names)}"
+    cells = con.create_table(name, _cells(priced, by, step, thresholds), temp=True)
+    try:
+        return _price_cells(priced, cells, by, grain, priced_only, step, thresholds)
+    finally:
+        con.drop_table(name, force=True)
+
+
+def _price_cells(
+    priced: Priced,
+    cells: ir.Table,
+    by: Sequence[str],
+    grain: str | None,
+    priced_only: bool,
+    step: int,
+    thresholds: list[int],
+) -> Rollup:
+    ledger, con = priced.ledger, priced.ledger.con
+    keys = (
+        cells.group_by("provider", "model", "service_tier", "region")
+        .aggregate(rows=cells.rows.sum(), first=cells._bucket.min(), last=cells._bucket.max())
+        .to_pyarrow()
+    )
+    firsts = [v for v in keys["first"].to_pylist() if v is not None]
+    lasts = [v for v in keys["last"].to_pylist() if v is not None]
+    ts_min = EPOCH + dt.timedelta(seconds=min(firsts) * step) if firsts else None
+    ts_max = EPOCH + dt.timedelta(seconds=(max(lasts) + 1) * step, microseconds=-1) if lasts else None
+    if "rates" not in priced.__dict__:  # the per-row output can reuse what this pass learnt
+        ledger.remember_keys(keys.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max)
+        priced.__dict__["rates"] = rates_for(priced.book, keys, ts_min, ts_max)
+    if thresholds:
+        reps = {k: (0 if k == 0 else thresholds[k - 1] + 1) for k in range(len(thresholds) + 1)}
+        rep: ir.IntegerValue = cells._band.substitute(reps, else_=ibis.literal(0, "int64"))
+    else:
+        rep = ibis.literal(0, "int64")
+    at = cells.mutate(ts=from_epoch_micros(cells._bucket * (step * 1_000_000), con), _rep=rep)
+    # DECIMAL arithmetic: sums of a whole ledger's tokens times rates can exceed 64 bits.
+    t = expression(at, priced.rates, True, con, band_value=at._rep)
+    billed = ~t._quarantined
+    if priced_only:
+        billed = billed & ~t._unpriced
+    ok = billed & ~t._unpriced
+    groups: dict[str, ir.Value] = {"_q": t._quarantined}
+    if grain is not None:
+        groups["period"] = t.ts.truncate(GRAINS[grain])
+    groups.update({c: t[c] for c in by})
+    agg = t.group_by(**groups).aggregate(
+        rows=t.rows.sum(),
+        requests=t.requests.sum(where=billed).fill_null(0),
+        **{c: t[c].sum(where=billed).fill_null(0) for c in COUNT_COLUMNS},
+        **{f"_{c}": t[f"_c_{c}"].sum(where=ok).fill_null(0) for c in COMPONENTS},
+        unpriced_requests=t.requests.sum(where=billed & t._unpriced).fill_null(0),
+    )
+    return _finish(priced, agg, grain)
+
+
+def _rollup_rows(priced: Priced, by: Sequence[str], grain: str | None, priced_only: bool) -> Rollup:
+    """The rollup priced row by row (when a price changes within a minute, or when grouping by
+    the price entry or status, which only the per-row output has)."""
+
+    def expr(t: ir.Table) -> ir.Table:
+        billed = ~t._quarantined
+        if priced_only:
+            billed = billed & ~t._unpriced
+        ok = billed & ~t._unpriced
+        groups: dict[str, ir.Value] = {"_q": t._quarantined}
+        if grain is not None:
+            groups["period"] = t.ts.truncate(GRAINS[grain])
+        groups.update({c: t[c] for c in by})
+        return t.group_by(**groups).aggregate(
+            rows=t.count(),
+            requests=t.requests.sum(where=billed).fill_null(0),
+            **{c: t[c].sum(where=billed).fill_null(0) for c in COUNT_COLUMNS},
+            **{f"_{c}": _femto_sum(t[f"_c_{c}"], ok, priced.wide) for c in COMPONENTS},
+            unpriced_requests=t.requests.sum(where=billed & t._unpriced).fill_null(0),
+        )
+
+    return priced.execute(lambda agg: _finish(priced, agg, grain), expr)
+
+
+def _finish(priced: Priced, agg: ir.Table, grain: str | None) -> Rollup:
+    """Execute the final aggregate, set quarantined groups apart, and settle the account."""
+    cost = agg._input + agg._cache_read + agg._cache_write + agg._output + agg._fees
+    metrics = {"rows", "requests", *COUNT_COLUMNS, "unpriced_requests"}
+    groups = [c for c in agg.columns if c not in metrics and not c.startswith("_")]
+    table = agg.select(
+        "_q",
+        *groups,
+        "rows",
+        "requests",
+        *COUNT_COLUMNS,
+        cost_usd=usd(cost),
+        **{f"cost_{c}_usd": usd(agg[f"_{c}"]) for c in COMPONENTS},
+        unpriced_requests=agg.unpriced_requests,
+    ).to_pyarrow()
+    quarantined = pc.equal(table["_q"], True)
+    n = sum(table["rows"].to_pylist())
+    bad = sum(table.filter(quarantined)["rows"].to_pylist())
+    out = table.filter(pc.invert(quarantined)).drop_columns(["_q"])
+    if grain is not None:
+        out = out.set_column(out.schema.get_field_index("period"), "period", out["period"].cast(TS_TYPE))
+    if "service_tier" in out.column_names:
+        idx = out.schema.get_field_index("service_tier")
+        out = out.set_column(idx, "service_tier", pc.fill_null(out["service_tier"], "standard"))
+    order = [("period", "ascending")] if grain else []
+    out = out.take(pc.sort_indices(out, sort_keys=[*order, ("cost_usd", "descending")]))
+    return Rollup(out, priced.ledger.account_from(n, bad))
+
+
+@dataclass(frozen=True)
+class UserDistribution:
+    """How spend spreads over users."""
+
+    users: int
+    p50_usd: Decimal
+    p95_usd: Decimal
+    p99_usd: Decimal
+    max_usd: Decimal
+    top1pct_share: Decimal
+    """Share of total spend carried by the top 1% of users (at least one user)."""
+    top_users: pa.Table
+
+
+def quantile(sorted_values: Sequence[Decimal], q: Decimal) -> Decimal:
+    """Nearest-rank quantile: the value at rank ceil(q * n) (exact for Decimals)."""
+    if not sorted_values:
+        return Decimal(0)
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def user_distribution(priced: Priced, top: int = 10) -> UserDistribution:
+    """p50 / p95 / p99 spend per user and the share of the top 1% (rows without a user skipped)."""
+
+    def expr(t: ir.Table) -> ir.Table:
+        t = t.filter(~t._quarantined & t.user.notnull())
+        total = t._c_input + t._c_cache_read + t._c_cache_write + t._c_output + t._c_fees
+        per_user = t.group_by("user").aggregate(
+            requests=t.requests.sum(), _cost=_femto_sum(total, ~t._unpriced, priced.wide)
+        )
+        return per_user.select("user", "requests", cost_usd=usd(per_user._cost)).order_by(ibis.desc("cost_usd"))
+
+    result = priced.execute(lambda e: e.to_pyarrow(), expr)
+    costs = sorted(result["cost_usd"].to_pylist())
+    n = len(costs)
+    grand = sum(costs, Decimal(0))
+    k = max(1, n // 100)
+    top_share = (sum(costs[-k:], Decimal(0)) / grand) if grand else Decimal(0)
+    return UserDistribution(
+        users=n,
+        p50_usd=quantile(costs, Decimal("0.5")),
+        p95_usd=quantile(costs, Decimal("0.95")),
+        p99_usd=quantile(costs, Decimal("0.99")),
+        max_usd=costs[-1] if costs else Decimal(0),
+        top1pct_share=top_share,
+        top_users=result.slice(0, top),
+    )
+
+
+def effective_rates(totals: pa.Table) -> dict[str, Decimal | None]:
+    """From a one-row total of priced rows: effective $ per million input tokens (all input
+    buckets), per million output tokens, blended, and the input:output token ratio."""
+    if totals.num_rows == 0:
+        return {}
+    row = totals.to_pylist()[0]
+    input_total = sum(int(row[c]) for c in COUNT_COLUMNS[:5])
+    output = int(row["output_tokens"])
+    million = Decimal(1_000_000)
+    cost = row["cost_usd"]
+
+    def per_mtok(amount: Decimal, tokens: int) -> Decimal | None:
+        return None if tokens == 0 else amount * million / tokens
+
+    return {
+        "input_usd_per_mtok": per_mtok(
+            row["cost_input_usd"] + row["cost_cache_read_usd"] + row["cost_cache_write_usd"], input_total
+        ),
+        "output_usd_per_mtok": per_mtok(row["cost_output_usd"], output),
+        "blended_usd_per_mtok": per_mtok(cost, input_total + output),
+        "input_output_ratio": None if output == 0 else Decimal(input_total) / Decimal(output),
+    }

@@ -1,0 +1,748 @@
+"""The price book: API prices with history, in layers, and the resolver that says which rates apply.
+
+`PriceBook.resolve` is the single source of truth for "what rates apply to this request": the
+vectorized billing engine tabulates it (see `billing/rates.py`) and `PriceBook.quote` uses it
+directly for one request. Resolution, in order:
+
+1. the model's standard period in force at the instant (the latest `valid_from` not after it);
+2. a time-of-day window of that period, if the request falls in one (the first match wins);
+3. a long-context tier: all tokens at the tier's rates when total input exceeds its threshold;
+4. for batch / flex / priority: explicit tier prices in force (rates left out keep the standard
+   rate), else a tier rule (backdated explicit prices or a multiple of standard), else unpriced;
+5. a residency uplift on token rates by the request's region;
+6. the discounts of user price sheets;
+7. fallbacks for rates left out: cache reads and 5-minute writes at the input rate, 1-hour and
+   other writes at the 5-minute write rate, reasoning at the output rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import ValidationError
+
+from inferonomics.catalog.matching import (
+    PROVIDER_ALIASES,
+    clause_matches,
+    exact_names,
+    nearest,
+    normalize_compact_date,
+)
+from inferonomics.catalog.schema import (
+    RATE_FIELDS,
+    TOKEN_RATE_FIELDS,
+    WEEKDAYS,
+    BaseBook,
+    Discount,
+    Match,
+    ModelPrices,
+    Period,
+    Provider,
+    Rates,
+    ResidencyRule,
+    Sheet,
+    Tier,
+    TierPeriod,
+    TierRule,
+    Window,
+)
+
+EPOCH_MIN = dt.datetime(1, 1, 1)
+_E = TypeVar("_E", "PeriodEntry", "TierEntry")
+
+
+class PriceBookError(ValueError):
+    """A price book or price sheet that cannot be loaded, with what and where."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a price came from: the layer and the entry's own source."""
+
+    layer: str
+    source: str | None = None
+    checked: dt.date | None = None
+    note: str | None = None
+
+    def describe(self) -> str:
+        parts = [self.layer]
+        if self.source:
+            parts.append(self.source)
+        if self.checked:
+            parts.append(f"checked {self.checked.isoformat()}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class PeriodEntry:
+    period: Period
+    origin: Origin
+
+    @property
+    def valid_from(self) -> dt.datetime:
+        return self.period.valid_from or EPOCH_MIN
+
+
+@dataclass(frozen=True)
+class TierEntry:
+    period: TierPeriod
+    origin: Origin
+
+    @property
+    def valid_from(self) -> dt.datetime:
+        return self.period.valid_from or EPOCH_MIN
+
+
+@dataclass
+class BookModel:
+    provider_id: str
+    id: str
+    name: str | None
+    aliases: list[str]
+    match: Match | None
+    context_window: int | None
+    deprecated: bool
+    periods: list[PeriodEntry] = field(repr=False)
+    tier_periods: dict[str, list[TierEntry]] = field(repr=False)
+    origin: Origin = field(repr=False)
+
+    def matches(self, name: str) -> bool:
+        if name == self.id.lower() or name in (a.lower() for a in self.aliases):
+            return True
+        return self.match is not None and clause_matches(self.match, name)
+
+    def names(self) -> list[str]:
+        return [self.id, *self.aliases, *exact_names(self.match)]
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider_id}/{self.id}"
+
+
+@dataclass
+class BookProvider:
+    id: str
+    name: str | None
+    aliases: list[str]
+    match: Match | None
+    fallback_providers: list[str]
+    pricing_urls: list[str]
+    models: list[BookModel] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def by_id(self) -> dict[str, BookModel]:
+        return {m.id: m for m in self.models}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Rates in force for one request (USD per million tokens / per 1,000), after every rule.
+    A rate of None has no price in the book: using it leaves the request unpriced."""
+
+    input_usd_per_mtok: Decimal | None
+    cache_read_usd_per_mtok: Decimal | None
+    cache_write_5m_usd_per_mtok: Decimal | None
+    cache_write_1h_usd_per_mtok: Decimal | None
+    cache_write_other_usd_per_mtok: Decimal | None
+    output_usd_per_mtok: Decimal | None
+    reasoning_usd_per_mtok: Decimal | None
+    web_search_usd_per_k: Decimal | None
+    request_usd_per_k: Decimal
+    entry: str
+    origins: tuple[Origin, ...]
+
+    def rate(self, name: str) -> Decimal | None:
+        value: Decimal | None = getattr(self, name)
+        return value
+
+
+@dataclass(frozen=True)
+class Unpriced:
+    reason: str
+
+
+@dataclass(frozen=True)
+class ModelMatch:
+    provider: BookProvider
+    """The provider named in the ledger (rules are keyed on it)."""
+    model: BookModel
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The price of one request, by component, in USD (exact)."""
+
+    input_usd: Decimal
+    cache_read_usd: Decimal
+    cache_write_usd: Decimal
+    output_usd: Decimal
+    fees_usd: Decimal
+    total_usd: Decimal
+    rates: Resolved
+
+
+def _decimal_yaml_loader() -> type[yaml.SafeLoader]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+        value = loader.construct_scalar(node)  # type: ignore[arg-type]  # a ScalarNode here
+        return Decimal(str(value).replace("_", ""))
+
+    Loader.add_constructor("tag:yaml.org,2002:float", construct_float)
+    return Loader
+
+
+_YAML_LOADER = _decimal_yaml_loader()
+
+
+def read_sheet(path: Path) -> Sheet:
+    """Load a price sheet (YAML), with floats read as exact decimals. Errors name the file."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise PriceBookError(f"{path}: cannot read price sheet: {e.strerror}") from e
+    try:
+        raw = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506  # a SafeLoader subclass
+    except yaml.YAMLError as e:
+        raise PriceBookError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(raw, dict):
+        raise PriceBookError(f"{path}: a price sheet is a YAML mapping (with 'models:', 'discounts:'...)")
+    try:
+        return Sheet.model_validate(raw)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors()[:10]:
+            loc = ".".join(str(x) for x in err["loc"])
+            lines.append(f"  {loc}: {err['msg']}")
+        more = f"\n  ... and {len(e.errors()) - 10} more" if len(e.errors()) > 10 else ""
+        raise PriceBookError(f"{path}: invalid price sheet:\n" + "\n".join(lines) + more) from e
+
+
+def _band(rates: Rates, tiers: Sequence[Tier], input_total: int) -> tuple[Rates, int | None]:
+    chosen: Tier | None = None
+    for tier in tiers:
+        if input_total > tier.above_input_tokens and (
+            chosen is None or tier.above_input_tokens > chosen.above_input_tokens
+        ):
+            chosen = tier
+    if chosen is None:
+        return rates, None
+    return chosen.rates.merged_over(rates), chosen.above_input_tokens
+
+
+def window_active(window: Window, weekday: int, tod_seconds: int) -> bool:
+    """Whether a window covers a UTC weekday (Monday = 0) and second of the day."""
+    days = {WEEKDAYS.index(d) for d in window.weekdays}
+    start = window.start.hour * 3600 + window.start.minute * 60 + window.start.second
+    end = window.end.hour * 3600 + window.end.minute * 60 + window.end.second
+    if start < end:
+        return weekday in days and start <= tod_seconds < end
+    # Runs past midnight: the part after midnight belongs to the previous day's window.
+    return (weekday in days and tod_seconds >= start) or ((weekday - 1) % 7 in days and tod_seconds < end)
+
+
+def _scale(rates: Rates, factor: Decimal, fields: Iterable[str]) -> Rates:
+    update = {}
+    for name in fields:
+        value = getattr(rates, name)
+        if value is not None:
+            update[name] = value * factor
+    return rates.model_copy(update=update)
+
+
+def _fmt_k(n: int) -> str:
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def _selected(rule_provider: str, rule_models: list[str] | None, provider_id: str, model_id: str) -> bool:
+    return rule_provider == provider_id and (rule_models is None or model_id in rule_models)
+
+
+def _active(valid_from: dt.datetime | None, valid_to: dt.datetime | None, instant: dt.datetime) -> bool:
+    return (valid_from is None or valid_from <= instant) and (valid_to is None or instant < valid_to)
+
+
+class PriceBook:
+    """API prices with history. Load with `PriceBook.load()`; add user sheets with `sheets=`."""
+
+    def __init__(self, base: BaseBook) -> None:
+        origin = Origin(layer=f"{base.source_package} {base.source_version}", source=base.source_url)
+        self.base_origin = origin
+        self.layers: list[str] = [origin.layer]
+        self.providers: dict[str, BookProvider] = {}
+        self.tier_rules: list[tuple[TierRule, Origin]] = []
+        self.residency_rules: list[tuple[ResidencyRule, Origin]] = []
+        self.discounts: list[tuple[Discount, Origin]] = []
+        for p in base.providers:
+            self._add_provider(p, origin)
+        self._model_cache: dict[tuple[str, str], ModelMatch | Unpriced] = {}
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, sheets: Sequence[Path | str] = (), *, overlay: bool = True) -> PriceBook:
+        """The packaged book (genai-prices bulk + our overlay), with user sheets on top."""
+        data = resources.files("inferonomics.catalog") / "data"
+        base = BaseBook.model_validate_json((data / "genai_prices.json").read_text())
+        book = cls(base)
+        if overlay:
+            with resources.as_file(data / "overlay.yaml") as path:
+                book.add_sheet(read_sheet(path), "inferonomics overlay")
+        for sheet in sheets:
+            path = Path(sheet)
+            book.add_sheet(read_sheet(path), f"price sheet {path.name}")
+        return book
+
+    def _add_provider(self, p: Provider, origin: Origin) -> None:
+        if p.id in self.providers:
+            raise PriceBookError(f"{origin.layer}: provider '{p.id}' is already in the book")
+        bp = BookProvider(
+            id=p.id,
+            name=p.name,
+            aliases=list(p.aliases),
+            match=p.match,
+            fallback_providers=list(p.fallback_providers),
+            pricing_urls=list(p.pricing_urls),
+        )
+        for m in p.models:
+            model_origin = replace(origin, source=m.source or origin.source, checked=m.checked)
+            bp.models.append(
+                BookModel(
+                    provider_id=p.id,
+                    id=m.id,
+                    name=m.name,
+                    aliases=list(m.aliases),
+                    match=m.match,
+                    context_window=m.context_window,
+                    deprecated=m.deprecated,
+                    periods=sorted(
+                        (PeriodEntry(per, self._period_origin(per, model_origin)) for per in m.prices),
+                        key=lambda e: e.valid_from,
+                    ),
+                    tier_periods={
+                        tier: sorted(
+                            (TierEntry(tp, model_origin) for tp in tps),
+                            key=lambda e: e.valid_from,
+                        )
+                        for tier, tps in m.tier_prices.items()
+                    },
+                    origin=model_origin,
+                )
+            )
+        self.providers[p.id] = bp
+
+    @staticmethod
+    def _period_origin(period: Period, model_origin: Origin) -> Origin:
+        return replace(
+            model_origin,
+            source=period.source or model_origin.source,
+            checked=period.checked or model_origin.checked,
+            note=period.note,
+        )
+
+    def add_sheet(self, sheet: Sheet, layer: str) -> None:
+        """Apply a layer: new providers, dated model prices, tier and residency rules, discounts."""
+        self.layers.append(layer)
+        self._model_cache.clear()
+        self.__dict__.pop("grid", None)
+        origin = Origin(layer=layer)
+        for p in sheet.providers:
+            self._add_provider(p, origin)
+        for entry in sheet.models:
+            self._apply_model_prices(entry, layer)
+        for rule in sheet.tier_rules:
+            self._check_provider(rule.provider, layer)
+            self.tier_rules.append((rule, Origin(layer, rule.source, rule.checked, rule.note)))
+        for rrule in sheet.residency_rules:
+            self._check_provider(rrule.provider, layer)
+            self.residency_rules.append((rrule, Origin(layer, rrule.source, rrule.checked, rrule.note)))
+        for d in sheet.discounts:
+            if d.provider is not None:
+                self._check_provider(d.provider, layer)
+            self.discounts.append((d, Origin(layer, d.source, None, d.note)))
+
+    def _check_provider(self, provider_id: str, layer: str) -> None:
+        if provider_id not in self.providers:
+            hint = nearest(provider_id, self.providers)
+            raise PriceBookError(
+                f"{layer}: unknown provider '{provider_id}'"
+                + (f" (nearest: {', '.join(hint)})" if hint else "")
+                + "; define it under 'providers:' first"
+            )
+
+    def _apply_model_prices(self, entry: ModelPrices, layer: str) -> None:
+        if entry.provider not in self.providers:
+            self._check_provider(entry.provider, layer)
+        provider = self.providers[entry.provider]
+        origin = Origin(layer=layer, source=entry.source, checked=entry.checked)
+        periods = [PeriodEntry(p, self._period_origin(p, origin)) for p in entry.periods]
+        tiers = {t: [TierEntry(tp, origin) for tp in tps] for t, tps in entry.tier_prices.items()}
+        model = provider.by_id.get(entry.model)
+        if model is None:
+            if not entry.periods:
+                hint = nearest(entry.model, provider.by_id)
+                raise PriceBookError(
+                    f"{layer}: model '{entry.model}' is not in the book for {entry.provider}"
+                    + (f" (nearest: {', '.join(hint)})" if hint else "")
+                    + "; a new model needs 'periods:' with its prices"
+                )
+            model = BookModel(
+                provider_id=provider.id,
+                id=entry.model,
+                name=entry.name,
+                aliases=list(entry.aliases),
+                match=entry.match,
+                context_window=entry.context_window,
+                deprecated=False,
+                periods=[],
+                tier_periods={},
+                origin=origin,
+            )
+            # Models defined by later layers are matched first: a user's definition wins.
+            provider.models.insert(0, model)
+            provider.__dict__.pop("by_id", None)
+        else:
+            model.aliases.extend(entry.aliases)
+            if entry.match is not None:
+                model.match = Match.model_validate({"or": [model.match, entry.match]}) if model.match else entry.match
+        if entry.history == "replace":
+            model.periods = []
+            if entry.tier_prices:
+                model.tier_periods = {}
+        model.periods = self._merge(model.periods, periods)
+        for tier, new in tiers.items():
+            model.tier_periods[tier] = self._merge(model.tier_periods.get(tier, []), new)
+
+    @staticmethod
+    def _merge(old: list[_E], new: list[_E]) -> list[_E]:
+        starts = {e.valid_from for e in new}
+        kept = [e for e in old if e.valid_from not in starts]
+        return sorted([*kept, *new], key=lambda e: e.valid_from)
+
+    @cached_property
+    def grid(self) -> tuple[int, list[int]]:
+        """(seconds, thresholds): every instant at which any price in the book changes, and every
+        window edge, falls on a multiple of `seconds` within the day; `thresholds` are all the
+        long-context tier thresholds. Rates are constant on each cell of this grid, which lets
+        rollups price pre-aggregated cells instead of rows."""
+        step = 86400
+        thresholds: set[int] = set()
+
+        def instant(v: dt.datetime | None) -> None:
+            nonlocal step
+            if v is not None:
+                step = math.gcd(step, v.hour * 3600 + v.minute * 60 + v.second)
+
+        def clock(t: dt.time) -> None:
+            nonlocal step
+            step = math.gcd(step, t.hour * 3600 + t.minute * 60 + t.second)
+
+        for p in self.providers.values():
+            for m in p.models:
+                for e in m.periods:
+                    instant(e.period.valid_from)
+                    thresholds |= {t.above_input_tokens for t in e.period.tiers}
+                    for w in e.period.windows:
+                        clock(w.start)
+                        clock(w.end)
+                        thresholds |= {t.above_input_tokens for t in w.tiers}
+                for entries in m.tier_periods.values():
+                    for te in entries:
+                        instant(te.period.valid_from)
+                        thresholds |= {t.above_input_tokens for t in te.period.tiers}
+        for rule, _ in self.tier_rules:
+            instant(rule.valid_from)
+            instant(rule.valid_to)
+        for rrule, _ in self.residency_rules:
+            instant(rrule.valid_from)
+            instant(rrule.valid_to)
+        for d, _ in self.discounts:
+            instant(d.valid_from)
+            instant(d.valid_to)
+        return step, sorted(thresholds)
+
+    # -- finding providers and models ------------------------------------------------------
+
+    def find_provider(self, name: str) -> BookProvider | None:
+        key = name.strip().lower()
+        if key in self.providers:
+            return self.providers[key]
+        alias = PROVIDER_ALIASES.get(key)
+        if alias is not None and alias in self.providers:
+            return self.providers[alias]
+        for p in self.providers.values():
+            if key in (a.lower() for a in p.aliases):
+                return p
+        for p in self.providers.values():
+            if p.match is not None and clause_matches(p.match, key):
+                return p
+        return None
+
+    def find_model(self, provider_name: str, model_name: str) -> ModelMatch | Unpriced:
+        """The book's model for a ledger's (provider, model) names, or why there is none."""
+        cache_key = (provider_name, model_name)
+        found = self._model_cache.get(cache_key)
+        if found is None:
+            found = self._find_model(provider_name, model_name)
+            self._model_cache[cache_key] = found
+        return found
+
+    def _find_model(self, provider_name: str, model_name: str) -> ModelMatch | Unpriced:
+        provider = self.find_provider(provider_name)
+        if provider is None:
+            hint = nearest(provider_name, [*self.providers, *PROVIDER_ALIASES])
+            return Unpriced(
+                f"unknown provider '{provider_name}'" + (f" (nearest: {', '.join(hint)})" if hint else "")
+            )
+        name = model_name.strip().lower()
+        prefix, _, rest = name.partition("/")
+        if rest and self.find_provider(prefix) is not None:
+            name = rest
+        for candidate in (name, normalize_compact_date(name)):
+            model = self._match_in(provider, candidate)
+            if model is not None:
+                return ModelMatch(provider=provider, model=model)
+        pool = [n for m in provider.models for n in m.names()]
+        hint = nearest(model_name, pool)
+        return Unpriced(
+            f"unknown model '{model_name}' for provider '{provider.id}'"
+            + (f" (nearest: {', '.join(hint)})" if hint else "")
+        )
+
+    def _match_in(self, provider: BookProvider, name: str) -> BookModel | None:
+        for m in provider.models:
+            if m.matches(name):
+                return m
+        for fallback_id in provider.fallback_providers:
+            fallback = self.providers.get(fallback_id)
+            if fallback is not None:
+                for m in fallback.models:
+                    if m.matches(name):
+                        return m
+        return None
+
+    def model_names(self, provider_id: str | None = None) -> list[str]:
+        """`provider/model` keys of every model (of one provider), for listings and suggestions."""
+        return [m.key for p in self.providers.values() if provider_id in (None, p.id) for m in p.models]
+
+    # -- resolving rates -------------------------------------------------------------------
+
+    def _standard(
+        self, model: BookModel, instant: dt.datetime, weekday: int, tod: int, input_total: int
+    ) -> tuple[Rates, list[str], list[Origin]] | Unpriced:
+        entry: PeriodEntry | None = None
+        for e in model.periods:
+            if e.valid_from <= instant:
+                entry = e
+            else:
+                break
+        if entry is None:
+            if not model.periods:
+                return Unpriced(f"no prices in the book for {model.key}")
+            first = model.periods[0].valid_from
+            return Unpriced(f"no price for {model.key} before {first.isoformat(sep=' ')}Z")
+        label = [model.key]
+        if entry.period.valid_from is not None:
+            label.append(f"from {entry.period.valid_from.date().isoformat()}")
+        rates, tiers = entry.period.rates, entry.period.tiers
+        for w in entry.period.windows:
+            if window_active(w, weekday, tod):
+                rates, tiers = w.rates, w.tiers
+                label.append(f"{w.label} {w.start.strftime('%H:%M')}-{w.end.strftime('%H:%M')}")
+                break
+        rates, above = _band(rates, tiers, input_total)
+        if above is not None:
+            label.append(f">{_fmt_k(above)} input")
+        return rates, label, [entry.origin]
+
+    def _tier(
+        self,
+        ledger_provider: str,
+        model: BookModel,
+        tier: str,
+        instant: dt.datetime,
+        input_total: int,
+        standard: Rates,
+    ) -> tuple[Rates, str, list[Origin]] | Unpriced:
+        explicit = model.tier_periods.get(tier, [])
+        active = [e for e in explicit if e.valid_from <= instant]
+        if active:
+            merged = standard
+            for e in active:
+                banded, _ = _band(e.period.rates, e.period.tiers, input_total)
+                merged = banded.merged_over(merged)
+            return merged, f"{tier}: explicit", [active[-1].origin]
+        for rule, origin in reversed(self.tier_rules):
+            if rule.tier != tier or not _active(rule.valid_from, rule.valid_to, instant):
+                continue
+            if not (
+                _selected(rule.provider, rule.models, model.provider_id, model.id)
+                or _selected(rule.provider, rule.models, ledger_provider, model.id)
+            ):
+                continue
+            if rule.backdate_explicit and explicit:
+                first = explicit[0]
+                banded, _ = _band(first.period.rates, first.period.tiers, input_total)
+                since = first.valid_from.date().isoformat()
+                return banded.merged_over(standard), f"{tier}: {since} prices backdated", [origin, first.origin]
+            if rule.multiplier is not None:
+                scaled = _scale(standard, rule.multiplier, TOKEN_RATE_FIELDS)
+                return scaled, f"{tier}: x{rule.multiplier.normalize()}", [origin]
+        return Unpriced(f"no {tier} price for {model.key} at {instant.date().isoformat()}")
+
+    def resolve(
+        self,
+        match: ModelMatch,
+        service_tier: str,
+        region: str | None,
+        instant: dt.datetime,
+        weekday: int,
+        tod_seconds: int,
+        input_total: int,
+    ) -> Resolved | Unpriced:
+        """Rates in force for a request. `instant` is naive UTC; `weekday` (Monday = 0) and
+        `tod_seconds` (second of the UTC day) select time-of-day windows; `input_total` (uncached +
+        cache reads + cache writes, per request) selects the long-context tier."""
+        model = match.model
+        std = self._standard(model, instant, weekday, tod_seconds, input_total)
+        if isinstance(std, Unpriced):
+            return std
+        rates, label, origins = std
+        if service_tier != "standard":
+            tiered = self._tier(match.provider.id, model, service_tier, instant, input_total, rates)
+            if isinstance(tiered, Unpriced):
+                return tiered
+            rates, tier_label, tier_origins = tiered
+            label.append(tier_label)
+            origins.extend(tier_origins)
+        if region:
+            region_key = region.strip().lower()
+            for rrule, origin in reversed(self.residency_rules):
+                if not _active(rrule.valid_from, rrule.valid_to, instant):
+                    continue
+                if not _selected(rrule.provider, rrule.models, match.provider.id, model.id):
+                    continue
+                regions = {r.lower() for r in rrule.regions}
+                if region_key in regions or ("*" in regions and region_key not in rrule.except_regions):
+                    rates = _scale(rates, rrule.multiplier, TOKEN_RATE_FIELDS)
+                    label.append(f"region {region_key} x{rrule.multiplier.normalize()}")
+                    origins.append(origin)
+                    break
+        for d, origin in self.discounts:
+            if d.provider is not None and d.provider not in (match.provider.id, model.provider_id):
+                continue
+            if d.models is not None and model.id not in d.models:
+                continue
+            if d.service_tiers is not None and service_tier not in d.service_tiers:
+                continue
+            if not _active(d.valid_from, d.valid_to, instant):
+                continue
+            rates = _scale(rates, d.factor, RATE_FIELDS)
+            label.append(f"discount x{d.factor.normalize()}")
+            origins.append(origin)
+        return _with_fallbacks(rates, " ".join(label), tuple(origins))
+
+    def quote(
+        self,
+        provider: str,
+        model: str,
+        *,
+        at: dt.datetime,
+        input_tokens: int = 0,
+        cache_read_tokens: int = 0,
+        cache_write_5m_tokens: int = 0,
+        cache_write_1h_tokens: int = 0,
+        cache_write_other_tokens: int = 0,
+        output_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        web_search_requests: int = 0,
+        requests: int = 1,
+        service_tier: str = "standard",
+        region: str | None = None,
+    ) -> Quote | Unpriced:
+        """Price one request (or a bucket of `requests`) exactly, in Python. The billing engine
+        gives the same figures for whole ledgers, vectorized."""
+        found = self.find_model(provider, model)
+        if isinstance(found, Unpriced):
+            return found
+        instant = at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at
+        total_in = input_tokens + cache_read_tokens + cache_write_5m_tokens
+        total_in += cache_write_1h_tokens + cache_write_other_tokens
+        per_request_in = total_in // max(requests, 1)
+        tod = instant.hour * 3600 + instant.minute * 60 + instant.second
+        r = self.resolve(found, service_tier, region, instant, instant.weekday(), tod, per_request_in)
+        if isinstance(r, Unpriced):
+            return r
+        need = {
+            "input_usd_per_mtok": input_tokens,
+            "cache_read_usd_per_mtok": cache_read_tokens,
+            "cache_write_5m_usd_per_mtok": cache_write_5m_tokens,
+            "cache_write_1h_usd_per_mtok": cache_write_1h_tokens,
+            "cache_write_other_usd_per_mtok": cache_write_other_tokens,
+            "output_usd_per_mtok": output_tokens - reasoning_tokens,
+            "reasoning_usd_per_mtok": reasoning_tokens,
+            "web_search_usd_per_k": web_search_requests,
+        }
+        for name, count in need.items():
+            if count and r.rate(name) is None:
+                return Unpriced(missing_rate_reason(name, found.model.key))
+        million, thousand = Decimal(1_000_000), Decimal(1000)
+
+        def cost(name: str, count: int, per: Decimal) -> Decimal:
+            rate = r.rate(name)
+            return Decimal(0) if rate is None or not count else rate * count / per
+
+        input_usd = cost("input_usd_per_mtok", input_tokens, million)
+        read_usd = cost("cache_read_usd_per_mtok", cache_read_tokens, million)
+        write_usd = (
+            cost("cache_write_5m_usd_per_mtok", cache_write_5m_tokens, million)
+            + cost("cache_write_1h_usd_per_mtok", cache_write_1h_tokens, million)
+            + cost("cache_write_other_usd_per_mtok", cache_write_other_tokens, million)
+        )
+        output_usd = cost("output_usd_per_mtok", output_tokens - reasoning_tokens, million) + cost(
+            "reasoning_usd_per_mtok", reasoning_tokens, million
+        )
+        fees_usd = cost("web_search_usd_per_k", web_search_requests, thousand) + (
+            r.request_usd_per_k * requests / thousand
+        )
+        total = input_usd + read_usd + write_usd + output_usd + fees_usd
+        return Quote(input_usd, read_usd, write_usd, output_usd, fees_usd, total, r)
+
+
+def missing_rate_reason(rate_name: str, model_key: str) -> str:
+    what = rate_name.removesuffix("_usd_per_mtok").removesuffix("_usd_per_k").replace("_", " ")
+    return f"no {what} price for {model_key}"
+
+
+def _with_fallbacks(rates: Rates, entry: str, origins: tuple[Origin, ...]) -> Resolved:
+    inp = rates.input_usd_per_mtok
+    read = rates.cache_read_usd_per_mtok if rates.cache_read_usd_per_mtok is not None else inp
+    w5 = rates.cache_write_5m_usd_per_mtok if rates.cache_write_5m_usd_per_mtok is not None else inp
+    w1 = rates.cache_write_1h_usd_per_mtok if rates.cache_write_1h_usd_per_mtok is not None else w5
+    wo = rates.cache_write_other_usd_per_mtok if rates.cache_write_other_usd_per_mtok is not None else w5
+    out = rates.output_usd_per_mtok
+    reasoning = rates.reasoning_usd_per_mtok if rates.reasoning_usd_per_mtok is not None else out
+    return Resolved(
+        input_usd_per_mtok=inp,
+        cache_read_usd_per_mtok=read,
+        cache_write_5m_usd_per_mtok=w5,
+        cache_write_1h_usd_per_mtok=w1,
+        cache_write_other_usd_per_mtok=wo,
+        output_usd_per_mtok=out,
+        reasoning_usd_per_mtok=reasoning,
+        web_search_usd_per_k=rates.web_search_usd_per_k,
+        request_usd_per_k=rates.request_usd_per_k or Decimal(0),
+        entry=entry,
+        origins=origins,
+    )
+

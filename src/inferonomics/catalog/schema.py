@@ -1,0 +1,303 @@
+"""The price book's data model: strict pydantic types for prices with history, tiers and rules.
+
+One schema serves three layers, applied in order: the bulk converted from the genai-prices package
+(`data/genai_prices.json`), our dated overlay (`data/overlay.yaml`), and any user price sheets
+passed on the command line. Units live in field names; every entry carries its `source`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+SERVICE_TIERS = ("standard", "batch", "flex", "priority")
+ServiceTier = Literal["standard", "batch", "flex", "priority"]
+NonStandardTier = Literal["batch", "flex", "priority"]
+
+
+
+def _date_to_datetime(v: object) -> object:
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return dt.datetime(v.year, v.month, v.day)
+    return v
+
+
+def _naive_utc(v: dt.datetime) -> dt.datetime:
+    if v.tzinfo is not None:
+        return v.astimezone(dt.UTC).replace(tzinfo=None)
+    return v
+
+
+UtcDatetime = Annotated[dt.datetime, BeforeValidator(_date_to_datetime), AfterValidator(_naive_utc)]
+"""An instant in UTC, held naive. A bare date means midnight UTC of that day."""
+
+Rate = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Multiplier = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rates(_Strict):
+    """Rates of one price set. A rate left out falls back as the provider bills it: cache reads and
+    5-minute writes at the input rate, 1-hour and other-TTL writes at the 5-minute write rate,
+    reasoning tokens at the output rate."""
+
+    input_usd_per_mtok: Rate | None = Field(None, description="Uncached input tokens, USD per million.")
+    cache_read_usd_per_mtok: Rate | None = Field(None, description="Tokens read from a prompt cache.")
+    cache_write_5m_usd_per_mtok: Rate | None = Field(
+        None, description="Tokens written to a cache with a 5-minute TTL (the default write rate)."
+    )
+    cache_write_1h_usd_per_mtok: Rate | None = Field(
+        None, description="Tokens written to a cache with a 1-hour TTL."
+    )
+    cache_write_other_usd_per_mtok: Rate | None = Field(
+        None, description="Tokens written with another or unknown TTL (e.g. OpenAI's 30 minutes)."
+    )
+    output_usd_per_mtok: Rate | None = Field(None, description="Output tokens, reasoning included.")
+    reasoning_usd_per_mtok: Rate | None = Field(
+        None, description="Reasoning tokens, only where a model prices them apart from output."
+    )
+    web_search_usd_per_k: Rate | None = Field(None, description="Server-side web searches, USD per 1,000.")
+    request_usd_per_k: Rate | None = Field(None, description="Per-request fee, USD per 1,000 requests.")
+
+    def merged_over(self, base: Rates) -> Rates:
+        """These rates, with every rate left out taken from `base`."""
+        mine = self.model_dump(exclude_none=True)
+        return base.model_copy(update=mine)
+
+    def is_empty(self) -> bool:
+        return not self.model_dump(exclude_none=True)
+
+
+RATE_FIELDS: tuple[str, ...] = tuple(Rates.model_fields)
+TOKEN_RATE_FIELDS: tuple[str, ...] = tuple(f for f in RATE_FIELDS if f.endswith("_per_mtok"))
+
+
+class Tier(_Strict):
+    """A long-context tier: when a request's input (uncached + cache reads + cache writes) exceeds
+    `above_input_tokens`, all its tokens are billed at these rates (a cliff, not a marginal rate)."""
+
+    above_input_tokens: int = Field(ge=0, description="Threshold on the request's total input tokens.")
+    rates: Rates = Field(description="Rates in force above the threshold; rates left out keep the base.")
+
+
+class Window(_Strict):
+    """A daily time window (UTC) on some weekdays during which other rates apply (e.g. off-peak).
+    A window whose end is not after its start runs past midnight into the next day."""
+
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    start: dt.time = Field(description="Start of the window, UTC, inclusive.")
+    end: dt.time = Field(description="End of the window, UTC, exclusive.")
+    label: str = Field("window", description="What the window is, e.g. 'peak' or 'off-peak'.")
+    rates: Rates = Field(description="Complete rates in force inside the window.")
+    tiers: list[Tier] = Field(default_factory=list)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, v: dt.time) -> dt.time:
+        if v.tzinfo is not None:
+            offset = v.utcoffset() or dt.timedelta(0)
+            moved = dt.datetime.combine(dt.date(2000, 1, 3), v.replace(tzinfo=None)) - offset
+            return moved.time()
+        return v
+
+
+class Period(_Strict):
+    """Standard prices in force from `valid_from` until the next period of the same model starts."""
+
+    valid_from: UtcDatetime | None = Field(
+        None, description="UTC instant the prices start; None means since the model existed."
+    )
+    rates: Rates
+    tiers: list[Tier] = Field(default_factory=list)
+    windows: list[Window] = Field(
+        default_factory=list, description="Time-of-day windows; the first that matches wins."
+    )
+    source: str | None = Field(None, description="URL or document the prices come from.")
+    checked: dt.date | None = Field(None, description="Date the source was last checked.")
+    note: str | None = None
+
+
+class TierPeriod(_Strict):
+    """Explicit prices of a non-standard service tier (batch, flex, priority) from a date. Rates
+    left out keep the standard rate in force (as the provider's own tables read)."""
+
+    valid_from: UtcDatetime | None = None
+    rates: Rates
+    tiers: list[Tier] = Field(default_factory=list)
+    source: str | None = None
+    checked: dt.date | None = None
+    note: str | None = None
+
+
+class Match(_Strict):
+    """A clause tree that matches model names (lower-cased), as in genai-prices."""
+
+    equals: str | None = None
+    starts_with: str | None = None
+    ends_with: str | None = None
+    contains: str | None = None
+    regex: str | None = None
+    any_of: list[Match] | None = Field(None, alias="or")
+    all_of: list[Match] | None = Field(None, alias="and")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_clause(self) -> Match:
+        set_fields = [k for k, v in self.__dict__.items() if v is not None]
+        if len(set_fields) != 1:
+            raise ValueError(f"a match clause needs exactly one of its keys, got {set_fields or 'none'}")
+        return self
+
+
+class Model(_Strict):
+    """A model as one provider sells it."""
+
+    id: str = Field(description="Canonical model id within the provider.")
+    name: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Other exact names that mean this model.")
+    match: Match | None = Field(None, description="Clause tree for other names (dated snapshots...).")
+    context_window: int | None = Field(None, ge=0)
+    deprecated: bool = False
+    prices: list[Period] = Field(default_factory=list, description="Standard price history, by date.")
+    tier_prices: dict[NonStandardTier, list[TierPeriod]] = Field(default_factory=dict)
+    source: str | None = None
+    checked: dt.date | None = None
+
+
+class Provider(_Strict):
+    id: str
+    name: str | None = None
+    aliases: list[str] = Field(default_factory=list, description="Other names of the provider.")
+    match: Match | None = None
+    fallback_providers: list[str] = Field(
+        default_factory=list, description="Providers whose models this one also serves (Azure → OpenAI)."
+    )
+    pricing_urls: list[str] = Field(default_factory=list)
+    models: list[Model] = Field(default_factory=list)
+
+
+class ModelSelector(_Strict):
+    """Which models a rule applies to: a provider and (optionally) model ids; None means all."""
+
+    provider: str
+    models: list[str] | None = Field(None, description="Canonical model ids; None for every model.")
+
+
+class TierRule(ModelSelector):
+    """A non-standard tier priced as a multiple of the standard rates, from a date. An explicit
+    tier price (TierPeriod) in force takes precedence over a rule."""
+
+    tier: NonStandardTier
+    backdate_explicit: bool = Field(
+        False,
+        description="Where the model has explicit prices for the tier from a later date, apply the "
+        "earliest of them from `valid_from`.",
+    )
+    multiplier: Multiplier | None = Field(
+        None, description="Otherwise, the tier's token rates are the standard ones times this; fees stay."
+    )
+    valid_from: UtcDatetime
+    valid_to: UtcDatetime | None = None
+    source: str
+    checked: dt.date
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> TierRule:
+        if not self.backdate_explicit and self.multiplier is None:
+            raise ValueError("a tier rule needs 'backdate_explicit: true' or a 'multiplier'")
+        return self
+
+
+class ResidencyRule(ModelSelector):
+    """A data-residency or regional uplift on token rates, by the ledger's `region` value."""
+
+    regions: list[str] = Field(
+        description="Region values (lower-case) the uplift applies to; '*' for any region not excluded."
+    )
+    except_regions: list[str] = Field(default_factory=list)
+    multiplier: Multiplier
+    valid_from: UtcDatetime
+    valid_to: UtcDatetime | None = None
+    source: str
+    checked: dt.date
+    note: str | None = None
+
+
+class Discount(_Strict):
+    """A negotiated or committed-use discount from a user price sheet, multiplying every rate."""
+
+    provider: str | None = Field(None, description="Provider id; None for every provider.")
+    models: list[str] | None = None
+    service_tiers: list[ServiceTier] | None = None
+    multiplier: Multiplier | None = None
+    percent_off: Annotated[Decimal, Field(ge=0, lt=100)] | None = None
+    valid_from: UtcDatetime | None = None
+    valid_to: UtcDatetime | None = None
+    source: str
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Discount:
+        if (self.multiplier is None) == (self.percent_off is None):
+            raise ValueError("a discount needs exactly one of 'multiplier' or 'percent_off'")
+        return self
+
+    @property
+    def factor(self) -> Decimal:
+        if self.multiplier is not None:
+            return self.multiplier
+        assert self.percent_off is not None
+        return (Decimal(100) - self.percent_off) / Decimal(100)
+
+
+class ModelPrices(_Strict):
+    """Overlay or sheet entry for one model: new dated prices (merged into the model's history by
+    date, or replacing it), or a whole new model when the provider/model is unknown."""
+
+    provider: str
+    model: str
+    history: Literal["merge", "replace"] = Field(
+        "merge", description="'replace' drops the earlier layers' history of this model."
+    )
+    name: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    match: Match | None = None
+    context_window: int | None = None
+    periods: list[Period] = Field(default_factory=list)
+    tier_prices: dict[NonStandardTier, list[TierPeriod]] = Field(default_factory=dict)
+    source: str
+    checked: dt.date
+
+
+class Sheet(_Strict):
+    """A layer over the book: our overlay, or a user's price sheet (negotiated discounts,
+    committed-use rates, custom models)."""
+
+    version: Literal[1] = 1
+    description: str | None = None
+    providers: list[Provider] = Field(default_factory=list, description="New providers.")
+    models: list[ModelPrices] = Field(default_factory=list)
+    tier_rules: list[TierRule] = Field(default_factory=list)
+    residency_rules: list[ResidencyRule] = Field(default_factory=list)
+    discounts: list[Discount] = Field(default_factory=list)
+
+
+class BaseBook(_Strict):
+    """The converted bulk of the book (from the genai-prices package's data)."""
+
+    source_package: str
+    source_version: str
+    source_url: str
+    converted: dt.date
+    providers: list[Provider]

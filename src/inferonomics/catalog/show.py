@@ -1,0 +1,226 @@
+"""Describing the price book: the rates in force for a model, with their sources; listings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+from rich.console import Console
+from rich.table import Table
+
+from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
+from inferonomics.catalog.matching import nearest
+
+RATE_LABELS = (
+    ("input_usd_per_mtok", "input", "MTok"),
+    ("cache_read_usd_per_mtok", "cache read", "MTok"),
+    ("cache_write_5m_usd_per_mtok", "cache write 5m", "MTok"),
+    ("cache_write_1h_usd_per_mtok", "cache write 1h", "MTok"),
+    ("cache_write_other_usd_per_mtok", "cache write (other TTL)", "MTok"),
+    ("output_usd_per_mtok", "output", "MTok"),
+    ("reasoning_usd_per_mtok", "reasoning", "MTok"),
+    ("web_search_usd_per_k", "web search", "1k"),
+    ("request_usd_per_k", "per request", "1k"),
+)
+
+
+def list_providers(book: PriceBook) -> pa.Table:
+    rows = [
+        {"provider": p.id, "name": p.name, "models": len(p.models), "pricing": (p.pricing_urls or [None])[0]}
+        for p in book.providers.values()
+    ]
+    return pa.Table.from_pylist(rows)
+
+
+def list_models(book: PriceBook, provider: str, at: dt.datetime) -> pa.Table:
+    found = book.find_provider(provider)
+    if found is None:
+        hint = nearest(provider, book.providers)
+        raise LookupError(f"unknown provider '{provider}'" + (f" (nearest: {', '.join(hint)})" if hint else ""))
+    rows: list[dict[str, Any]] = []
+    for m in found.models:
+        r = book.resolve(ModelMatch(found, m), "standard", None, at, at.weekday(), _tod(at), 0)
+        rows.append(
+            {
+                "model": m.id,
+                "input_usd_per_mtok": None if isinstance(r, Unpriced) else r.input_usd_per_mtok,
+                "output_usd_per_mtok": None if isinstance(r, Unpriced) else r.output_usd_per_mtok,
+                "cache_read_usd_per_mtok": None if isinstance(r, Unpriced) else r.cache_read_usd_per_mtok,
+                "deprecated": m.deprecated,
+            }
+        )
+    return pa.Table.from_pylist(rows)
+
+
+def _tod(at: dt.datetime) -> int:
+    return at.hour * 3600 + at.minute * 60 + at.second
+
+
+def describe_model(
+    book: PriceBook,
+    model: str,
+    *,
+    provider: str | None,
+    at: dt.datetime,
+    tier: str = "standard",
+    region: str | None = None,
+) -> dict[str, Any]:
+    """Everything about a model's price at an instant: rates (all tiers and windows), sources."""
+    if provider is None:
+        prefix, sep, rest = model.partition("/")
+        if sep and book.find_provider(prefix) is not None:
+            provider, model = prefix, rest
+        else:
+            provider = _guess_provider(book, model)
+    if provider is None:
+        pool = book.model_names()
+        hint = nearest(model, [k.split("/", 1)[1] for k in pool])
+        raise LookupError(
+            f"unknown model '{model}'" + (f" (nearest: {', '.join(hint)})" if hint else "")
+            + "; name the provider with --provider or as PROVIDER/MODEL"
+        )
+    found = book.find_model(provider, model)
+    if isinstance(found, Unpriced):
+        raise LookupError(found.reason)
+    if tier not in ("standard", "batch", "flex", "priority"):
+        raise LookupError(f"unknown service tier '{tier}' (standard, batch, flex or priority)")
+    m = found.model
+    base = book.resolve(found, tier, region, at, at.weekday(), _tod(at), 0)
+    info: dict[str, Any] = {
+        "provider": found.provider.id,
+        "model": m.id,
+        "name": m.name,
+        "at": at.isoformat(sep=" ") + "Z",
+        "service_tier": tier,
+        "region": region,
+        "context_window": m.context_window,
+    }
+    if isinstance(base, Unpriced):
+        info["unpriced"] = base.reason
+        info["history"] = _history(m)
+        return info
+    info["rates"] = _rates(base)
+    info["entry"] = base.entry
+    info["sources"] = list(dict.fromkeys(o.describe() for o in base.origins))
+    notes = [o.note for o in base.origins if o.note]
+    if notes:
+        info["notes"] = notes
+    tiers = []
+    thresholds = sorted(
+        {t.above_input_tokens for e in m.periods if e.valid_from <= at for t in e.period.tiers}
+        | {t.above_input_tokens for e in m.tier_periods.get(tier, []) for t in e.period.tiers}
+    )
+    for threshold in thresholds:
+        r = book.resolve(found, tier, region, at, at.weekday(), _tod(at), threshold + 1)
+        if isinstance(r, Resolved):
+            tiers.append({"above_input_tokens": threshold, "rates": _rates(r)})
+    if tiers:
+        info["long_context"] = tiers
+    windows = []
+    current = [e for e in m.periods if e.valid_from <= at]
+    if current:
+        for w in current[-1].period.windows:
+            day = [d for d in range(7) if w.weekdays and ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] in w.weekdays]
+            probe = at - dt.timedelta(days=at.weekday() - day[0]) if day else at
+            instant = dt.datetime.combine(probe.date(), w.start)
+            r = book.resolve(found, tier, region, at, instant.weekday(), _tod(instant), 0)
+            if isinstance(r, Resolved):
+                windows.append(
+                    {
+                        "label": w.label,
+                        "weekdays": w.weekdays,
+                        "utc": f"{w.start:%H:%M}-{w.end:%H:%M}",
+                        "rates": _rates(r),
+                    }
+                )
+    if windows:
+        info["windows"] = windows
+    info["history"] = _history(m)
+    return info
+
+
+def _guess_provider(book: PriceBook, model: str) -> str | None:
+    """The first provider (direct sellers first) that knows the model name."""
+    preferred = ["anthropic", "openai", "google", "deepseek", "x-ai", "mistral", "moonshotai"]
+    order = preferred + [p for p in book.providers if p not in preferred]
+    for pid in order:
+        if pid in book.providers and not isinstance(book.find_model(pid, model), Unpriced):
+            return pid
+    return None
+
+
+def _rates(r: Resolved) -> dict[str, Decimal | None]:
+    return {name: r.rate(name) for name, _, _ in RATE_LABELS}
+
+
+def _history(m: Any) -> list[dict[str, Any]]:
+    out = []
+    for e in m.periods:
+        r = e.period.rates
+        out.append(
+            {
+                "valid_from": e.period.valid_from.isoformat(sep=" ") if e.period.valid_from else "(first)",
+                "input_usd_per_mtok": r.input_usd_per_mtok,
+                "output_usd_per_mtok": r.output_usd_per_mtok,
+                "windows": len(e.period.windows),
+                "tiers": len(e.period.tiers),
+                "source": e.origin.describe(),
+            }
+        )
+    return out
+
+
+def print_model(info: dict[str, Any], console: Console) -> None:
+    console.print(
+        f"[bold]{info['provider']}/{info['model']}[/bold]"
+        + (f" ({info['name']})" if info.get("name") else "")
+        + f" — {info['service_tier']}"
+        + (f", region {info['region']}" if info.get("region") else "")
+        + f", at {info['at']}",
+        highlight=False,
+    )
+    if "unpriced" in info:
+        console.print(f"[yellow]no price: {info['unpriced']}[/yellow]", highlight=False)
+    else:
+        table = Table(show_edge=False, pad_edge=False)
+        table.add_column("rate")
+        table.add_column("USD", justify="right")
+        table.add_column("per")
+        for key, label, per in RATE_LABELS:
+            value = info["rates"][key]
+            if value is None:
+                continue
+            table.add_row(label, f"{value.normalize():f}", per)
+        console.print(table)
+        for t in info.get("long_context", []):
+            r = t["rates"]
+            console.print(
+                f"above {t['above_input_tokens']:,} input tokens (all tokens of the request): input "
+                f"${r['input_usd_per_mtok'].normalize():f}, output ${r['output_usd_per_mtok'].normalize():f} /MTok",
+                highlight=False,
+            )
+        for w in info.get("windows", []):
+            r = w["rates"]
+            console.print(
+                f"{w['label']} {w['utc']} UTC on {','.join(w['weekdays'])}: input "
+                f"${r['input_usd_per_mtok'].normalize():f}, output ${r['output_usd_per_mtok'].normalize():f} /MTok",
+                highlight=False,
+            )
+        console.print(f"[dim]entry: {info['entry']}[/dim]", highlight=False)
+        for s in info.get("sources", []):
+            console.print(f"[dim]source: {s}[/dim]", highlight=False)
+        for n in info.get("notes", []):
+            console.print(f"[dim]note: {n}[/dim]", highlight=False)
+    hist = info.get("history", [])
+    if len(hist) > 1:
+        console.print("history:")
+        for h in hist:
+            console.print(
+                f"  from {h['valid_from']}: input {h['input_usd_per_mtok']}, output {h['output_usd_per_mtok']}"
+                + (f", {h['windows']} time windows" if h["windows"] else "")
+                + (f", {h['tiers']} long-context tiers" if h["tiers"] else "")
+                + f"  [{h['source']}]",
+                highlight=False,
+            )

@@ -1,0 +1,90 @@
+"""The query engine: an Ibis backend (DuckDB by default) and the few backend-specific helpers.
+
+Every expression in the library is plain Ibis, so it can run on another Ibis backend. The one
+exception lives here, with its reason: DuckDB evaluates time-zone-aware timestamps through ICU,
+which is about ten times slower than naive-timestamp arithmetic (measured: 2.4 s against 0.2 s
+for 20M rows). The ledger's instants are UTC, so on DuckDB we turn them into naive UTC
+timestamps with integer arithmetic (`make_timestamp(epoch_us(ts))`); other backends use a cast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[empty-body,valid-type]
+    """DuckDB: microseconds since the epoch of a TIMESTAMPTZ."""
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _epoch_us_naive(ts: dt.Timestamp()) -> dt.int64:  # type: ignore[empty-body,valid-type]
+    """DuckDB: microseconds since the epoch of a TIMESTAMP."""
+
+
+@ibis.udf.scalar.builtin(name="make_timestamp")
+def _make_timestamp(us: dt.int64) -> dt.Timestamp():  # type: ignore[empty-body,valid-type]
+    """DuckDB: a naive TIMESTAMP from microseconds since the epoch."""
+
+
+def connect(*, threads: int | None = None, memory_limit: str | None = None) -> Any:
+    """A DuckDB connection set up for ledgers: UTC session time zone, bounded memory."""
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    threads = threads or int(os.environ.get("INFERONOMICS_THREADS", "0")) or None
+    if threads:
+        con.raw_sql(f"SET threads = {int(threads)}")
+    limit = memory_limit or os.environ.get("INFERONOMICS_MEMORY_LIMIT")
+    if limit:
+        con.raw_sql(f"SET memory_limit = '{limit}'")
+    return con
+
+
+def backend_name(con: Any) -> str:
+    return str(getattr(con, "name", "duckdb"))
+
+
+def naive_utc(expr: ir.TimestampValue, con: Any) -> ir.TimestampValue:
+    """A timestamp column as naive UTC (time-zone-aware input is converted, naive is kept)."""
+    tz = expr.type().timezone  # type: ignore[attr-defined]
+    if tz is None:
+        return expr
+    if backend_name(con) == "duckdb":
+        if tz != "UTC":
+            expr = expr.cast(dt.Timestamp(timezone="UTC"))
+        return _make_timestamp(_epoch_us(expr))  # type: ignore[no-any-return]
+    return expr.cast(dt.Timestamp())
+
+
+def time_of_week(ts: ir.TimestampValue, con: Any) -> ir.IntegerValue:
+    """Seconds since Monday 00:00 of a naive UTC timestamp (0 .. 604799)."""
+    if backend_name(con) == "duckdb":
+        seconds = _epoch_us_naive(ts) // 1_000_000  # 1970-01-01 was a Thursday: day 3 of the week
+        return ((seconds // 86400 + 3) % 7) * 86400 + seconds % 86400  # type: ignore[no-any-return]
+    return (
+        ts.day_of_week.index().cast("int64") * 86400
+        + ts.hour().cast("int64") * 3600
+        + ts.minute().cast("int64") * 60
+        + ts.second().cast("int64")
+    )
+
+
+def epoch_micros(ts: ir.TimestampValue, con: Any) -> ir.IntegerValue:
+    """Microseconds since the epoch of a UTC timestamp (time-zone-aware or naive UTC)."""
+    if backend_name(con) == "duckdb":
+        if ts.type().timezone is None:  # type: ignore[attr-defined]
+            return _epoch_us_naive(ts)  # type: ignore[no-any-return]
+        return _epoch_us(ts)  # type: ignore[no-any-return]
+    return ts.epoch_seconds().cast("int64") * 1_000_000  # type: ignore[no-any-return]
+
+
+def from_epoch_micros(us: ir.IntegerValue, con: Any) -> ir.TimestampValue:
+    """A naive UTC timestamp from microseconds since the epoch."""
+    if backend_name(con) == "duckdb":
+        return _make_timestamp(us)  # type: ignore[no-any-return]
+    return (us // 1_000_000).as_timestamp("s")  # type: ignore[no-any-return]

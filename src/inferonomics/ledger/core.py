@@ -1,0 +1,315 @@
+"""The ledger: validated rows from any number of inputs, and everything quarantined on the way.
+
+`Ledger.open(paths)` reads each file (see `ledger/readers`), validates every row with one
+vectorized expression (see `ledger/validate.py`), and keeps the account: every row read ends
+up either in `Ledger.rows` (valid, to be billed) or in `Ledger.quarantine()` with a reason
+naming its file, line and field. `Ledger.keys()` makes a light pass for the distinct (provider, model, tier, region) keys and
+the time span the billing engine needs; the engine's own pass settles the account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from inferonomics import engine
+from inferonomics.ledger.readers import InputError, Source, open_source
+from inferonomics.ledger.schema import COUNT_COLUMNS, DATA_COLUMNS, LEDGER_SCHEMA, TS_TYPE
+from inferonomics.ledger.staging import QuarantineRecord
+from inferonomics.ledger.validate import canonical
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string()),
+        pa.field("source_line", pa.int64()),
+        pa.field("field", pa.string()),
+        pa.field("reason", pa.string()),
+    ]
+)
+
+_FIELD = re.compile(r"^column (\w+) ")
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What the light pass over a ledger found: its distinct (provider, model, service_tier,
+    region) keys with their row counts, and its time span. Reads four columns and `ts` only."""
+
+    table: pa.Table
+    ts_min: dt.datetime | None
+    ts_max: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where every row read went: billed, or quarantined (while parsing, by validation, or as a
+    duplicate request id)."""
+
+    rows_read: int
+    rows_billed: int
+    rows_quarantined: int
+    duplicates: int
+
+    def __post_init__(self) -> None:
+        if self.rows_read != self.rows_billed + self.rows_quarantined:
+            raise AssertionError(f"rows do not reconcile: {self}")
+
+
+def parse_model_as(value: str | None) -> tuple[str, str] | None:
+    """`PROVIDER/MODEL` → (provider, model)."""
+    if value is None:
+        return None
+    provider, sep, model = value.partition("/")
+    if not sep or not provider or not model:
+        raise InputError(f"--model-as takes PROVIDER/MODEL (e.g. anthropic/claude-sonnet-4-5), got '{value}'")
+    return provider, model
+
+
+def parse_column_map(items: Sequence[str] | None) -> dict[str, str]:
+    """`["ts=created_at", "model=model_name"]` → {canonical: source column}."""
+    mapping: dict[str, str] = {}
+    for item in items or ():
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            canon, sep, src = part.partition("=")
+            canon, src = canon.strip(), src.strip()
+            if not sep or not canon or not src:
+                raise InputError(f"--columns takes CANONICAL=SOURCE pairs, got '{part}'")
+            if canon not in DATA_COLUMNS:
+                raise InputError(f"--columns: '{canon}' is not a ledger column (columns: {', '.join(DATA_COLUMNS)})")
+            mapping[canon] = src
+    return mapping
+
+
+class Ledger:
+    """Validated usage rows from one or more inputs (see the module docstring)."""
+
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        con: Any,
+        *,
+        model_as: tuple[str, str] | None = None,
+        stage: tempfile.TemporaryDirectory[str] | None = None,
+    ) -> None:
+        if not sources:
+            raise InputError("no input files")
+        self.sources = list(sources)
+        self.con = con
+        self.model_as = model_as
+        self._stage = stage  # kept alive as long as the ledger reads from it
+
+    @classmethod
+    def open(
+        cls,
+        paths: Sequence[str | Path],
+        *,
+        con: Any | None = None,
+        input_format: str | None = None,
+        column_map: Mapping[str, str] | None = None,
+        model_as: str | tuple[str, str] | None = None,
+        trace_start: dt.datetime | None = None,
+    ) -> Ledger:
+        """Read files (CSV, Parquet, JSON lines, gzip or not; detected from content)."""
+        con = con or engine.connect()
+        pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
+        stage = tempfile.TemporaryDirectory(prefix="inferonomics-stage-")
+        sources = [
+            open_source(
+                Path(p),
+                con,
+                Path(stage.name),
+                input_format=input_format,
+                column_map=column_map,
+                model_as=pair,
+                trace_start=trace_start,
+            )
+            for p in paths
+        ]
+        return cls(sources, con, model_as=pair, stage=stage)
+
+    @classmethod
+    def from_arrow(cls, table: pa.Table, *, con: Any | None = None, name: str = "<table>") -> Ledger:
+        """A ledger from an Arrow table in canonical columns (others ignored), validated as a file."""
+        con = con or engine.connect()
+        cols = [c for c in DATA_COLUMNS if c in table.column_names]
+        data = table.select(cols)
+        data = data.append_column("_file", pa.array([name] * data.num_rows, pa.string()))
+        data = data.append_column("_line", pa.array(range(1, data.num_rows + 1), pa.int64()))
+        raw = con.create_table(f"ledger_{id(data):x}", data, temp=True) if data.num_rows else ibis.memtable(data)
+        return cls([Source(name, "arrow", raw, strip=False)], con)
+
+    # -- the rows ------------------------------------------------------------------------
+
+    @cached_property
+    def checked(self) -> ir.Table:
+        """Every row read (after parsing), typed, with `_ok`, `_problem` and `_src` (input index)."""
+        provider, model = self.model_as or (None, None)
+        parts = [
+            canonical(s.raw, self.con, provider=provider, model=model, strip=s.strip).mutate(_src=ibis.literal(i))
+            for i, s in enumerate(self.sources)
+        ]
+        return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+
+    @cached_property
+    def _duplicates(self) -> ir.Table | None:
+        """(source_file, source_line, reason) of rows whose request_id an earlier row has."""
+        if len(self.sources) == 1 and self.sources[0].unique_ids:
+            return None
+        valid = self.checked.filter(self.checked._ok)
+        counts = valid.aggregate(n=valid.count(), distinct=valid.request_id.nunique()).to_pyarrow()
+        if counts["n"][0].as_py() == counts["distinct"][0].as_py():  # the common case: one cheap pass
+            return None
+        w = ibis.window(group_by=valid.request_id, order_by=[valid._src, valid.source_line])
+        ranked = valid.select(
+            "request_id",
+            "source_file",
+            "source_line",
+            rank=ibis.row_number().over(w),
+            first_file=valid.source_file.first().over(w),
+            first_line=valid.source_line.first().over(w),
+        )
+        dups = ranked.filter(ranked.rank > 0).select(
+            "source_file",
+            "source_line",
+            reason='duplicate request_id "'
+            + ranked.request_id
+            + '" (first at '
+            + ranked.first_file
+            + " line "
+            + ranked.first_line.cast("string")
+            + ")",
+        )
+        table = dups.to_pyarrow()
+        return ibis.memtable(table) if table.num_rows else None
+
+    @cached_property
+    def unique(self) -> ir.Table:
+        """Every checked row but the duplicates of an earlier request id."""
+        rows = self.checked
+        dups = self._duplicates
+        if dups is not None:
+            rows = rows.anti_join(dups, [rows.source_file == dups.source_file, rows.source_line == dups.source_line])
+        return rows
+
+    @cached_property
+    def rows(self) -> ir.Table:
+        """The valid rows, in canonical columns (`ts` naive UTC inside the engine)."""
+        valid = self.unique
+        return valid.filter(valid._problem.isnull()).drop("_ok", "_problem", "_src", "_ts_order")
+
+    # -- the account -----------------------------------------------------------------------
+
+    def parse_quarantine(self) -> list[QuarantineRecord]:
+        return [q for s in self.sources for q in s.quarantine]
+
+    def keys(self) -> Keys:
+        """The light pass: distinct keys with row counts, and the time span."""
+        return self._keys
+
+    @cached_property
+    def _keys(self) -> Keys:
+        c = self.checked
+        grouped = c.group_by(
+            provider=c.provider, model=c.model, service_tier=c.service_tier, region=c.region
+        ).aggregate(rows=c.count(), ts_min=c._ts_order.min(), ts_max=c._ts_order.max())
+        table = grouped.to_pyarrow()
+
+        def naive(v: dt.datetime) -> dt.datetime:
+            return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo is not None else v
+
+        ts_min = min((naive(v) for v in table["ts_min"].to_pylist() if v is not None), default=None)
+        ts_max = max((naive(v) for v in table["ts_max"].to_pylist() if v is not None), default=None)
+        return Keys(table.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max)
+
+    def remember_keys(self, table: pa.Table, ts_min: dt.datetime | None, ts_max: dt.datetime | None) -> None:
+        """Record what another pass already found (so `keys()` does not read the data again)."""
+        self.__dict__.setdefault("_keys", Keys(table, ts_min, ts_max))
+
+    @property
+    def duplicate_count(self) -> int:
+        dups = self._duplicates
+        return 0 if dups is None else int(dups.count().to_pyarrow().as_py())
+
+    def account(self) -> Account:
+        """Count rows read, valid and quarantined (a pass over the data with every check)."""
+        u = self.unique
+        counts = u.aggregate(n=u.count(), bad=u._problem.notnull().sum()).to_pyarrow().to_pylist()[0]
+        return self.account_from(int(counts["n"]), int(counts["bad"] or 0))
+
+    def account_from(self, rows: int, invalid: int) -> Account:
+        """The account, given the rows that reached validation once duplicates were set aside, and
+        how many of them failed it."""
+        parsed = len(self.parse_quarantine())
+        dups = self.duplicate_count
+        return Account(
+            rows_read=rows + dups + parsed,
+            rows_billed=rows - invalid,
+            rows_quarantined=parsed + invalid + dups,
+            duplicates=dups,
+        )
+
+    def quarantine(self, limit: int | None = None) -> pa.Table:
+        """Every quarantined row: file, line, field and reason."""
+        records = self.parse_quarantine()
+        parsed = pa.Table.from_pylist(
+            [
+                {"source_file": q.source_file, "source_line": q.source_line, "field": q.field, "reason": q.reason}
+                for q in records
+            ],
+            schema=QUARANTINE_SCHEMA,
+        )
+        c = self.checked
+        bad = c.filter(~c._ok).select("source_file", "source_line", reason=c._problem)
+        if limit is not None:
+            bad = bad.limit(limit)
+        checked = bad.to_pyarrow()
+        fields = [(_FIELD.match(r).group(1) if r and _FIELD.match(r) else None) for r in checked["reason"].to_pylist()]
+        checked = pa.table(
+            {
+                "source_file": checked["source_file"],
+                "source_line": checked["source_line"],
+                "field": pa.array(fields, pa.string()),
+                "reason": checked["reason"],
+            },
+            schema=QUARANTINE_SCHEMA,
+        )
+        parts = [parsed, checked]
+        dups = self._duplicates
+        if dups is not None:
+            d = dups.to_pyarrow()
+            parts.append(
+                pa.table(
+                    {
+                        "source_file": d["source_file"],
+                        "source_line": d["source_line"],
+                        "field": pa.array(["request_id"] * d.num_rows, pa.string()),
+                        "reason": d["reason"],
+                    },
+                    schema=QUARANTINE_SCHEMA,
+                )
+            )
+        out = pa.concat_tables(parts).sort_by([("source_file", "ascending"), ("source_line", "ascending")])
+        return out if limit is None else out.slice(0, limit)
+
+    def to_arrow(self) -> pa.Table:
+        """The valid rows as an Arrow table in the canonical schema."""
+        table = self.rows.to_pyarrow()
+        table = table.set_column(table.schema.get_field_index("ts"), "ts", table["ts"].cast(TS_TYPE))
+        return table.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
+
+
+def format_quarantine(record: Mapping[str, Any]) -> str:
+    """`usage.csv line 4312: column output_tokens is "-5": token counts must be >= 0 (row quarantined)`."""
+    return f"{record['source_file']} line {record['source_line']}: {record['reason']} (row quarantined)"

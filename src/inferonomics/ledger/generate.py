@@ -1,0 +1,390 @@
+"""A seeded generator of realistic usage ledgers, streamed to Parquet in chunks.
+
+What it models (all vectorized with numpy, chunk by chunk, so 100M rows never sit in memory):
+
+* tenants of Zipf-distributed size and users with Zipf-distributed activity: a few users carry
+  most of the spend;
+* features with their own prompt shapes, model mix across providers and service tiers: chat,
+  a coding agent (long sessions, 1-hour cache), search (web searches, long-context requests),
+  batch-eligible summarisation and classification (batch and flex tiers);
+* multi-turn sessions whose prompt grows turn by turn (system prompt + history + new message),
+  with the cache reads and writes a real client gets: the previous turn's prompt is read from
+  cache when the gap since it is within the TTL (refreshed on every hit) and the provider's
+  minimum is met; new tokens are written (Anthropic) or simply billed as input (OpenAI, Gemini,
+  DeepSeek, in their cache units);
+* diurnal, weekday-heavy arrivals in each tenant's time zone; reasoning tokens on reasoning
+  models; data-residency tenants (US inference on Claude Sonnet 4.6, EU on GPT-5.4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from inferonomics.ledger.schema import LEDGER_SCHEMA, UNIQUE_IDS_METADATA_KEY
+
+DEFAULT_START = dt.datetime(2026, 10, 1)
+DEFAULT_DAYS = 31
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    provider: str
+    model: str
+    weight: float
+    reasoning: float = 0.0
+    """Mean share of output spent reasoning (0 for non-reasoning models)."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    weight: float
+    system_tokens: int
+    mean_turns: float
+    user_tokens: float
+    output_tokens: float
+    gap_seconds: float
+    models: tuple[ModelChoice, ...]
+    ttl: str = "5m"
+    batch_share: float = 0.0
+    flex_share: float = 0.0
+    web_searches: float = 0.0
+    context_cap: int = 180_000
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "chat", 0.40, 2_500, 6.0, 180, 380, 75,
+        (
+            ModelChoice("anthropic", "claude-sonnet-4-5", 0.35),
+            ModelChoice("openai", "gpt-5-mini", 0.30, reasoning=0.35),
+            ModelChoice("google", "gemini-2.5-flash", 0.15),
+            ModelChoice("deepseek", "deepseek-v4-flash", 0.20),
+        ),
+    ),
+    Feature(
+        "coding-agent", 0.12, 14_000, 28.0, 2_600, 650, 22,
+        (
+            ModelChoice("anthropic", "claude-sonnet-4-5", 0.55),
+            ModelChoice("anthropic", "claude-opus-4-5", 0.15, reasoning=0.3),
+            ModelChoice("openai", "gpt-5", 0.30, reasoning=0.45),
+        ),
+        ttl="1h",
+        context_cap=420_000,
+    ),
+    Feature(
+        "search", 0.18, 1_800, 1.6, 5_000, 520, 40,
+        (
+            ModelChoice("openai", "gpt-5.4", 0.35, reasoning=0.25),
+            ModelChoice("anthropic", "claude-haiku-4-5", 0.35),
+            ModelChoice("google", "gemini-2.5-pro", 0.30, reasoning=0.3),
+        ),
+        web_searches=1.4,
+    ),
+    Feature(
+        "summarize", 0.18, 900, 1.0, 7_000, 420, 0,
+        (
+            ModelChoice("anthropic", "claude-haiku-4-5", 0.5),
+            ModelChoice("openai", "gpt-5-mini", 0.5, reasoning=0.2),
+        ),
+        batch_share=0.65,
+    ),
+    Feature(
+        "classify", 0.12, 1_300, 1.0, 350, 25, 0,
+        (
+            ModelChoice("openai", "gpt-5-nano", 0.6),
+            ModelChoice("deepseek", "deepseek-v4-flash", 0.4),
+        ),
+        batch_share=0.4,
+        flex_share=0.35,
+    ),
+)
+
+# Cache behaviour by provider: TTL (seconds, refreshed on hit), minimum cacheable prompt, cache
+# unit (tokens are cached in multiples of it), whether writes are billed apart, hit probability.
+CACHE_POLICY = {
+    "anthropic": (300, 1024, 1, True, 1.0),
+    "openai": (600, 1024, 128, False, 0.95),
+    "google": (600, 2048, 1, False, 0.75),
+    "deepseek": (6 * 3600, 64, 64, False, 1.0),
+}
+ANTHROPIC_MIN = {"claude-opus-4-5": 4096, "claude-haiku-4-5": 4096}
+HOURLY = np.array([0.25, 0.18, 0.14, 0.12, 0.12, 0.16, 0.3, 0.55, 0.85, 1.0, 1.05, 1.05,
+                   0.95, 1.05, 1.1, 1.08, 1.0, 0.9, 0.75, 0.62, 0.55, 0.5, 0.42, 0.32])
+
+
+@dataclass
+class Population:
+    """Tenants and users, fixed by the seed (the same across chunks)."""
+
+    tenant_of_user: np.ndarray
+    user_weights: np.ndarray
+    tenant_names: list[str]
+    user_names: list[str]
+    tenant_utc_offset: np.ndarray
+    tenant_residency: np.ndarray
+    tenant_priority: np.ndarray
+
+
+def population(seed: int, users: int, tenants: int) -> Population:
+    rng = np.random.default_rng([seed, 0xC0FFEE])
+    tenant_sizes = 1.0 / np.arange(1, tenants + 1) ** 1.1
+    tenant_of_user = rng.choice(tenants, size=users, p=tenant_sizes / tenant_sizes.sum())
+    weights = rng.pareto(1.15, size=users) + 0.05
+    weights /= weights.sum()
+    return Population(
+        tenant_of_user=tenant_of_user,
+        user_weights=weights,
+        tenant_names=[f"tenant-{i:03d}" for i in range(tenants)],
+        user_names=[f"user-{i:06d}" for i in range(users)],
+        tenant_utc_offset=rng.choice([-8, -5, 0, 1, 2, 5, 8, 9], size=tenants),
+        tenant_residency=rng.random(tenants) < 0.15,
+        tenant_priority=rng.random(tenants) < 0.1,
+    )
+
+
+def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Cumulative sums restarting at each segment start (`starts` is a boolean mask)."""
+    total = np.cumsum(values)
+    idx = np.maximum.accumulate(np.where(starts, np.arange(len(values)), 0))
+    offset = total[idx] - values[idx]
+    return total - offset
+
+
+@dataclass
+class _Dictionary:
+    values: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def code(self, value: str) -> int:
+        if value not in self.index:
+            self.index[value] = len(self.values)
+            self.values.append(value)
+        return self.index[value]
+
+
+def generate_chunk(
+    seed: int,
+    chunk: int,
+    sessions: int,
+    pop: Population,
+    start: dt.datetime,
+    days: int,
+) -> pa.Table:
+    """The rows of `sessions` sessions (a reproducible chunk of the ledger)."""
+    rng = np.random.default_rng([seed, chunk])
+    f_weights = np.array([f.weight for f in FEATURES])
+    feat = rng.choice(len(FEATURES), size=sessions, p=f_weights / f_weights.sum())
+    user = rng.choice(len(pop.user_weights), size=sessions, p=pop.user_weights)
+    tenant = pop.tenant_of_user[user]
+
+    # Model per session, by the feature's mix; residency tenants move Claude Sonnet to 4.6 (US)
+    # and GPT-5.4 stays EU-resident.
+    combos = _Dictionary()
+    combo = np.empty(sessions, dtype=np.int64)
+    reasoning_share = np.zeros(sessions)
+    for fi, f in enumerate(FEATURES):
+        mask = feat == fi
+        if not mask.any():
+            continue
+        w = np.array([m.weight for m in f.models])
+        pick = rng.choice(len(f.models), size=int(mask.sum()), p=w / w.sum())
+        codes = np.array([combos.code(f"{m.provider}|{m.model}") for m in f.models])
+        combo[mask] = codes[pick]
+        reasoning_share[mask] = np.array([m.reasoning for m in f.models])[pick]
+    providers = np.array([c.split("|")[0] for c in combos.values])
+    models = np.array([c.split("|")[1] for c in combos.values], dtype=object)
+    sess_provider = providers[combo]
+    sess_model = models[combo].astype(object)
+    resident = pop.tenant_residency[tenant]
+    sess_model[resident & (sess_model == "claude-sonnet-4-5")] = "claude-sonnet-4-6"
+    region = np.full(sessions, None, dtype=object)
+    region[sess_provider == "anthropic"] = "global"
+    region[resident & (sess_model == "claude-sonnet-4-6")] = "us"
+    region[resident & (sess_model == "gpt-5.4")] = "eu"
+
+    # Service tier per session.
+    tier = np.full(sessions, "standard", dtype=object)
+    batch_share = np.array([f.batch_share for f in FEATURES])[feat]
+    flex_share = np.array([f.flex_share for f in FEATURES])[feat]
+    u = rng.random(sessions)
+    batchable = np.isin(sess_provider, ["anthropic", "openai", "google"])
+    tier[(u < batch_share) & batchable] = "batch"
+    flexible = sess_model == "gpt-5-nano"
+    tier[(u >= batch_share) & (u < batch_share + flex_share) & flexible] = "flex"
+    priority = pop.tenant_priority[tenant] & np.isin(sess_model, ["gpt-5-mini", "gpt-5"]) & (tier == "standard")
+    tier[priority] = "priority"
+
+    # Turns.
+    mean_turns = np.array([f.mean_turns for f in FEATURES])[feat]
+    turns = np.where(mean_turns <= 1.0, 1, 1 + rng.geometric(1.0 / np.maximum(mean_turns, 1.0)) - 1)
+    turns = np.minimum(turns, 200)
+    sid = np.repeat(np.arange(sessions), turns)
+    n = len(sid)
+    first = np.zeros(n, dtype=bool)
+    first[np.concatenate([[0], np.cumsum(turns)[:-1]])] = True
+
+    def lognormal(mean: np.ndarray, sigma: float) -> np.ndarray:
+        return rng.lognormal(np.log(np.maximum(mean, 1.0)) - sigma**2 / 2, sigma)
+
+    f_of = feat[sid]
+    user_tok = lognormal(np.array([f.user_tokens for f in FEATURES])[f_of], 0.8).astype(np.int64) + 5
+    visible = lognormal(np.array([f.output_tokens for f in FEATURES])[f_of], 0.7).astype(np.int64) + 1
+    rshare = reasoning_share[sid]
+    reasoning = np.where(rshare > 0, lognormal(np.maximum(visible * rshare / (1 - rshare), 1), 0.9), 0)
+    reasoning = reasoning.astype(np.int64)
+    output = visible + reasoning
+    system = np.array([f.system_tokens for f in FEATURES])[f_of]
+    cap = np.array([f.context_cap for f in FEATURES])[f_of]
+
+    # Prompt: system + history (user and visible output of earlier turns) + this message.
+    contrib = user_tok + visible
+    history = _segment_cumsum(contrib, first) - contrib
+    history = history % np.maximum(cap - system, 1)  # compaction when the context fills up
+    prompt = system + history + user_tok
+
+    # Timing: diurnal session start in the tenant's zone, then turn gaps.
+    day = rng.integers(0, days, size=sessions)
+    weekday = (start + dt.timedelta(days=1)).weekday()
+    dow = (weekday - 1 + day) % 7
+    keep_weekend = rng.random(sessions) < 0.35
+    day = np.where((dow >= 5) & ~keep_weekend, rng.integers(0, days, size=sessions), day)
+    hour_local = rng.choice(24, size=sessions, p=HOURLY / HOURLY.sum())
+    hour_utc = (hour_local - pop.tenant_utc_offset[tenant]) % 24
+    start_s = day * 86400 + hour_utc * 3600 + rng.integers(0, 3600, size=sessions)
+    gap_mean = np.array([f.gap_seconds for f in FEATURES])[f_of]
+    gaps = np.where(first, 0.0, rng.exponential(np.maximum(gap_mean, 1.0)))
+    # One gap in ten is a coffee break (well past any 5-minute TTL).
+    gaps = np.where(~first & (rng.random(n) < 0.1), gaps + rng.exponential(900, size=n), gaps)
+    offset_us = (start_s[sid] * 1_000_000 + (_segment_cumsum(gaps, first) * 1_000_000)).astype(np.int64)
+    offset_us %= days * 86_400_000_000
+    ts = np.datetime64(start, "us") + offset_us.astype("timedelta64[us]")
+
+    # Caching, as each provider's client would see it.
+    prev_prompt = np.where(first, 0, np.roll(prompt, 1))
+    gap = gaps
+    prov = sess_provider[sid]
+    mdl = sess_model[sid]
+    tier_row = tier[sid]
+    cache_read = np.zeros(n, dtype=np.int64)
+    write5 = np.zeros(n, dtype=np.int64)
+    write1h = np.zeros(n, dtype=np.int64)
+    hot_system = rng.random(n) < 0.7  # another session of the feature kept the system prompt warm
+    for p_name, (ttl, minimum, unit, writes, hit_p) in CACHE_POLICY.items():
+        mask = prov == p_name
+        if not mask.any():
+            continue
+        mins = np.full(n, minimum)
+        if p_name == "anthropic":
+            for m_name, m_min in ANTHROPIC_MIN.items():
+                mins[mdl == m_name] = m_min
+        f_ttl = np.array([3600 if (f.ttl == "1h" and p_name == "anthropic") else ttl for f in FEATURES])[f_of]
+        alive = ~first & (gap <= f_ttl) & (prev_prompt >= mins) & (prev_prompt <= prompt)
+        hit = rng.random(n) < hit_p
+        warm = np.where(alive, prev_prompt, np.where(hot_system & (system >= mins), system, 0))
+        warm = np.where(hit, warm, 0)
+        warm = (warm // unit) * unit
+        cacheable = prompt >= mins
+        read = np.where(mask & cacheable, warm, 0)
+        cache_read = np.where(mask, read, cache_read)
+        if writes:
+            tail = np.minimum(rng.integers(1, 60, size=n), prompt - read)
+            written = np.where(cacheable, prompt - read - tail, 0)
+            one_hour = f_ttl >= 3600
+            write1h = np.where(mask & one_hour, written, write1h)
+            write5 = np.where(mask & ~one_hour, written, write5)
+    input_tokens = prompt - cache_read - write5 - write1h
+
+    web = np.array([f.web_searches for f in FEATURES])[f_of]
+    web_requests = np.where((web > 0) & np.isin(prov, ["anthropic", "openai", "google"]), rng.poisson(web), 0)
+
+    users = np.array(pop.user_names, dtype=object)[user[sid]]
+    tenants = np.array(pop.tenant_names, dtype=object)[tenant[sid]]
+    features = np.array([f.name for f in FEATURES], dtype=object)[f_of]
+    ids = pa.array(np.arange(n, dtype=np.int64))
+    prefix = f"req-{seed}-{chunk}-"
+    request_id = pc.binary_join_element_wise(pa.scalar(prefix), pc.cast(ids, pa.string()), "")
+    session = pc.binary_join_element_wise(
+        pa.scalar(f"s-{seed}-{chunk}-"), pc.cast(pa.array(sid.astype(np.int64)), pa.string()), ""
+    )
+    zeros = pa.array(np.zeros(n, dtype=np.int64))
+    columns = {
+        "ts": pa.array(ts, pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")),
+        "request_id": request_id,
+        "provider": _dict(prov),
+        "model": _dict(mdl),
+        "tenant": _dict(tenants),
+        "user": _dict(users),
+        "feature": _dict(features),
+        "session": session,
+        "service_tier": _dict(tier_row),
+        "region": _dict(region[sid]),
+        "requests": pa.array(np.ones(n, dtype=np.int64)),
+        "input_tokens": pa.array(input_tokens),
+        "cache_read_tokens": pa.array(cache_read),
+        "cache_write_5m_tokens": pa.array(write5),
+        "cache_write_1h_tokens": pa.array(write1h),
+        "cache_write_other_tokens": zeros,
+        "output_tokens": pa.array(output),
+        "reasoning_tokens": pa.array(reasoning),
+        "web_search_requests": pa.array(web_requests.astype(np.int64)),
+    }
+    return pa.table(columns)
+
+
+def _dict(values: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.string()).dictionary_encode()
+
+
+GEN_SCHEMA = pa.schema(
+    [
+        f if f.type != pa.string() or f.name in ("request_id", "session") else pa.field(
+            f.name, pa.dictionary(pa.int32(), pa.string()), f.nullable
+        )
+        for f in LEDGER_SCHEMA
+        if f.name not in ("prefix_hashes", "source_file", "source_line")
+    ],
+    metadata={**(LEDGER_SCHEMA.metadata or {}), UNIQUE_IDS_METADATA_KEY: b"true"},
+)
+
+
+def write_demo(
+    path: str | Path,
+    rows: int,
+    *,
+    seed: int = 42,
+    start: dt.datetime = DEFAULT_START,
+    days: int = DEFAULT_DAYS,
+    users: int | None = None,
+    tenants: int = 40,
+    chunk_rows: int = 1_000_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write a demo ledger of exactly `rows` rows to Parquet, chunk by chunk. Returns rows written."""
+    if rows < 1:
+        raise ValueError("rows must be >= 1")
+    users = users or max(200, min(200_000, rows // 150))
+    pop = population(seed, users, tenants)
+    mean_turns = sum(f.weight * f.mean_turns for f in FEATURES) / sum(f.weight for f in FEATURES)
+    written = 0
+    chunk = 0
+    with pq.ParquetWriter(str(path), GEN_SCHEMA, compression="lz4") as writer:
+        while written < rows:
+            want = min(chunk_rows, rows - written)
+            sessions = max(1, int(want / mean_turns))
+            table = generate_chunk(seed, chunk, sessions, pop, start, days)
+            table = table.slice(0, min(table.num_rows, want))
+            writer.write_table(table.cast(GEN_SCHEMA), row_group_size=chunk_rows)
+            written += table.num_rows
+            chunk += 1
+            if progress is not None:
+                progress(table.num_rows)
+    return written

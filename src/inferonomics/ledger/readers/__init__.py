@@ -1,0 +1,296 @@
+"""Readers: each input file becomes a raw Ibis table (canonical column names, `_file`, `_line`).
+
+Formats (detected from content, or named with `input_format`):
+
+| name | what |
+|---|---|
+| `ledger-parquet` | the canonical ledger in Parquet (or any Parquet, with a column map) |
+| `ledger-csv` | the canonical ledger in CSV, gzip or not (or any CSV, with a column map) |
+| `ledger-jsonl` | the canonical ledger as JSON lines, gzip or not |
+| `responses` | raw Anthropic Messages / OpenAI Chat Completions / Responses objects, one per line, bare or in an envelope; batch result lines |
+| `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
+| `mooncake-trace` | the Mooncake FAST'25 trace (`timestamp` ms, `input_length`, `output_length`, `hash_ids`) |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow.parquet as pq
+
+from inferonomics.ledger.readers.responses import RowError, quarantine_from, response_row
+from inferonomics.ledger.readers.text import InputError, csv_records, first_line, json_lines
+from inferonomics.ledger.schema import (
+    DATA_COLUMNS,
+    REQUIRED_COLUMNS,
+    UNIQUE_IDS_METADATA_KEY,
+)
+from inferonomics.ledger.staging import QuarantineRecord, Stager
+
+FORMATS = ("ledger-parquet", "ledger-csv", "ledger-jsonl", "responses", "azure-trace", "mooncake-trace")
+TRACE_FORMATS = ("azure-trace", "mooncake-trace")
+AZURE_HEADER = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
+
+__all__ = ["FORMATS", "InputError", "Source", "detect_format", "open_source"]
+
+_TEXT_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
+_parts = itertools.count()
+
+
+def _part_name() -> str:
+    return f"part{next(_parts):05d}"
+
+
+@dataclass
+class Source:
+    """One input, ready for validation."""
+
+    display: str
+    format: str
+    raw: ir.Table
+    strip: bool
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    unique_ids: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def detect_format(path: Path) -> str:
+    """The input format of a file, from its content (and name)."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    with path.open("rb") as f:
+        magic = f.read(4)
+    if magic == b"PAR1":
+        return "ledger-parquet"
+    line = first_line(path)
+    if not line:
+        name = path.name.lower().removesuffix(".gz")
+        return "ledger-csv" if name.endswith((".csv", ".tsv")) else "ledger-jsonl"
+    if line.startswith("{"):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            obj = {}
+        if isinstance(obj, dict):
+            if {"input_length", "output_length", "hash_ids"} <= obj.keys():
+                return "mooncake-trace"
+            inner = obj.get("response") if isinstance(obj.get("response"), dict) else obj
+            if "usage" in inner or "result" in obj or obj.get("object") in ("chat.completion", "response"):
+                return "responses"
+        return "ledger-jsonl"
+    header = tuple(h.strip().lstrip("\ufeff") for h in line.split(","))
+    if header == AZURE_HEADER:
+        return "azure-trace"
+    return "ledger-csv"
+
+
+def _parquet_source(
+    path: Path, display: str, con: Any, column_map: Mapping[str, str]
+) -> Source:
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise InputError(f"{display}: not a readable Parquet file ({e})") from e
+    table = con.read_parquet(str(path), file_row_number=True)
+    renames = {canon: src for canon, src in column_map.items() if src in table.columns}
+    if renames:
+        table = table.rename(renames)
+    has_provenance = {"source_file", "source_line"} <= set(table.columns)
+    keep = [c for c in DATA_COLUMNS if c in table.columns]
+    ignored = [c for c in table.columns if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line")]
+    raw = table.select(
+        *keep,
+        _file=table.source_file if has_provenance else ibis.literal(display),
+        _line=table.source_line if has_provenance else table.file_row_number + 1,
+    )
+    return Source(
+        display=display,
+        format="ledger-parquet",
+        raw=raw,
+        strip=False,
+        unique_ids=meta.get(UNIQUE_IDS_METADATA_KEY) == b"true",
+        ignored_columns=ignored,
+    )
+
+
+def _check_columns(display: str, present: list[str], model_as: tuple[str, str] | None) -> None:
+    needed = ["ts"] if model_as else list(REQUIRED_COLUMNS)
+    missing = [c for c in needed if c not in present]
+    if missing:
+        raise InputError(
+            f"{display}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(the file has: {', '.join(present) or 'no columns'}); map one with --columns CANONICAL=NAME"
+            + ("" if "provider" not in missing and "model" not in missing else ", or price every row as one model with --model-as PROVIDER/MODEL")
+        )
+
+
+def _tabular_source(
+    path: Path,
+    display: str,
+    fmt: str,
+    con: Any,
+    stage: Path,
+    column_map: Mapping[str, str],
+    model_as: tuple[str, str] | None,
+) -> Source:
+    quarantine: list[QuarantineRecord] = []
+    inverse = {src: canon for canon, src in column_map.items()}
+    stager = Stager(stage, _part_name(), _TEXT_COLUMNS, ("prefix_hashes",))
+    seen_columns: list[str] | None = None
+    ignored: set[str] = set()
+    records = csv_records(path, display, quarantine) if fmt == "ledger-csv" else json_lines(path, display, quarantine)
+    for line, record in records:
+        row: dict[str, Any] = {}
+        for key, value in record.items():
+            canon = inverse.get(key, key)
+            if canon in DATA_COLUMNS:
+                row[canon] = value
+            else:
+                ignored.add(key)
+        if seen_columns is None:
+            seen_columns = list(row)
+            _check_columns(display, [*seen_columns], model_as)
+        if "prefix_hashes" in row:
+            try:
+                row["prefix_hashes"] = _hash_list(row["prefix_hashes"])
+            except ValueError as e:
+                quarantine.append(QuarantineRecord(display, line, "prefix_hashes", str(e)))
+                continue
+        if fmt == "ledger-jsonl" and any(c not in row for c in (["ts"] if model_as else REQUIRED_COLUMNS)):
+            missing = [c for c in REQUIRED_COLUMNS if c not in row]
+            quarantine.append(QuarantineRecord(display, line, missing[0], f"no {', '.join(missing)} in this line"))
+            continue
+        row["_file"], row["_line"] = display, line
+        stager.add(row)
+    parts = stager.finish()
+    raw = con.read_parquet([str(p) for p in parts])
+    return Source(display, fmt, raw, strip=True, quarantine=quarantine, ignored_columns=sorted(ignored))
+
+
+def _hash_list(value: Any) -> list[int] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        items: list[Any] = json.loads(text) if text.startswith("[") else text.replace(";", " ").replace(",", " ").split()
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise ValueError(f"prefix_hashes is {value!r}: expected a list of block hashes")
+    out = []
+    for item in items:
+        try:
+            out.append(int(item))
+        except (TypeError, ValueError):
+            raise ValueError(f"prefix_hashes has {item!r}: block hashes are integers") from None
+    return out
+
+
+def _responses_source(path: Path, display: str, con: Any, stage: Path) -> Source:
+    quarantine: list[QuarantineRecord] = []
+    stager = Stager(stage, _part_name(), _TEXT_COLUMNS)
+    seen_ids: dict[str, int] = {}
+    for line, obj in json_lines(path, display, quarantine):
+        try:
+            row = response_row(obj)
+        except RowError as e:
+            quarantine.append(quarantine_from(e, display, line))
+            continue
+        rid = row.get("request_id")
+        if rid is not None:
+            first = seen_ids.setdefault(str(rid), line)
+            if first != line:
+                quarantine.append(
+                    QuarantineRecord(display, line, "request_id", f'duplicate request_id "{rid}" (first at line {first})')
+                )
+                continue
+        row["_file"], row["_line"] = display, line
+        stager.add(row)
+    raw = con.read_parquet([str(p) for p in stager.finish()])
+    return Source(display, "responses", raw, strip=True, quarantine=quarantine, unique_ids=True)
+
+
+def _azure_source(path: Path, display: str, con: Any, stage: Path) -> Source:
+    quarantine: list[QuarantineRecord] = []
+    stager = Stager(stage, _part_name(), ("ts", "input_tokens", "output_tokens"))
+    for line, rec in csv_records(path, display, quarantine):
+        stager.add(
+            {
+                "ts": rec.get("TIMESTAMP"),
+                "input_tokens": rec.get("ContextTokens"),
+                "output_tokens": rec.get("GeneratedTokens"),
+                "_file": display,
+                "_line": line,
+            }
+        )
+    raw = con.read_parquet([str(p) for p in stager.finish()])
+    return Source(display, "azure-trace", raw, strip=True, quarantine=quarantine, unique_ids=True)
+
+
+def _mooncake_source(path: Path, display: str, con: Any, stage: Path, start: dt.datetime) -> Source:
+    quarantine: list[QuarantineRecord] = []
+    stager = Stager(stage, _part_name(), ("ts", "input_tokens", "output_tokens"), ("prefix_hashes",))
+    for line, obj in json_lines(path, display, quarantine):
+        ms = obj.get("timestamp")
+        if not isinstance(ms, int | float) or isinstance(ms, bool) or ms < 0:
+            quarantine.append(QuarantineRecord(display, line, "timestamp", f"timestamp is {ms!r}: expected milliseconds >= 0"))
+            continue
+        try:
+            hashes = _hash_list(obj.get("hash_ids"))
+        except ValueError as e:
+            quarantine.append(QuarantineRecord(display, line, "hash_ids", str(e)))
+            continue
+        stager.add(
+            {
+                "ts": (start + dt.timedelta(milliseconds=ms)).isoformat(),
+                "input_tokens": obj.get("input_length"),
+                "output_tokens": obj.get("output_length"),
+                "prefix_hashes": hashes,
+                "_file": display,
+                "_line": line,
+            }
+        )
+    raw = con.read_parquet([str(p) for p in stager.finish()])
+    return Source(display, "mooncake-trace", raw, strip=True, quarantine=quarantine, unique_ids=True)
+
+
+def open_source(
+    path: Path,
+    con: Any,
+    stage: Path,
+    *,
+    input_format: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    model_as: tuple[str, str] | None = None,
+    trace_start: dt.datetime | None = None,
+) -> Source:
+    """Read one input file into a `Source` (raw rows + what was quarantined while parsing)."""
+    display = str(path)
+    fmt = input_format or detect_format(path)
+    if fmt not in FORMATS:
+        raise InputError(f"{display}: unknown input format '{fmt}' (known: {', '.join(FORMATS)})")
+    if fmt in TRACE_FORMATS and model_as is None:
+        raise InputError(
+            f"{display}: {fmt} rows carry no model; name the model to price them as with --model-as PROVIDER/MODEL"
+        )
+    column_map = column_map or {}
+    if fmt == "ledger-parquet":
+        source = _parquet_source(path, display, con, column_map)
+        _check_columns(display, [c for c in source.raw.columns if not c.startswith("_")], model_as)
+        return source
+    if fmt in ("ledger-csv", "ledger-jsonl"):
+        return _tabular_source(path, display, fmt, con, stage, column_map, model_as)
+    if fmt == "responses":
+        return _responses_source(path, display, con, stage)
+    if fmt == "azure-trace":
+        return _azure_source(path, display, con, stage)
+    start = trace_start or dt.datetime.combine(dt.date.today(), dt.time())
+    return _mooncake_source(path, display, con, stage, start.replace(tzinfo=None))

@@ -1,0 +1,217 @@
+"""Raw provider API responses (JSON lines) → ledger rows, counted as each provider counts.
+
+Anthropic's `input_tokens` excludes cache reads and writes (they are added on top); OpenAI's
+`prompt_tokens` / `input_tokens` include cached tokens and cache writes (they are subsets). Getting
+this wrong double-counts cache tokens, the most reported cost bug in the ecosystem, so each
+mapping is written out here once (see `shared/reference/usage_formats.md` §1.1, §2.1-2.3).
+
+A line is a response object, or an envelope `{"ts": ..., "response": {...}, "user": ...}` that adds
+what the response lacks (Anthropic messages carry no timestamp), or a batch result line
+(OpenAI Batch output, Anthropic Message Batches results), priced at the batch tier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from inferonomics.ledger.staging import QuarantineRecord
+
+ENVELOPE_TS_KEYS = ("ts", "timestamp", "created_at", "start_time", "time")
+ENVELOPE_DIMENSIONS = ("tenant", "user", "feature", "session", "region", "provider")
+
+
+class RowError(ValueError):
+    """A record that cannot become a ledger row; the message is the quarantine reason."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+def _int(obj: Mapping[str, Any] | None, *path: str) -> Any:
+    """A nested value (None when absent); validated later like any other input value."""
+    cur: Any = obj
+    for key in path:
+        if not isinstance(cur, Mapping):
+            return None
+        cur = cur.get(key)
+    return cur
+
+
+def _as_count(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 0:
+        raise RowError(f"usage field {name} is {value!r}: not a whole number >= 0", name)
+    return int(value)
+
+
+def _epoch(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, dt.UTC).isoformat()
+    return None if value is None else str(value)
+
+
+def anthropic_message(msg: Mapping[str, Any]) -> dict[str, Any]:
+    """Ledger fields of an Anthropic Messages API response (`type: message`)."""
+    usage = msg.get("usage")
+    if not isinstance(usage, Mapping):
+        raise RowError("Anthropic message has no usage object", "usage")
+    if usage.get("input_tokens") is None or usage.get("output_tokens") is None:
+        raise RowError("Anthropic usage lacks input_tokens or output_tokens", "usage")
+    written = _as_count(usage.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
+    breakdown = usage.get("cache_creation")
+    if isinstance(breakdown, Mapping):
+        w5 = _as_count(breakdown.get("ephemeral_5m_input_tokens"), "cache_creation.ephemeral_5m_input_tokens")
+        w1 = _as_count(breakdown.get("ephemeral_1h_input_tokens"), "cache_creation.ephemeral_1h_input_tokens")
+        if w5 + w1 > written and written:
+            raise RowError(
+                f"cache_creation breakdown ({w5 + w1}) exceeds cache_creation_input_tokens ({written})",
+                "cache_creation",
+            )
+        # Streamed server-tool requests report the TTL breakdown of the first iteration only
+        # (litellm#42663): the rest has an unknown TTL, it is not dropped.
+        other = max(written - w5 - w1, 0)
+    else:
+        w5, w1, other = written, 0, 0  # no breakdown: the default TTL (5 minutes)
+    output = _as_count(usage.get("output_tokens"), "output_tokens")
+    thinking = _int(usage, "output_tokens_details", "thinking_tokens")
+    tier = usage.get("service_tier")
+    return {
+        "provider": "anthropic",
+        "model": msg.get("model"),
+        "request_id": msg.get("id"),
+        "input_tokens": usage.get("input_tokens"),
+        "cache_read_tokens": usage.get("cache_read_input_tokens") or 0,
+        "cache_write_5m_tokens": w5,
+        "cache_write_1h_tokens": w1,
+        "cache_write_other_tokens": other,
+        "output_tokens": output,
+        "reasoning_tokens": min(_as_count(thinking, "thinking_tokens"), output),
+        "web_search_requests": _int(usage, "server_tool_use", "web_search_requests") or 0,
+        "service_tier": tier,
+        "region": usage.get("inference_geo"),
+    }
+
+
+def _openai_common(obj: Mapping[str, Any], prompt: Any, details: Any, completion: Any, out_details: Any) -> dict[str, Any]:
+    total_in = _as_count(prompt, "prompt_tokens")
+    cached = _as_count(_int(details, "cached_tokens"), "cached_tokens")
+    written = _as_count(_int(details, "cache_write_tokens"), "cache_write_tokens")
+    if cached + written > total_in:
+        raise RowError(
+            f"cached_tokens ({cached}) + cache_write_tokens ({written}) exceed the prompt's {total_in} tokens "
+            "(OpenAI counts cache tokens inside the prompt)",
+            "prompt_tokens_details",
+        )
+    return {
+        "provider": "openai",
+        "model": obj.get("model"),
+        "request_id": obj.get("id"),
+        "input_tokens": total_in - cached - written,
+        "cache_read_tokens": cached,
+        "cache_write_other_tokens": written,  # OpenAI's cache writes have a 30-minute TTL
+        "output_tokens": completion,
+        "reasoning_tokens": _int(out_details, "reasoning_tokens") or 0,
+        "service_tier": obj.get("service_tier"),
+        "ts": _epoch(obj.get("created") if obj.get("created") is not None else obj.get("created_at")),
+    }
+
+
+def openai_chat(obj: Mapping[str, Any]) -> dict[str, Any]:
+    usage = obj.get("usage")
+    if not isinstance(usage, Mapping):
+        raise RowError("chat.completion has no usage object", "usage")
+    return _openai_common(
+        obj,
+        usage.get("prompt_tokens"),
+        usage.get("prompt_tokens_details"),
+        usage.get("completion_tokens"),
+        usage.get("completion_tokens_details"),
+    )
+
+
+def openai_response(obj: Mapping[str, Any]) -> dict[str, Any]:
+    usage = obj.get("usage")
+    if not isinstance(usage, Mapping):
+        raise RowError("response has no usage object", "usage")
+    row = _openai_common(
+        obj,
+        usage.get("input_tokens"),
+        usage.get("input_tokens_details"),
+        usage.get("output_tokens"),
+        usage.get("output_tokens_details"),
+    )
+    output = obj.get("output")
+    if isinstance(output, list):
+        row["web_search_requests"] = sum(
+            1 for item in output if isinstance(item, Mapping) and item.get("type") == "web_search_call"
+        )
+    return row
+
+
+def _metadata(meta: Any) -> dict[str, Any]:
+    if not isinstance(meta, Mapping):
+        return {}
+    out = {k: meta[k] for k in ("tenant", "user", "feature", "session") if meta.get(k) is not None}
+    if "user" not in out and meta.get("user_id") is not None:
+        out["user"] = meta["user_id"]
+    return out
+
+
+def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Ledger fields of one JSON line: a response, an envelope around one, or a batch result."""
+    envelope: Mapping[str, Any] = {}
+    tier: str | None = None
+    body: Any = obj
+    if isinstance(obj.get("result"), Mapping) and "custom_id" in obj:  # Anthropic batch result
+        result = obj["result"]
+        if result.get("type") != "succeeded":
+            raise RowError(f"batch request {obj['custom_id']} did not succeed ({result.get('type')}): not billed")
+        body, tier, envelope = result.get("message"), "batch", obj
+    elif isinstance(obj.get("response"), Mapping) and isinstance(obj["response"].get("body"), Mapping):
+        response = obj["response"]  # OpenAI Batch output line
+        if obj.get("error") or response.get("status_code", 200) >= 400:
+            raise RowError(f"batch request {obj.get('custom_id')} failed: not billed")
+        body, tier, envelope = response["body"], "batch", obj
+    elif isinstance(obj.get("response"), Mapping):
+        body, envelope = obj["response"], obj
+    if not isinstance(body, Mapping):
+        raise RowError("no response object in the line")
+    if body.get("type") == "message" or ("usage" in body and "cache_read_input_tokens" in (body.get("usage") or {})):
+        row = anthropic_message(body)
+    elif body.get("object") == "chat.completion":
+        row = openai_chat(body)
+    elif body.get("object") == "response":
+        row = openai_response(body)
+    else:
+        raise RowError(
+            "not an Anthropic message or an OpenAI chat.completion / response "
+            "(expected 'type': 'message' or 'object': 'chat.completion' / 'response')"
+        )
+    row.update(_metadata(body.get("metadata")))
+    for key in ENVELOPE_TS_KEYS:
+        if envelope.get(key) is not None:
+            row["ts"] = _epoch(envelope[key])
+            break
+    for key in ENVELOPE_DIMENSIONS:
+        if envelope.get(key) is not None:
+            row[key] = envelope[key]
+    if isinstance(envelope.get("metadata"), Mapping):
+        row.update(_metadata(envelope["metadata"]))
+    if tier is not None:
+        row["service_tier"] = tier
+        row["request_id"] = row.get("request_id") or envelope.get("custom_id")
+    if row.get("ts") is None:
+        raise RowError(
+            "no timestamp: Anthropic messages and batch results carry none; "
+            'wrap the line as {"ts": "2026-01-31T12:00:00Z", "response": {...}}',
+            "ts",
+        )
+    return row
+
+
+def quarantine_from(error: RowError, display: str, line: int) -> QuarantineRecord:
+    return QuarantineRecord(display, line, error.field, str(error))

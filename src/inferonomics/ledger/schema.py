@@ -1,0 +1,90 @@
+"""The canonical usage ledger: one Arrow schema with non-overlapping token buckets.
+
+A row is one request (`requests` = 1) or a pre-aggregated bucket of `requests` requests.
+Token buckets never overlap: `input_tokens` is uncached input only; cache reads and writes are
+their own buckets; `output_tokens` includes reasoning and `reasoning_tokens` is the part of it
+spent reasoning. `source_file` / `source_line` say where each row came from.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SERVICE_TIERS = ("standard", "batch", "flex", "priority")
+
+TOKEN_COLUMNS = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_write_other_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+)
+"""Token buckets, in the order they are billed."""
+
+COUNT_COLUMNS = (*TOKEN_COLUMNS, "web_search_requests")
+"""Every count a row carries besides `requests`."""
+
+INPUT_COLUMNS = TOKEN_COLUMNS[:5]
+"""The buckets whose sum is the request's total input (for long-context tiers)."""
+
+DIMENSION_COLUMNS = ("tenant", "user", "feature", "session", "region")
+"""Free-text attribution columns (nullable)."""
+
+TS_TYPE = pa.timestamp("us", tz="UTC")
+
+LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field("ts", TS_TYPE, nullable=False),
+        pa.field("request_id", pa.string(), nullable=False),
+        pa.field("provider", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("tenant", pa.string()),
+        pa.field("user", pa.string()),
+        pa.field("feature", pa.string()),
+        pa.field("session", pa.string()),
+        pa.field("service_tier", pa.string(), nullable=False),
+        pa.field("region", pa.string()),
+        pa.field("requests", pa.int64(), nullable=False),
+        *(pa.field(c, pa.int64(), nullable=False) for c in COUNT_COLUMNS),
+        pa.field("prefix_hashes", pa.list_(pa.int64())),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_line", pa.int64(), nullable=False),
+    ],
+    metadata={
+        b"inferonomics.schema": b"ledger/1",
+        b"inferonomics.ts": b"UTC",
+    },
+)
+"""The canonical ledger schema (`source_file`/`source_line` are provenance)."""
+
+CANONICAL_COLUMNS = tuple(LEDGER_SCHEMA.names)
+DATA_COLUMNS = tuple(n for n in CANONICAL_COLUMNS if n not in ("source_file", "source_line"))
+
+REQUIRED_COLUMNS = ("ts", "provider", "model")
+"""Columns an input must have (provider and model may instead come from `--model-as`)."""
+
+DEFAULTS: dict[str, object] = {
+    "service_tier": "standard",
+    "requests": 1,
+    **dict.fromkeys(COUNT_COLUMNS, 0),
+}
+"""Values of optional columns an input leaves out."""
+
+TIER_ALIASES = {
+    "standard": "standard",
+    "default": "standard",
+    "auto": "standard",
+    "on_demand": "standard",
+    "standard_only": "standard",
+    "batch": "batch",
+    "flex": "flex",
+    "priority": "priority",
+    "fast": "priority",
+}
+"""Service-tier spellings seen in provider responses → the ledger's four tiers. OpenAI reports
+its `fast` tier as `priority`; `scale` (Scale Tier) is prepaid capacity and is not mapped."""
+
+UNIQUE_IDS_METADATA_KEY = b"inferonomics.unique_request_ids"
+"""Parquet key-value metadata a writer sets when it guarantees request ids are unique."""

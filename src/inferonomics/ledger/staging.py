@@ -1,0 +1,98 @@
+"""Staging for readers that parse in Python: rows go to Parquet parts in a temporary directory,
+so a file of any size is read with bounded memory and validated by the same vectorized
+expression as every other input.
+
+Staged columns are strings (the values as the file gave them) plus `_file` and `_line`; lists
+(prefix hashes) are staged as lists of int64. Problems found while parsing (bad JSON, a missing
+usage object) do not reach the stage: they are recorded as quarantine records.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MAX_FIELD_CHARS = 1 << 20
+"""A field longer than this (1 MiB) cannot be a usage value; its row is quarantined."""
+
+
+@dataclass(frozen=True)
+class QuarantineRecord:
+    source_file: str
+    source_line: int
+    field: str | None
+    reason: str
+
+
+def show_value(value: object, limit: int = 60) -> str:
+    """A value as an error message quotes it: short, with its length when cut."""
+    text = str(value)
+    if len(text) <= limit:
+        return f'"{text}"'
+    return f'"{text[:limit]}…" ({len(text):,} characters)'
+
+
+@dataclass
+class Stager:
+    """Collects rows (dicts of column → value) and writes them as Parquet parts: `columns` as
+    text, `list_columns` as lists of int64."""
+
+    directory: Path
+    name: str
+    columns: tuple[str, ...]
+    list_columns: tuple[str, ...] = ()
+    batch_rows: int = 100_000
+    _rows: list[dict[str, Any]] = field(default_factory=list)
+    _parts: list[Path] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+        self.rows += 1
+        if len(self._rows) >= self.batch_rows:
+            self.flush()
+
+    def _schema(self) -> pa.Schema:
+        fields = [pa.field(c, pa.string()) for c in self.columns]
+        fields += [pa.field(c, pa.list_(pa.int64())) for c in self.list_columns]
+        return pa.schema([*fields, pa.field("_file", pa.string()), pa.field("_line", pa.int64())])
+
+    def flush(self) -> None:
+        if not self._rows:
+            return
+        schema = self._schema()
+        arrays = []
+        for f in schema:
+            values = [r.get(f.name) for r in self._rows]
+            if f.name not in self.list_columns and f.name not in ("_file", "_line"):
+                values = [None if v is None else _as_text(v) for v in values]
+            arrays.append(pa.array(values, type=f.type))
+        part = self.directory / f"{self.name}-{len(self._parts):05d}.parquet"
+        pq.write_table(pa.Table.from_arrays(arrays, schema=schema), part)
+        self._parts.append(part)
+        self._rows = []
+
+    def finish(self) -> list[Path]:
+        self.flush()
+        if not self._parts:  # keep the columns known even for an empty input
+            part = self.directory / f"{self.name}-empty.parquet"
+            pq.write_table(self._schema().empty_table(), part)
+            self._parts.append(part)
+        return self._parts
+
+
+def _as_text(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def new_stage_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="inferonomics-stage-")

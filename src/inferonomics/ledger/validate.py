@@ -1,0 +1,211 @@
+"""Validation of ledger rows as one vectorized expression.
+
+`canonical(raw, ...)` turns any input table (columns as the file gave them: strings from CSV and
+JSON, typed from Parquet) into the ledger's typed columns plus two verdicts: `_ok`, a cheap
+boolean the billing path filters on, and `_problem`, the first problem found as a message naming
+the column and its value (NULL when the row is fine), which only the quarantine report computes.
+`_ok` covers the checks of each row's own values; the checks of its (provider, model,
+service_tier) key are made once per distinct key by the billing engine (`key_problem`).
+
+The checks:
+
+* `ts` present and a timestamp (ISO 8601; an offset is honoured, none means UTC);
+* `provider` and `model` present (unless the command names the model with `--model-as`);
+* `service_tier` one of standard, batch, flex, priority (readers map providers' own spellings);
+* every count a whole number >= 0, `requests` >= 1;
+* `reasoning_tokens` <= `output_tokens` (reasoning is a part of output).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from inferonomics.engine import naive_utc
+from inferonomics.ledger.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, SERVICE_TIERS, TIER_ALIASES
+
+INT64_LIMIT = 2.0**63
+
+
+@dataclass
+class _Check:
+    ok: ir.BooleanValue
+    message: ir.StringValue
+    row_level: bool = True
+    """False for checks that depend only on the row's (provider, model, service_tier) key: the
+    billing engine decides those once per distinct key (see `key_problem`)."""
+
+
+def quote_value(text: str) -> str:
+    """A value quoted as the messages quote it (the Python twin of `_quoted`)."""
+    return '"' + (text[:60] + "…" if len(text) > 60 else text) + '"'
+
+
+def key_problem(provider: str | None, model: str | None, service_tier: str | None) -> str | None:
+    """The first problem of a (provider, model, service_tier) key, worded as `_problem` words it.
+    A missing service tier means standard."""
+    if not provider:
+        return "column provider is empty"
+    if not model:
+        return "column model is empty"
+    if service_tier is not None and service_tier not in SERVICE_TIERS:
+        return f"column service_tier is {quote_value(str(service_tier))}: expected standard, batch, flex or priority"
+    return None
+
+
+def _quoted(col: ir.Value) -> ir.StringValue:
+    text = col.cast("string")
+    short = ibis.cases((text.length() > 60, text.substr(0, 60) + "…"), else_=text)
+    return '"' + short + '"'
+
+
+def _count(raw: ir.Table, name: str, default: int) -> tuple[ir.IntegerValue, list[_Check]]:
+    """The typed count column and its checks."""
+    if name not in raw.columns:
+        return ibis.literal(default, "int64"), []
+    col = raw[name]
+    checks: list[_Check] = []
+    if col.type().is_string():
+        text = col.strip()
+        present = text.notnull() & (text != "")
+        number = text.try_cast("float64")
+        whole = number.notnull() & (number == number.floor()) & (number.abs() < INT64_LIMIT)
+        checks.append(_Check(~present | whole, f"column {name} is " + _quoted(col) + ": not a whole number"))
+        value = ibis.cases((present & whole, number.cast("int64")), else_=ibis.literal(default, "int64"))
+    elif col.type().is_floating():
+        whole = col.isnull() | ((col == col.floor()) & (col.abs() < INT64_LIMIT))
+        checks.append(_Check(whole, f"column {name} is " + _quoted(col) + ": not a whole number"))
+        value = ibis.cases((col.notnull() & whole, col.cast("int64")), else_=ibis.literal(default, "int64"))
+    elif col.type().is_integer():
+        value = col.cast("int64").fill_null(default)
+    else:
+        raise TypeError(f"column {name} has type {col.type()}; expected a whole number")
+    floor = 1 if name == "requests" else 0
+    what = "must be >= 1" if name == "requests" else "token counts must be >= 0"
+    checks.append(_Check(value >= floor, f"column {name} is " + _quoted(value) + f": {what}"))
+    return value, checks
+
+
+def _text(raw: ir.Table, name: str, override: str | None = None, *, strip: bool = True) -> ir.StringValue:
+    """A text column: trimmed with empty as NULL for staged text; as written for typed Parquet
+    (DuckDB groups and joins dictionary-encoded strings fastest when they are left alone)."""
+    if override is not None:
+        return ibis.literal(override, "string")
+    if name not in raw.columns:
+        return ibis.null("string")
+    col = raw[name]
+    if not col.type().is_string():
+        col = col.cast("string")
+    if strip:
+        col = col.strip().nullif("")
+    return col
+
+
+def canonical(
+    raw: ir.Table,
+    con: Any,
+    *,
+    provider: str | None = None,
+    model: str | None = None,
+    strip: bool = True,
+) -> ir.Table:
+    """Typed ledger columns, provenance, `_ok` and `_problem` for every row of `raw`.
+
+    `raw` has the file's columns under canonical names plus `_file` and `_line`. `provider` and
+    `model`, when given, replace the file's (the `--model-as` option). `strip` trims text columns
+    and maps providers' service-tier spellings (staged text input); a typed Parquet ledger is
+    taken as written."""
+    checks: list[_Check] = []
+
+    if "ts" not in raw.columns:
+        raise KeyError("ts")
+    ts_raw = raw.ts
+    if ts_raw.type().is_string():
+        text = ts_raw.strip()
+        parsed = text.try_cast(dt.Timestamp(timezone="UTC"))
+        ts = naive_utc(parsed, con)
+        checks.append(
+            _Check(text.notnull() & (text != ""), ibis.literal("column ts is empty: every row needs a timestamp"))
+        )
+        checks.append(
+            _Check(
+                parsed.notnull(),
+                "column ts is " + _quoted(ts_raw) + ": not a timestamp (ISO 8601, e.g. 2026-01-31T12:00:00Z)",
+            )
+        )
+    elif ts_raw.type().is_timestamp():
+        ts = naive_utc(ts_raw, con)
+        checks.append(_Check(ts_raw.notnull(), ibis.literal("column ts is empty: every row needs a timestamp")))
+    else:
+        raise TypeError(f"column ts has type {ts_raw.type()}; expected a timestamp")
+
+    provider_col = _text(raw, "provider", provider, strip=strip)
+    model_col = _text(raw, "model", model, strip=strip)
+    checks.append(
+        _Check(provider_col.notnull() & (provider_col != ""), ibis.literal("column provider is empty"), False)
+    )
+    checks.append(_Check(model_col.notnull() & (model_col != ""), ibis.literal("column model is empty"), False))
+
+    tier_raw = _text(raw, "service_tier", strip=strip)
+    if strip:
+        tier = tier_raw.lower().substitute(TIER_ALIASES, else_=tier_raw).fill_null("standard")
+    elif "service_tier" in raw.columns:
+        tier = tier_raw  # NULL means standard (see key_problem)
+    else:
+        tier = ibis.literal("standard")
+    checks.append(
+        _Check(
+            tier.isnull() | tier.isin(SERVICE_TIERS),
+            "column service_tier is " + _quoted(tier) + ": expected standard, batch, flex or priority",
+            row_level=False,
+        )
+    )
+
+    counts: dict[str, ir.IntegerValue] = {}
+    for name in ("requests", *COUNT_COLUMNS):
+        counts[name], col_checks = _count(raw, name, 1 if name == "requests" else 0)
+        checks.extend(col_checks)
+    checks.append(
+        _Check(
+            counts["reasoning_tokens"] <= counts["output_tokens"],
+            "column reasoning_tokens is "
+            + _quoted(counts["reasoning_tokens"])
+            + ": more than output_tokens ("
+            + counts["output_tokens"].cast("string")
+            + "); reasoning is a part of output",
+        )
+    )
+
+    source_file = raw._file
+    request_id = _text(raw, "request_id", strip=strip)
+    request_id = request_id.fill_null(source_file + ":" + raw._line.cast("string"))
+
+    columns: dict[str, ir.Value] = {
+        "ts": ts,
+        "request_id": request_id,
+        "provider": provider_col,
+        "model": model_col,
+        **{d: _text(raw, d, strip=strip) for d in DIMENSION_COLUMNS if d != "region"},
+        "service_tier": tier,
+        "region": _text(raw, "region", strip=strip),
+        **counts,
+    }
+    if "prefix_hashes" in raw.columns and raw.prefix_hashes.type().is_array():
+        columns["prefix_hashes"] = raw.prefix_hashes.cast(dt.Array(dt.int64))
+    else:
+        columns["prefix_hashes"] = ibis.null(dt.Array(dt.int64))
+    columns["source_file"] = source_file
+    columns["source_line"] = raw._line.cast("int64")
+    # For the light pass: the instant as cheap to min/max as possible (the raw typed column).
+    columns["_ts_order"] = ts_raw if ts_raw.type().is_timestamp() else ts
+    row_checks = [c.ok for c in checks if c.row_level]
+    ok = row_checks[0]
+    for c in row_checks[1:]:
+        ok = ok & c
+    columns["_ok"] = ok.fill_null(False)
+    columns["_problem"] = ibis.cases(*((~c.ok.fill_null(False), c.message) for c in checks), else_=ibis.null("string"))
+    return raw.select(**columns)

@@ -1,0 +1,96 @@
+"""The performance model against hand computations (efficiency 1, no overheads: the roofline)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from serving_helpers import IDEAL, LLAMA31_8B
+
+from inferonomics.catalog.architectures import architecture_from_config
+from inferonomics.serving.configs import Workload, build_arrays
+from inferonomics.serving.deploy import make_deployment
+from inferonomics.serving.params import load_fitted_params
+from inferonomics.serving.physics import Side, expected_distinct_experts, iteration_time, kv_capacity_seqs
+from inferonomics.serving.steady import predict_arrays
+
+LLAMA_LAYERS = 6_979_321_856  # linear weights of the 32 layers (see test_serving_architectures)
+LLAMA_HEAD = 128_256 * 4_096
+H100_BW = 3.35e12
+H100_BF16 = 989.4e12
+
+
+def _llama_arrays(tp: int = 1, gpu: str = "h100_sxm"):  # type: ignore[no-untyped-def]
+    arch = architecture_from_config(LLAMA31_8B, "meta-llama/Llama-3.1-8B")
+    dep = make_deployment(arch, gpu, tp=tp, precision="bf16")
+    return build_arrays([dep], [Workload(isl=1, osl=1, concurrency=1)])
+
+
+def test_expected_distinct_experts() -> None:
+    # E (1 - (1 - k/E)^T): one token uses exactly k experts ...
+    assert expected_distinct_experts(256, 8, 1) == pytest.approx(8.0)
+    assert expected_distinct_experts(8, 2, 1) == pytest.approx(2.0)
+    # ... 32 tokens of DeepSeek-V3 touch 256 * (1 - (248/256)**32) = 163.31 of 256 experts ...
+    assert expected_distinct_experts(256, 8, 32) == pytest.approx(256 * (1 - (248 / 256) ** 32))
+    assert expected_distinct_experts(256, 8, 32) == pytest.approx(163.31, abs=0.01)
+    # ... two Mixtral tokens touch 8 * (1 - (6/8)**2) = 3.5 experts; a large batch touches them all.
+    assert expected_distinct_experts(8, 2, 2) == pytest.approx(3.5)
+    assert expected_distinct_experts(8, 2, 10_000) == pytest.approx(8.0)
+    assert expected_distinct_experts(0, 0, 32) == 0.0
+    assert expected_distinct_experts(256, 8, 0) == 0.0
+
+
+def test_memory_bound_decode_step() -> None:
+    a = _llama_arrays()
+    t = iteration_time(a, Side.decode(a), IDEAL, dec_seqs=1.0, ctx=1.0)
+    # One token: read every BF16 linear weight and the output head once, plus one token of KV
+    # (131,072 bytes); the embedding lookup reads one row only.
+    expected = (2 * LLAMA_LAYERS + 2 * LLAMA_HEAD + 131_072) / H100_BW  # 4.4804 ms
+    assert float(t[0]) == pytest.approx(expected, rel=1e-9)
+    assert float(t[0]) == pytest.approx(4.4804e-3, rel=1e-4)
+
+
+def test_decode_step_scales_with_bandwidth() -> None:
+    h100 = iteration_time(a := _llama_arrays(), Side.decode(a), IDEAL, dec_seqs=1.0, ctx=1.0)
+    h200 = iteration_time(b := _llama_arrays(gpu="h200_sxm"), Side.decode(b), IDEAL, dec_seqs=1.0, ctx=1.0)
+    assert float(h100[0] / h200[0]) == pytest.approx(4.8 / 3.35, rel=1e-9)
+
+
+def test_tensor_parallel_halves_the_weight_read() -> None:
+    one = iteration_time(a := _llama_arrays(tp=1), Side.decode(a), IDEAL, dec_seqs=1.0, ctx=1.0)
+    two = iteration_time(b := _llama_arrays(tp=2), Side.decode(b), IDEAL, dec_seqs=1.0, ctx=1.0)
+    # Weights and KV halve; two all-reduces per layer of 8 KB add ~1 µs over NVLink.
+    assert float(two[0]) == pytest.approx(float(one[0]) / 2, rel=1e-3)
+    assert float(two[0]) > float(one[0]) / 2
+
+
+def test_compute_bound_prefill() -> None:
+    a = _llama_arrays()
+    t = iteration_time(a, Side.decode(a), IDEAL, dec_seqs=0.0, ctx=0.0, pf_tokens=8192.0, pf_len=8192.0)
+    gemm = 2 * 8192 * LLAMA_LAYERS / H100_BF16  # 115.6 ms
+    # Causal attention: 32 layers * 2 * 32 heads * (128 + 128) FLOPs per (query, key) pair, 8192^2/2 pairs.
+    attention = 32 * 2 * 32 * 256 * 8192 * 8192 / 2 / H100_BF16  # 17.8 ms
+    head = 2 * LLAMA_HEAD / H100_BW  # logits of the last token only: the head is read once
+    assert float(t[0]) == pytest.approx(gemm + attention + head, rel=1e-9)
+
+
+def test_kv_capacity() -> None:
+    a = _llama_arrays()
+    cap = kv_capacity_seqs(
+        a, Side.decode(a), IDEAL.model_copy(update={"kv_memory_fraction": 0.9}), a.isl * 2000
+    )
+    # 90 % of 80 GiB, less 16.06 GB of BF16 weights, over 2000 tokens x 131,072 bytes.
+    free = 0.9 * 80 * 2**30 - 2 * (LLAMA_LAYERS + 2 * LLAMA_HEAD)
+    assert float(cap[0]) == pytest.approx(free / (2000 * 131_072), rel=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(c1=st.integers(1, 512), c2=st.integers(1, 512), isl=st.sampled_from([128, 1024, 8192]))
+def test_more_concurrency_never_speeds_a_token(c1: int, c2: int, isl: int) -> None:
+    a = _llama_arrays().with_(isl=float(isl), osl=512.0)
+    arrays = a.repeat(2).with_(conc=np.array([min(c1, c2), max(c1, c2)], dtype=float))
+    pred = predict_arrays(arrays, load_fitted_params())
+    assert pred.tpot_s[0] <= pred.tpot_s[1] * (1 + 1e-9)
+    assert pred.ttft_s[0] <= pred.ttft_s[1] * (1 + 1e-9)
+    assert pred.output_tokens_per_s[0] <= pred.output_tokens_per_s[1] * (1 + 1e-9) or pred.kv_limited[1]
