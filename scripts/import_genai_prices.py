@@ -134,14 +134,18 @@ def periods_of(model: gp.ModelInfo) -> list[dict[str, Any]]:
     entries = model.prices
     # Breakpoints: every start date. For each interval, the base is the last entry in list order
     # that is unconstrained or date-active; time-of-day entries after it become its windows.
-    dates = sorted({e.constraint.start_date for e in entries if isinstance(e.constraint, gp.StartDateConstraint)})
+    dates = sorted(
+        {e.constraint.start_date for e in entries if isinstance(e.constraint, gp.StartDateConstraint)}
+    )
     starts: list[dt.date | None] = [None, *dates]
     periods = []
     for start in starts:
         base_idx = None
         for i, e in enumerate(entries):
             c = e.constraint
-            if c is None or (isinstance(c, gp.StartDateConstraint) and start is not None and c.start_date <= start):
+            if c is None or (
+                isinstance(c, gp.StartDateConstraint) and start is not None and c.start_date <= start
+            ):
                 base_idx = i
         if base_idx is None:
             base_idx = 0  # genai-prices falls back to the first entry when nothing is active
@@ -175,9 +179,8 @@ def tier_prices_of(model: gp.ModelInfo) -> dict[str, list[dict[str, Any]]]:
         if v.constraint is not None and not isinstance(v.constraint, gp.StartDateConstraint):
             skipped_variants["time-of-day variant"] += 1
             continue
+        # An empty variant is a statement too: the tier is billed at the standard price.
         rates, tiers = rates_and_tiers(v.prices)
-        if not rates:
-            continue
         out.setdefault(TIER_OF_VARIANT[items[0]], []).append(
             {"valid_from": date_of(v.constraint), "rates": rates, "tiers": tiers}
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,33 +23,38 @@ app = typer.Typer(
 app.add_typer(serve_app, name="serve")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class UserError(Exception):
     """A problem with the user's input: printed as one clear message, exit code 2."""
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     parquet = "parquet"
 
 
-class ShowFormat(str, Enum):
+class ShowFormat(StrEnum):
     table = "table"
     json = "json"
 
 
 PricesOpt = Annotated[
     list[Path] | None,
-    typer.Option("--prices", help="A price sheet (YAML) over the book: discounts, committed rates, custom models. "
-                 "Repeatable; later sheets win."),
+    typer.Option(
+        "--prices",
+        help="A price sheet (YAML) over the book: discounts, committed rates, custom models. "
+        "Repeatable; later sheets win.",
+    ),
 ]
 ModelAsOpt = Annotated[
     str | None,
-    typer.Option("--model-as", help="Price every row as PROVIDER/MODEL (needed for traces, which carry no model)."),
+    typer.Option(
+        "--model-as", help="Price every row as PROVIDER/MODEL (needed for traces, which carry no model)."
+    ),
 ]
 ColumnsOpt = Annotated[
     list[str] | None,
@@ -57,12 +62,17 @@ ColumnsOpt = Annotated[
 ]
 InputFormatOpt = Annotated[
     str | None,
-    typer.Option("--input-format", help="ledger-parquet, ledger-csv, ledger-jsonl, responses, azure-trace, "
-                 "mooncake-trace (default: detected from content)."),
+    typer.Option(
+        "--input-format",
+        help="ledger-parquet, ledger-csv, ledger-jsonl, responses, azure-trace, "
+        "mooncake-trace (default: detected from content).",
+    ),
 ]
 TraceStartOpt = Annotated[
     str | None,
-    typer.Option("--trace-start", help="Instant (UTC) at which a Mooncake trace starts (default: today 00:00)."),
+    typer.Option(
+        "--trace-start", help="Instant (UTC) at which a Mooncake trace starts (default: today 00:00)."
+    ),
 ]
 
 
@@ -72,7 +82,9 @@ def _instant(value: str | None, what: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UserError(f"{what}: '{value}' is not a date or time (use ISO 8601, e.g. 2026-10-01 or 2026-10-01T12:00Z)") from None
+        raise UserError(
+            f"{what}: '{value}' is not a date or time (use ISO 8601, e.g. 2026-10-01 or 2026-10-01T12:00Z)"
+        ) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     return parsed
@@ -104,11 +116,19 @@ def _ledger(
 
 @app.command()
 def prices(
-    model: Annotated[str | None, typer.Argument(help="A model name (or PROVIDER/MODEL); none lists providers.")] = None,
-    provider: Annotated[str | None, typer.Option(help="The provider (default: found from the model name).")] = None,
-    at: Annotated[str | None, typer.Option(help="Date or instant (UTC) to show the prices in force at (default: now).")] = None,
+    model: Annotated[
+        str | None, typer.Argument(help="A model name (or PROVIDER/MODEL); none lists providers.")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="The provider (default: found from the model name).")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Date or instant (UTC) to show the prices in force at (default: now).")
+    ] = None,
     tier: Annotated[str, typer.Option(help="Service tier: standard, batch, flex or priority.")] = "standard",
-    region: Annotated[str | None, typer.Option(help="Region / inference geography (for residency uplifts).")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Region / inference geography (for residency uplifts).")
+    ] = None,
     price_sheets: PricesOpt = None,
     fmt: Annotated[ShowFormat, typer.Option("--format", help="table or json.")] = ShowFormat.table,
 ) -> None:
@@ -123,7 +143,9 @@ def prices(
         if fmt is ShowFormat.json:
             out.print_json(to_json(rows.to_pylist()))
         else:
-            out.print(table_of(rows, title=f"Models of {provider}" if provider else "Providers in the price book"))
+            out.print(
+                table_of(rows, title=f"Models of {provider}" if provider else "Providers in the price book")
+            )
         return
     try:
         info = describe_model(book, model, provider=provider, at=when, tier=tier, region=region)
@@ -141,12 +163,18 @@ def prices(
 def bill(
     paths: Annotated[list[Path], typer.Argument(help="Usage files: CSV, Parquet, JSON lines (gzip too).")],
     model_as: ModelAsOpt = None,
-    by: Annotated[str | None, typer.Option(help="Group by these columns, comma-separated (e.g. provider,model).")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Group by these columns, comma-separated (e.g. provider,model).")
+    ] = None,
     grain: Annotated[str | None, typer.Option(help="Time grain: hour, day, week or month.")] = None,
     price_sheets: PricesOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json, csv or parquet.")] = Format.table,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write the result here (needed for parquet).")] = None,
-    per_row: Annotated[bool, typer.Option("--per-row", help="Output every priced row instead of a rollup.")] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the result here (needed for parquet).")
+    ] = None,
+    per_row: Annotated[
+        bool, typer.Option("--per-row", help="Output every priced row instead of a rollup.")
+    ] = False,
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
@@ -203,8 +231,12 @@ def _csv_safe(table: Any) -> Any:
     for f in table.schema:
         col = table[f.name]
         if pa.types.is_list(f.type) or pa.types.is_dictionary(f.type):
-            col = col.cast(pa.string()) if pa.types.is_dictionary(f.type) else pa.array(
-                [None if v is None else " ".join(map(str, v)) for v in col.to_pylist()], pa.string()
+            col = (
+                col.cast(pa.string())
+                if pa.types.is_dictionary(f.type)
+                else pa.array(
+                    [None if v is None else " ".join(map(str, v)) for v in col.to_pylist()], pa.string()
+                )
             )
         cols.append(col)
     return pa.table(cols, names=table.column_names)
@@ -225,8 +257,12 @@ def _account(account: Any, ledger: Any) -> None:
         if account.rows_quarantined > 5:
             err.print(f"  … {account.rows_quarantined - 5:,} more (inferonomics quarantine lists them all)")
     for source in ledger.sources:
+        for note in source.notes:
+            err.print(note, highlight=False)
         if source.ignored_columns:
-            err.print(f"{source.display}: columns not in the ledger, ignored: {', '.join(source.ignored_columns)}")
+            err.print(
+                f"{source.display}: columns not in the ledger, ignored: {', '.join(source.ignored_columns)}"
+            )
 
 
 @app.command()
@@ -275,8 +311,13 @@ class _progress:
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-            console=err, transient=True, disable=not err.is_terminal,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
         )
         self.task = self.progress.add_task(label, total=total)
 
@@ -290,7 +331,9 @@ class _progress:
 
 @app.command()
 def report(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Usage files; none generates the demo ledger.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Usage files; none generates the demo ledger.")
+    ] = None,
     rows: Annotated[int, typer.Option(help="Rows of the generated demo ledger.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Seed of the generated demo ledger.")] = 42,
     model_as: ModelAsOpt = None,
@@ -309,7 +352,9 @@ def report(
             demo = Path(tmp) / "demo-ledger.parquet"
             with _progress(f"Generating a demo ledger of {rows:,} requests", rows) as advance:
                 write_demo(demo, rows, seed=seed, progress=advance)
-            err.print(f"demo ledger: {rows:,} generated requests (seed {seed}); pass files to bill your own usage")
+            err.print(
+                f"demo ledger: {rows:,} generated requests (seed {seed}); pass files to bill your own usage"
+            )
             paths = [demo]
         with _progress("Pricing", None):
             ledger = _ledger(paths, model_as, columns, input_format, trace_start)
@@ -334,7 +379,11 @@ def cases(
         sys.stdout.write(to_json([r.as_dict() for r in results]) + "\n")
         return
     for r in results:
-        mark = {"holds": "[green]holds[/green]", "wrong": "[red]wrong[/red]", "partly": "[yellow]partly[/yellow]"}
+        mark = {
+            "holds": "[green]holds[/green]",
+            "wrong": "[red]wrong[/red]",
+            "partly": "[yellow]partly[/yellow]",
+        }
         out.rule(f"[bold]{r.id}[/bold] {r.title}", align="left")
         out.print(f"Claim: {r.claim}", highlight=False)
         for line in r.lines:
@@ -343,9 +392,9 @@ def cases(
 
 
 def main() -> None:
+    from inferonomics.billing.rollup import RollupError
     from inferonomics.catalog.book import PriceBookError
     from inferonomics.ledger.readers.text import InputError
-    from inferonomics.billing.rollup import RollupError
 
     try:
         app()

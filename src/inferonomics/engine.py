@@ -17,18 +17,18 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 
-@ibis.udf.scalar.builtin(name="epoch_us")
-def _epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[empty-body,valid-type]
+@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]  # ibis ships no types
+def _epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[valid-type]  # ibis dtypes
     """DuckDB: microseconds since the epoch of a TIMESTAMPTZ."""
 
 
-@ibis.udf.scalar.builtin(name="epoch_us")
-def _epoch_us_naive(ts: dt.Timestamp()) -> dt.int64:  # type: ignore[empty-body,valid-type]
+@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]  # ibis ships no types
+def _epoch_us_naive(ts: dt.Timestamp()) -> dt.int64:  # type: ignore[valid-type]  # ibis dtypes
     """DuckDB: microseconds since the epoch of a TIMESTAMP."""
 
 
-@ibis.udf.scalar.builtin(name="make_timestamp")
-def _make_timestamp(us: dt.int64) -> dt.Timestamp():  # type: ignore[empty-body,valid-type]
+@ibis.udf.scalar.builtin(name="make_timestamp")  # type: ignore[untyped-decorator]  # ibis ships no types
+def _make_timestamp(us: dt.int64) -> dt.Timestamp():  # type: ignore[valid-type]  # ibis dtypes
     """DuckDB: a naive TIMESTAMP from microseconds since the epoch."""
 
 
@@ -51,13 +51,13 @@ def backend_name(con: Any) -> str:
 
 def naive_utc(expr: ir.TimestampValue, con: Any) -> ir.TimestampValue:
     """A timestamp column as naive UTC (time-zone-aware input is converted, naive is kept)."""
-    tz = expr.type().timezone  # type: ignore[attr-defined]
+    tz = expr.type().timezone
     if tz is None:
         return expr
     if backend_name(con) == "duckdb":
         if tz != "UTC":
             expr = expr.cast(dt.Timestamp(timezone="UTC"))
-        return _make_timestamp(_epoch_us(expr))  # type: ignore[no-any-return]
+        return _make_timestamp(_epoch_us(expr))
     return expr.cast(dt.Timestamp())
 
 
@@ -65,7 +65,7 @@ def time_of_week(ts: ir.TimestampValue, con: Any) -> ir.IntegerValue:
     """Seconds since Monday 00:00 of a naive UTC timestamp (0 .. 604799)."""
     if backend_name(con) == "duckdb":
         seconds = _epoch_us_naive(ts) // 1_000_000  # 1970-01-01 was a Thursday: day 3 of the week
-        return ((seconds // 86400 + 3) % 7) * 86400 + seconds % 86400  # type: ignore[no-any-return]
+        return ((seconds // 86400 + 3) % 7) * 86400 + seconds % 86400
     return (
         ts.day_of_week.index().cast("int64") * 86400
         + ts.hour().cast("int64") * 3600
@@ -77,14 +77,14 @@ def time_of_week(ts: ir.TimestampValue, con: Any) -> ir.IntegerValue:
 def epoch_micros(ts: ir.TimestampValue, con: Any) -> ir.IntegerValue:
     """Microseconds since the epoch of a UTC timestamp (time-zone-aware or naive UTC)."""
     if backend_name(con) == "duckdb":
-        if ts.type().timezone is None:  # type: ignore[attr-defined]
-            return _epoch_us_naive(ts)  # type: ignore[no-any-return]
-        return _epoch_us(ts)  # type: ignore[no-any-return]
-    return ts.epoch_seconds().cast("int64") * 1_000_000  # type: ignore[no-any-return]
+        if ts.type().timezone is None:
+            return _epoch_us_naive(ts)
+        return _epoch_us(ts)
+    return ts.epoch_seconds().cast("int64") * 1_000_000
 
 
 def from_epoch_micros(us: ir.IntegerValue, con: Any) -> ir.TimestampValue:
     """A naive UTC timestamp from microseconds since the epoch."""
     if backend_name(con) == "duckdb":
-        return _make_timestamp(us)  # type: ignore[no-any-return]
-    return (us // 1_000_000).as_timestamp("s")  # type: ignore[no-any-return]
+        return _make_timestamp(us)
+    return (us // 1_000_000).as_timestamp("s")

@@ -60,7 +60,14 @@ class Summary:
     layers: list[str]
 
 
-_SUMS = ("rows", "requests", *COUNT_COLUMNS, "cost_usd", *(f"cost_{c}_usd" for c in COMPONENTS), "unpriced_requests")
+_SUMS = (
+    "rows",
+    "requests",
+    *COUNT_COLUMNS,
+    "cost_usd",
+    *(f"cost_{c}_usd" for c in COMPONENTS),
+    "unpriced_requests",
+)
 
 
 def regroup(table: pa.Table, keys: list[str]) -> pa.Table:
@@ -75,7 +82,9 @@ def regroup(table: pa.Table, keys: list[str]) -> pa.Table:
     return grouped.take(order).select([*keys, *_SUMS])
 
 
-def summarize(ledger: Ledger, book: PriceBook, *, top_users: int = 10, quarantine_sample: int = 10) -> Summary:
+def summarize(
+    ledger: Ledger, book: PriceBook, *, top_users: int = 10, quarantine_sample: int = 10
+) -> Summary:
     """Price a ledger and gather the totals, breakdowns and distributions of the summary."""
     priced = price(ledger, book)
     base = rollup(priced, ["provider", "model", "feature", "service_tier"])
@@ -99,6 +108,8 @@ def summarize(ledger: Ledger, book: PriceBook, *, top_users: int = 10, quarantin
         users=user_distribution(priced, top=top_users),
         effective=effective_rates(priced_only.table),
         unpriced=unpriced,
-        quarantine=ledger.quarantine(limit=quarantine_sample) if base.account.rows_quarantined else pa.table({}),
+        quarantine=ledger.quarantine(limit=quarantine_sample)
+        if base.account.rows_quarantined
+        else pa.table({}),
         layers=list(book.layers),
     )

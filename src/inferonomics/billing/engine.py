@@ -52,9 +52,8 @@ from inferonomics.ledger.schema import INPUT_COLUMNS, TS_TYPE
 FEMTO = Decimal("1E-15")
 USD = dt.Decimal(38, 15)
 WIDE = dt.Decimal(38, 0)
-MAX_SLOTS = 10_080
-"""Finest time-of-week slots the cell join uses (one minute); finer windows use range joins."""
-MAX_CELL_ROWS = 2_000_000
+MAX_CELL_ROWS = 500_000
+"""Largest expanded rate table the cell join uses; beyond it the join uses range predicates."""
 
 COMPONENTS = ("input", "cache_read", "cache_write", "output", "fees")
 """Cost components of every priced row (`cost_<component>_usd`), adding up to `cost_usd`."""
@@ -75,7 +74,7 @@ T = TypeVar("T")
 
 def usd(femto: ir.NumericValue) -> ir.DecimalValue:
     """An amount in fUSD (integer) as exact USD, DECIMAL(38, 15)."""
-    return femto.cast(WIDE) * ibis.literal(FEMTO, USD)  # type: ignore[no-any-return]
+    return femto.cast(WIDE) * ibis.literal(FEMTO, USD)
 
 
 def is_overflow(error: BaseException) -> bool:
@@ -173,47 +172,113 @@ class _Axis:
         return bisect.bisect_right(self.cuts, value)
 
 
-def _axes(rates: pa.Table) -> tuple[_Axis, _Axis, _Axis, int]:
-    time_cuts = sorted({v for v in rates["valid_from"].to_pylist() if v != TS_MIN} | {
-        v for v in rates["valid_to"].to_pylist() if v != TS_MAX})
-    band_cuts = sorted({v for v in rates["band_lo"].to_pylist() if v != -1} | {
-        v for v in rates["band_hi"].to_pylist() if v != BAND_MAX})
-    week_edges = {v for v in rates["tow_lo"].to_pylist() if v != 0} | {
-        v for v in rates["tow_hi"].to_pylist() if v != WEEK_SECONDS}
+def _axes(rates: pa.Table) -> tuple[_Axis, _Axis, int]:
+    time_cuts = sorted(
+        {v for v in rates["valid_from"].to_pylist() if v != TS_MIN}
+        | {v for v in rates["valid_to"].to_pylist() if v != TS_MAX}
+    )
+    band_cuts = sorted(
+        {v for v in rates["band_lo"].to_pylist() if v != -1}
+        | {v for v in rates["band_hi"].to_pylist() if v != BAND_MAX}
+    )
     slot = WEEK_SECONDS
-    for e in week_edges:
-        slot = math.gcd(slot, e)
-    return _Axis(time_cuts), _Axis(band_cuts), _Axis(sorted(week_edges)), slot
+    for v in (*rates["tow_lo"].to_pylist(), *rates["tow_hi"].to_pylist()):
+        slot = math.gcd(slot, v)
+    return _Axis(time_cuts), _Axis(band_cuts), slot
 
 
-def _expand(rates: pa.Table, time: _Axis, band: _Axis, slots: int, slot: int) -> pa.Table:
-    """One row per rate row and cell (time period, input band, time-of-week slot) it covers."""
-    rows = rates.to_pylist()
-    out: dict[str, list[Any]] = {name: [] for name in rates.column_names if name not in (
-        "valid_from", "valid_to", "tow_lo", "tow_hi", "band_lo", "band_hi")}
-    out["_cell"] = []
-    period_starts = [TS_MIN, *time.cuts]
-    band_lows = [-1, *band.cuts]
-    for r in rows:
-        periods = [i for i, s in enumerate(period_starts) if r["valid_from"] <= s < r["valid_to"]]
-        bands = [i for i, lo in enumerate(band_lows) if r["band_lo"] <= lo < r["band_hi"]]
-        week = range(r["tow_lo"] // slot, r["tow_hi"] // slot)
-        for p in periods:
-            for b in bands:
-                for w in week:
-                    for name in out:
-                        if name != "_cell":
-                            out[name].append(r[name])
-                    out["_cell"].append((p * band.size + b) * slots + w)
-    schema = pa.schema([*(rates.schema.field(n) for n in out if n != "_cell"), pa.field("_cell", pa.int64())])
-    return pa.table(out, schema=schema)
+def _varying(rates: pa.Table) -> tuple[set[str], set[str], set[str]]:
+    """Model names whose rate rows vary with time, input band, time of week."""
+    time, band, week = set(), set(), set()
+    for r in rates.select(
+        ["model", "valid_from", "valid_to", "band_lo", "band_hi", "tow_lo", "tow_hi"]
+    ).to_pylist():
+        if (r["valid_from"], r["valid_to"]) != (TS_MIN, TS_MAX):
+            time.add(r["model"])
+        if (r["band_lo"], r["band_hi"]) != (-1, BAND_MAX):
+            band.add(r["model"])
+        if (r["tow_lo"], r["tow_hi"]) != (0, WEEK_SECONDS):
+            week.add(r["model"])
+    return time, band, week
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """How rows find their rate row: each row's cell (period, band, slot), where a dimension
+    counts only for the models whose rates vary along it (others sit in index 0)."""
+
+    time: _Axis
+    band: _Axis
+    slot: int
+    time_models: set[str]
+    band_models: set[str]
+    week_models: set[str]
+
+    @property
+    def slots(self) -> int:
+        return WEEK_SECONDS // self.slot
+
+    def size(self, r: dict[str, Any]) -> int:
+        n = 1
+        if r["model"] in self.time_models:
+            n *= sum(1 for s in [TS_MIN, *self.time.cuts] if r["valid_from"] <= s < r["valid_to"])
+        if r["model"] in self.band_models:
+            n *= sum(1 for lo in [-1, *self.band.cuts] if r["band_lo"] <= lo < r["band_hi"])
+        if r["model"] in self.week_models:
+            n *= (r["tow_hi"] - r["tow_lo"]) // self.slot
+        return n
+
+    def expand(self, rates: pa.Table) -> pa.Table:
+        """One row per rate row and cell it covers."""
+        skip = ("valid_from", "valid_to", "tow_lo", "tow_hi", "band_lo", "band_hi")
+        out: dict[str, list[Any]] = {name: [] for name in rates.column_names if name not in skip}
+        cells: list[int] = []
+        period_starts = [TS_MIN, *self.time.cuts]
+        band_lows = [-1, *self.band.cuts]
+        for r in rates.to_pylist():
+            m = r["model"]
+            periods = (
+                [i for i, s in enumerate(period_starts) if r["valid_from"] <= s < r["valid_to"]]
+                if m in self.time_models
+                else [0]
+            )
+            bands = (
+                [i for i, lo in enumerate(band_lows) if r["band_lo"] <= lo < r["band_hi"]]
+                if m in self.band_models
+                else [0]
+            )
+            week = range(r["tow_lo"] // self.slot, r["tow_hi"] // self.slot) if m in self.week_models else [0]
+            for p in periods:
+                for b in bands:
+                    for w in week:
+                        for name, values in out.items():
+                            values.append(r[name])
+                        cells.append((p * self.band.size + b) * self.slots + w)
+        schema = pa.schema([*(rates.schema.field(n) for n in out), pa.field("_cell", pa.int64())])
+        return pa.table({**out, "_cell": cells}, schema=schema)
+
+    def of(self, rows: ir.Table, con: Any, band_value: ir.IntegerValue | None) -> ir.IntegerValue:
+        """Each row's cell, computed from its own columns."""
+        cell: ir.IntegerValue = ibis.literal(0, "int64")
+        if self.week_models:
+            slot = time_of_week(rows.ts, con) // self.slot
+            cell = ibis.cases((rows.model.isin(sorted(self.week_models)), slot), else_=0)
+        if self.band_models:
+            value = band_value if band_value is not None else request_input(rows)
+            index = _cuts_index(value, self.band.cuts, inclusive=False)
+            cell = cell + ibis.cases((rows.model.isin(sorted(self.band_models)), index), else_=0) * self.slots
+        if self.time_models:
+            index = _cuts_index(rows.ts, self.time.cuts, inclusive=True)
+            size = self.band.size * self.slots
+            cell = cell + ibis.cases((rows.model.isin(sorted(self.time_models)), index), else_=0) * size
+        return cell
 
 
 def request_input(rows: ir.Table) -> ir.IntegerValue:
     """A row's input tokens per request (all input buckets): what long-context tiers are judged
     on. A bucket row of many requests is judged on its average request (exact for request rows)."""
     total_in = sum((rows[c] for c in INPUT_COLUMNS[1:]), rows[INPUT_COLUMNS[0]])
-    return ibis.cases((rows.requests <= 1, total_in), else_=total_in // rows.requests)  # type: ignore[no-any-return]
+    return ibis.cases((rows.requests <= 1, total_in), else_=total_in // rows.requests)
 
 
 def _cuts_index(value: ir.Value, cuts: list[Any], inclusive: bool) -> ir.IntegerValue:
@@ -231,29 +296,26 @@ def expression(
     """The priced rows: `rows` joined to the rate table on keys and cells, costs in fUSD.
     `band_value` replaces the per-request input total that selects long-context tiers (the
     pre-aggregated path passes its band class's representative value)."""
-    time_axis, band_axis, _, slot = _axes(rates)
-    slots = WEEK_SECONDS // slot
+    time_axis, band_axis, slot = _axes(rates)
+    cells = _Cells(time_axis, band_axis, slot, *_varying(rates))
     has_region = any(v is not None for v in rates["region"].to_pylist())
-
-    extra: dict[str, ir.Value] = {}
-    cell: ir.IntegerValue = ibis.literal(0, "int64")
-    if slots > 1:
-        cell = time_of_week(rows.ts, con) // slot
-    if band_axis.cuts:
-        if band_value is None:
-            band_value = request_input(rows)
-        cell = cell + _cuts_index(band_value, band_axis.cuts, inclusive=False) * slots
-    if time_axis.cuts:
-        cell = cell + _cuts_index(rows.ts, time_axis.cuts, inclusive=True) * (band_axis.size * slots)
-    expanded = _expand(rates, time_axis, band_axis, slots, slot)
-    use_cell = slots > 1 or band_axis.cuts or time_axis.cuts
-    if use_cell:
-        extra["_cell"] = cell
-    left = rows.mutate(**extra)
-    r = ibis.memtable(expanded).rename({f"_k_{k}": k for k in KEY_COLUMNS})
-
     # NULL tier (= standard) and NULL region are keys too: IS NOT DISTINCT FROM, which DuckDB
     # hashes as fast as equality.
+    extra: dict[str, ir.Value] = {}
+    varies = bool(cells.time_models or cells.band_models or cells.week_models)
+    by_cell = varies and sum(cells.size(r) for r in rates.to_pylist()) <= MAX_CELL_ROWS
+    if by_cell:
+        extra["_cell"] = cells.of(rows, con, band_value)
+        r = ibis.memtable(cells.expand(rates))
+    else:
+        r = ibis.memtable(rates)
+        if varies:  # too many cells: join on ranges (slower, same result)
+            if cells.week_models:
+                extra["_tow"] = time_of_week(rows.ts, con)
+            if cells.band_models:
+                extra["_band"] = band_value if band_value is not None else request_input(rows)
+    left = rows.mutate(**extra)
+    r = r.rename({f"_k_{k}": k for k in KEY_COLUMNS})
     pred = [
         left.provider == r._k_provider,
         left.model == r._k_model,
@@ -261,12 +323,22 @@ def expression(
     ]
     if has_region:
         pred.append(left.region.identical_to(r._k_region))
-    if use_cell:
+    if by_cell:
         pred.append(left._cell == r._cell)
+    elif varies:
+        pred += [left.ts >= r.valid_from, left.ts < r.valid_to]
+        if cells.week_models:
+            pred += [left._tow >= r.tow_lo, left._tow < r.tow_hi]
+        if cells.band_models:
+            pred += [left._band > r.band_lo, left._band <= r.band_hi]
     rate_cols = [col for _, col in RATE_COLUMNS]
     present = [m for m, _, _ in _MISSING if any(rates[m].to_pylist())]
-    j = left.left_join(r.select(*rate_cols, *present, "entry", "reason", "invalid",
-                                *[f"_k_{k}" for k in KEY_COLUMNS], "_cell"), pred)
+    joined = [*rate_cols, *present, "entry", "reason", "invalid", *[f"_k_{k}" for k in KEY_COLUMNS]]
+    if by_cell:
+        joined.append("_cell")
+    elif varies:
+        joined += ["valid_from", "valid_to", "tow_lo", "tow_hi", "band_lo", "band_hi"]
+    j = left.left_join(r.select(*joined), pred)
 
     def n(col: str) -> ir.IntegerValue:
         return j[col].cast(WIDE) if wide else j[col]

@@ -14,13 +14,15 @@ exact integer arithmetic: $3 / MTok is 3,000,000,000 fUSD per token.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pyarrow as pa
 
-from inferonomics.catalog.book import WEEKDAYS, ModelMatch, PriceBook, Resolved, Unpriced
+from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
+from inferonomics.catalog.schema import WEEKDAYS
 from inferonomics.ledger.validate import key_problem
 
 WEEK_SECONDS = 7 * 86400
@@ -170,7 +172,9 @@ def _row(
     return row
 
 
-def tabulate_key(book: PriceBook, key: Key, ts_min: dt.datetime, ts_max: dt.datetime) -> list[dict[str, object]]:
+def tabulate_key(
+    book: PriceBook, key: Key, ts_min: dt.datetime, ts_max: dt.datetime
+) -> list[dict[str, object]]:
     """Rate rows covering every request of `key` with `ts_min <= ts <= ts_max`."""
     everywhere = (TS_MIN, TS_MAX, 0, WEEK_SECONDS, -1, BAND_MAX)
     problem = key_problem(key.provider, key.model, key.service_tier)
@@ -178,7 +182,8 @@ def tabulate_key(book: PriceBook, key: Key, ts_min: dt.datetime, ts_max: dt.date
         row = _row(key, everywhere, Unpriced(problem))
         row["invalid"] = True
         return [row]
-    assert key.provider is not None and key.model is not None
+    assert key.provider is not None
+    assert key.model is not None
     found = book.find_model(key.provider, key.model)
     if isinstance(found, Unpriced):
         return [_row(key, everywhere, found)]
@@ -192,7 +197,7 @@ def tabulate_key(book: PriceBook, key: Key, ts_min: dt.datetime, ts_max: dt.date
         edges = _week_edges(_windows_in(found, start))
         for band_lo, band_hi in bands:
             merged: list[dict[str, object]] = []
-            for tow_lo, tow_hi in zip(edges, edges[1:], strict=False):
+            for tow_lo, tow_hi in itertools.pairwise(edges):
                 weekday, tod = divmod(tow_lo, 86400)
                 tier = key.service_tier or "standard"
                 result = book.resolve(found, tier, key.region, start, weekday, tod, band_lo + 1)

@@ -37,7 +37,14 @@ from inferonomics.ledger.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, INPUT_C
 
 GRAINS = {"hour": "h", "day": "D", "week": "W", "month": "M"}
 GROUPABLE = (
-    "provider", "model", "service_tier", *DIMENSION_COLUMNS, "request_id", "price_entry", "status", "source_file"
+    "provider",
+    "model",
+    "service_tier",
+    *DIMENSION_COLUMNS,
+    "request_id",
+    "price_entry",
+    "status",
+    "source_file",
 )
 EPOCH = dt.datetime(1970, 1, 1)
 _names = itertools.count()
@@ -65,7 +72,7 @@ def _femto_sum(femto: ir.IntegerValue, where: ir.BooleanValue, wide: bool) -> ir
     """Exact sum of fUSD amounts as DECIMAL(38, 0). DuckDB sums BIGINT into a 128-bit integer, so
     summing first and casting after is exact and much faster than casting every row."""
     total = femto.sum(where=where) if wide else femto.sum(where=where).cast(WIDE)
-    return total.fill_null(0)  # type: ignore[no-any-return]
+    return total.fill_null(0)
 
 
 def _band_class(value: ir.IntegerValue, thresholds: list[int]) -> ir.IntegerValue:
@@ -76,7 +83,7 @@ def _band_class(value: ir.IntegerValue, thresholds: list[int]) -> ir.IntegerValu
         if lo == hi:
             return ibis.literal(lo, "int64")
         mid = (lo + hi + 1) // 2
-        return ibis.cases((value > thresholds[mid - 1], tree(mid, hi)), else_=tree(lo, mid - 1))  # type: ignore[no-any-return]
+        return ibis.cases((value > thresholds[mid - 1], tree(mid, hi)), else_=tree(lo, mid - 1))
 
     return tree(0, len(thresholds))
 
@@ -149,7 +156,9 @@ def _price_cells(
     ts_min = EPOCH + dt.timedelta(seconds=min(firsts) * step) if firsts else None
     ts_max = EPOCH + dt.timedelta(seconds=(max(lasts) + 1) * step, microseconds=-1) if lasts else None
     if "rates" not in priced.__dict__:  # the per-row output can reuse what this pass learnt
-        ledger.remember_keys(keys.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max)
+        ledger.remember_keys(
+            keys.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max
+        )
         priced.__dict__["rates"] = rates_for(priced.book, keys, ts_min, ts_max)
     if thresholds:
         reps = {k: (0 if k == 0 else thresholds[k - 1] + 1) for k in range(len(thresholds) + 1)}
@@ -261,7 +270,9 @@ def user_distribution(priced: Priced, top: int = 10) -> UserDistribution:
         per_user = t.group_by("user").aggregate(
             requests=t.requests.sum(), _cost=_femto_sum(total, ~t._unpriced, priced.wide)
         )
-        return per_user.select("user", "requests", cost_usd=usd(per_user._cost)).order_by(ibis.desc("cost_usd"))
+        return per_user.select("user", "requests", cost_usd=usd(per_user._cost)).order_by(
+            ibis.desc("cost_usd")
+        )
 
     result = priced.execute(lambda e: e.to_pyarrow(), expr)
     costs = sorted(result["cost_usd"].to_pylist())

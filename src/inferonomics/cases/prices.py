@@ -33,15 +33,23 @@ def ledger_of(rows: list[dict[str, Any]]) -> Ledger:
     """A ledger from a few rows (missing counts are 0; timestamps default to WHEN)."""
     full = []
     for i, r in enumerate(rows):
-        row: dict[str, Any] = {c: 0 for c in COUNT_COLUMNS}
-        row.update({"ts": dt.datetime.combine(WHEN.date(), WHEN.time(), dt.UTC), "request_id": f"case-{i}",
-                    "requests": 1, "service_tier": "standard"})
+        row: dict[str, Any] = dict.fromkeys(COUNT_COLUMNS, 0)
+        row.update(
+            {
+                "ts": dt.datetime.combine(WHEN.date(), WHEN.time(), dt.UTC),
+                "request_id": f"case-{i}",
+                "requests": 1,
+                "service_tier": "standard",
+            }
+        )
         row.update(r)
         full.append(row)
     return Ledger.from_arrow(pa.Table.from_pylist(full), name="case")
 
 
-def bill_rows(rows: list[dict[str, Any]], by: tuple[str, ...] = ("provider", "model")) -> dict[tuple[Any, ...], Decimal]:
+def bill_rows(
+    rows: list[dict[str, Any]], by: tuple[str, ...] = ("provider", "model")
+) -> dict[tuple[Any, ...], Decimal]:
     """Bill rows through the engine: cost by the `by` columns."""
     result = bill(ledger_of(rows), book=book(), by=list(by))
     if any(result.table["unpriced_requests"].to_pylist()):
@@ -49,8 +57,9 @@ def bill_rows(rows: list[dict[str, Any]], by: tuple[str, ...] = ("provider", "mo
     return {tuple(r[c] for c in by): r["cost_usd"] for r in result.table.to_pylist()}
 
 
-def rates(provider: str, model: str, *, tier: str = "standard", region: str | None = None,
-          at: dt.datetime = WHEN) -> Resolved:
+def rates(
+    provider: str, model: str, *, tier: str = "standard", region: str | None = None, at: dt.datetime = WHEN
+) -> Resolved:
     found = book().find_model(provider, model)
     assert not isinstance(found, Unpriced), found
     r = book().resolve(found, tier, region, at, at.weekday(), at.hour * 3600 + at.minute * 60, 0)
@@ -89,8 +98,10 @@ def a1() -> CaseResult:
             wrong.append(label)
     gpt4 = rates("openai", "gpt-4")
     v3 = rates("deepseek", "deepseek-chat", at=dt.datetime(2025, 6, 2, 10))
-    lines.append(f"GPT-4 (2023): ${gpt4.input_usd_per_mtok} / ${gpt4.output_usd_per_mtok}; "
-                 f"DeepSeek-V3 in June 2025: ${v3.input_usd_per_mtok} / ${v3.output_usd_per_mtok}")
+    lines.append(
+        f"GPT-4 (2023): ${gpt4.input_usd_per_mtok} / ${gpt4.output_usd_per_mtok}; "
+        f"DeepSeek-V3 in June 2025: ${v3.input_usd_per_mtok} / ${v3.output_usd_per_mtok}"
+    )
     return CaseResult(
         "A1",
         "Standard list prices",
@@ -98,8 +109,9 @@ def a1() -> CaseResult:
         "Haiku 3 $0.25/$1.25, GPT-5 $30/$60, DeepSeek V3.2 $0.27/$1.10, GPT-4o $2.50/$10, Gemini 2.5 Pro "
         "$1.25/$10",
         "partly",
-        f"{', '.join(wrong)} differ from the book. GPT-5 lists at $1.25 / $10 (openai.com/api/pricing); $30 / $60 "
-        "is GPT-4's 2023 price. DeepSeek V3.2 (deepseek-chat since 2025-09-29) is $0.28 / $0.42; $0.27 / $1.10 "
+        f"{', '.join(wrong)} differ from the book. GPT-5 lists at $1.25 / $10 (openai.com/api/pricing); "
+        "$30 / $60 is GPT-4's 2023 price. DeepSeek V3.2 (deepseek-chat since 2025-09-29) is $0.28 / $0.42; "
+        "$0.27 / $1.10 "
         "was DeepSeek-V3's peak price until 2025-09-05. The Anthropic, GPT-4o and Gemini figures hold.",
         lines,
         figures,
@@ -121,8 +133,13 @@ def a2() -> CaseResult:
     rows = []
     for _, provider, model, _ in A2_MODELS:
         ts = dt.datetime(2025, 6, 2, 10, tzinfo=dt.UTC) if provider == "deepseek" else None
-        row = {"provider": provider, "model": model, "requests": 100_000,
-               "input_tokens": 700_000_000, "output_tokens": 300_000_000}
+        row = {
+            "provider": provider,
+            "model": model,
+            "requests": 100_000,
+            "input_tokens": 700_000_000,
+            "output_tokens": 300_000_000,
+        }
         if ts is not None:
             row["ts"] = ts
         rows.append(row)
@@ -141,13 +158,15 @@ def a2() -> CaseResult:
     batch = bill_rows([{**rows[0], "service_tier": "batch"}])[("anthropic", "claude-sonnet-4-5")]
     figures["sonnet_all_batch"] = batch
     lines.append(f"Sonnet costs {vs_gpt:.1f}% more than GPT-4o and {vs_gem:.1f}% more than Gemini 2.5 Pro")
-    lines.append(f"Sonnet with all of it in batch: {usd(batch)} (the claimed 'optimised' $2,800-$3,500 needs caching "
-                 "or batch on top; see the caching cases B4, B5)")
+    lines.append(
+        f"Sonnet with all of it in batch: {usd(batch)} (the claimed 'optimised' $2,800-$3,500 needs caching "
+        "or batch on top; see the caching cases B4, B5)"
+    )
     return CaseResult(
         "A2",
         "A month of 700M input + 300M output tokens",
-        "Sonnet 4.5 $6,600, GPT-4o $4,750, Gemini 2.5 Pro $3,875, DeepSeek V3 $519; Sonnet ~40% more than GPT-4o "
-        "and ~70% more than Gemini Pro",
+        "Sonnet 4.5 $6,600, GPT-4o $4,750, Gemini 2.5 Pro $3,875, DeepSeek V3 $519; Sonnet ~40% more than "
+        "GPT-4o and ~70% more than Gemini Pro",
         "holds" if ok else "wrong",
         "The four bills are exact at the late-2025 list prices; the ratios hold (+38.9%, +70.3%).",
         lines,
@@ -157,21 +176,47 @@ def a2() -> CaseResult:
 
 @case("A3")
 def a3() -> CaseResult:
-    models = [("Opus 4.5", "claude-opus-4-5", "2.50", "12.50"), ("Sonnet 4.5", "claude-sonnet-4-5", "1.50", "7.50"),
-              ("Haiku 4.5", "claude-haiku-4-5", "0.50", "2.50")]
+    models = [
+        ("Opus 4.5", "claude-opus-4-5", "2.50", "12.50"),
+        ("Sonnet 4.5", "claude-sonnet-4-5", "1.50", "7.50"),
+        ("Haiku 4.5", "claude-haiku-4-5", "0.50", "2.50"),
+    ]
     # 1M tokens as 100 requests of 10k (a single 1M-token request would be a long-context one).
-    rows = [{"provider": "anthropic", "model": m, "service_tier": "batch", "input_tokens": 1_000_000,
-             "requests": 100} for _, m, _, _ in models]
-    rows += [{"provider": "anthropic", "model": m, "service_tier": "batch", "output_tokens": 1_000_000,
-              "requests": 100, "request_id": f"out-{m}"} for _, m, _, _ in models]
-    costs = bill_rows([{**r, "request_id": r.get("request_id", f"in-{r['model']}")} for r in rows],
-                      by=("model", "request_id"))
-    lines, figures, ok = [], {}, True
+    rows = [
+        {
+            "provider": "anthropic",
+            "model": m,
+            "service_tier": "batch",
+            "input_tokens": 1_000_000,
+            "requests": 100,
+        }
+        for _, m, _, _ in models
+    ]
+    rows += [
+        {
+            "provider": "anthropic",
+            "model": m,
+            "service_tier": "batch",
+            "output_tokens": 1_000_000,
+            "requests": 100,
+            "request_id": f"out-{m}",
+        }
+        for _, m, _, _ in models
+    ]
+    costs = bill_rows(
+        [{**r, "request_id": r.get("request_id", f"in-{r['model']}")} for r in rows],
+        by=("model", "request_id"),
+    )
+    lines: list[str] = []
+    figures: dict[str, Any] = {}
+    ok = True
     for label, m, inp, out in models:
         got_in, got_out = costs[(m, f"in-{m}")], costs[(m, f"out-{m}")]
         figures[label] = {"input": got_in, "output": got_out}
         ok &= (got_in, got_out) == (Decimal(inp), Decimal(out))
-        lines.append(f"{label} batch: claimed ${inp} / ${out}; billed {usd(got_in)} / {usd(got_out)} per MTok")
+        lines.append(
+            f"{label} batch: claimed ${inp} / ${out}; billed {usd(got_in)} / {usd(got_out)} per MTok"
+        )
     deepseek = book().quote("deepseek", "deepseek-chat", at=WHEN, input_tokens=1, service_tier="batch")
     figures["deepseek_batch"] = str(deepseek)
     lines.append(f"DeepSeek batch: {deepseek.reason if isinstance(deepseek, Unpriced) else deepseek}")
@@ -191,8 +236,10 @@ def a3() -> CaseResult:
 
 @case("A4")
 def a4() -> CaseResult:
-    rows = [{"provider": "anthropic", "model": m, "output_tokens": 100_000_000, "requests": 50_000}
-            for m in ("claude-opus-4-1", "claude-opus-4-5")]
+    rows = [
+        {"provider": "anthropic", "model": m, "output_tokens": 100_000_000, "requests": 50_000}
+        for m in ("claude-opus-4-1", "claude-opus-4-5")
+    ]
     costs = bill_rows(rows)
     old, new = costs[("anthropic", "claude-opus-4-1")], costs[("anthropic", "claude-opus-4-5")]
     saving = old - new
@@ -202,7 +249,10 @@ def a4() -> CaseResult:
         "100M output tokens a month: saves $5,000 a month, $60,000 a year",
         "holds" if saving == 5000 else "wrong",
         "Output at $75 vs $25 per MTok: exactly $5,000 a month. (Input, if any, saves $10 per MTok more.)",
-        [f"Opus 4.1: {usd(old)}; Opus 4.5: {usd(new)}; saving {usd(saving)} a month, {usd(saving * 12)} a year"],
+        [
+            f"Opus 4.1: {usd(old)}; Opus 4.5: {usd(new)}; "
+            f"saving {usd(saving)} a month, {usd(saving * 12)} a year"
+        ],
         {"opus_4_1": old, "opus_4_5": new, "monthly_saving": saving, "yearly_saving": saving * 12},
     )
 
@@ -213,8 +263,18 @@ def a5() -> CaseResult:
     rows = []
     for model in ("claude-sonnet-4-6", "claude-sonnet-4-5"):
         for region in ("global", "us"):
-            rows.append({"provider": "anthropic", "model": model, "region": region, "ts": at, "requests": 100,
-                         "input_tokens": 1_000_000, "output_tokens": 1_000_000, "cache_read_tokens": 1_000_000})
+            rows.append(
+                {
+                    "provider": "anthropic",
+                    "model": model,
+                    "region": region,
+                    "ts": at,
+                    "requests": 100,
+                    "input_tokens": 1_000_000,
+                    "output_tokens": 1_000_000,
+                    "cache_read_tokens": 1_000_000,
+                }
+            )
     costs = bill_rows(rows, by=("model", "region"))
     r46 = costs[("claude-sonnet-4-6", "us")] / costs[("claude-sonnet-4-6", "global")]
     r45 = costs[("claude-sonnet-4-5", "us")] / costs[("claude-sonnet-4-5", "global")]
@@ -223,10 +283,11 @@ def a5() -> CaseResult:
         "US-only inference: 1.1x",
         "US-only inference costs 1.1x standard rates on input and output",
         "partly",
-        "1.1x holds for Opus 4.6 / Sonnet 4.6 and later (and on cache reads and writes too, not just input and "
-        "output); earlier models do not offer inference_geo and bill at 1.0x.",
+        "1.1x holds for Opus 4.6 / Sonnet 4.6 and later (and on cache reads and writes too, not just input "
+        "and output); earlier models do not offer inference_geo and bill at 1.0x.",
         [
-            f"Sonnet 4.6, 1M input + 1M output + 1M cache reads: global {usd(costs[('claude-sonnet-4-6', 'global')])}, "
+            "Sonnet 4.6, 1M input + 1M output + 1M cache reads: "
+            f"global {usd(costs[('claude-sonnet-4-6', 'global')])}, "
             f"us {usd(costs[('claude-sonnet-4-6', 'us')])} (x{r46.normalize()})",
             f"Sonnet 4.5, same: global {usd(costs[('claude-sonnet-4-5', 'global')])}, "
             f"us {usd(costs[('claude-sonnet-4-5', 'us')])} (x{r45.normalize()})",
@@ -251,11 +312,13 @@ def b1() -> CaseResult:
     return CaseResult(
         "B1",
         "Prompt-cache prices",
-        "5-minute write 1.25x base input, 1-hour write 2x, read 0.1x; Sonnet 4.5 write $3.75, read $0.30 per MTok",
+        "5-minute write 1.25x base input, 1-hour write 2x, read 0.1x; "
+        "Sonnet 4.5 write $3.75, read $0.30 per MTok",
         "holds" if ok else "wrong",
         "All three multipliers hold for Sonnet 4.5 (and every current Claude model in the book).",
         [
-            f"Sonnet 4.5 per MTok: input {usd(base)}, 5m write {usd(costs['w5'])} (x{(costs['w5'] / base).normalize()}), "
+            f"Sonnet 4.5 per MTok: input {usd(base)}, "
+            f"5m write {usd(costs['w5'])} (x{(costs['w5'] / base).normalize()}), "
             f"1h write {usd(costs['w1'])} (x{(costs['w1'] / base).normalize()}), read {usd(costs['r'])} "
             f"(x{(costs['r'] / base).normalize()})"
         ],

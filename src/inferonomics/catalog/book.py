@@ -57,6 +57,8 @@ from inferonomics.catalog.schema import (
 )
 
 EPOCH_MIN = dt.datetime(1, 1, 1)
+MAX_NAME = 300
+"""Longer provider or model names are not looked up (nor matched for suggestions)."""
 _E = TypeVar("_E", "PeriodEntry", "TierEntry")
 
 
@@ -212,7 +214,7 @@ def read_sheet(path: Path) -> Sheet:
     except OSError as e:
         raise PriceBookError(f"{path}: cannot read price sheet: {e.strerror}") from e
     try:
-        raw = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506  # a SafeLoader subclass
+        raw = yaml.load(text, Loader=_YAML_LOADER)  # a SafeLoader subclass
     except yaml.YAMLError as e:
         raise PriceBookError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(raw, dict):
@@ -414,7 +416,9 @@ class PriceBook:
         else:
             model.aliases.extend(entry.aliases)
             if entry.match is not None:
-                model.match = Match.model_validate({"or": [model.match, entry.match]}) if model.match else entry.match
+                model.match = (
+                    Match.model_validate({"or": [model.match, entry.match]}) if model.match else entry.match
+                )
         if entry.history == "replace":
             model.periods = []
             if entry.tier_prices:
@@ -426,8 +430,9 @@ class PriceBook:
     @staticmethod
     def _merge(old: list[_E], new: list[_E]) -> list[_E]:
         starts = {e.valid_from for e in new}
-        kept = [e for e in old if e.valid_from not in starts]
-        return sorted([*kept, *new], key=lambda e: e.valid_from)
+        merged: list[_E] = [e for e in old if e.valid_from not in starts]
+        merged.extend(new)
+        return sorted(merged, key=lambda e: e.valid_from)
 
     @cached_property
     def grid(self) -> tuple[int, list[int]]:
@@ -498,6 +503,9 @@ class PriceBook:
         return found
 
     def _find_model(self, provider_name: str, model_name: str) -> ModelMatch | Unpriced:
+        for what, name in (("provider", provider_name), ("model", model_name)):
+            if len(name) > MAX_NAME:
+                return Unpriced(f"{what} name is {len(name):,} characters long: not a {what} name")
         provider = self.find_provider(provider_name)
         if provider is None:
             hint = nearest(provider_name, [*self.providers, *PROVIDER_ALIASES])
@@ -505,10 +513,11 @@ class PriceBook:
                 f"unknown provider '{provider_name}'" + (f" (nearest: {', '.join(hint)})" if hint else "")
             )
         name = model_name.strip().lower()
+        candidates = [name, normalize_compact_date(name)]
         prefix, _, rest = name.partition("/")
-        if rest and self.find_provider(prefix) is not None:
-            name = rest
-        for candidate in (name, normalize_compact_date(name)):
+        if rest and self.find_provider(prefix) is not None:  # "anthropic/claude-..." (LiteLLM style)
+            candidates += [rest, normalize_compact_date(rest)]
+        for candidate in dict.fromkeys(candidates):
             model = self._match_in(provider, candidate)
             if model is not None:
                 return ModelMatch(provider=provider, model=model)
@@ -594,7 +603,11 @@ class PriceBook:
                 first = explicit[0]
                 banded, _ = _band(first.period.rates, first.period.tiers, input_total)
                 since = first.valid_from.date().isoformat()
-                return banded.merged_over(standard), f"{tier}: {since} prices backdated", [origin, first.origin]
+                return (
+                    banded.merged_over(standard),
+                    f"{tier}: {since} prices backdated",
+                    [origin, first.origin],
+                )
             if rule.multiplier is not None:
                 scaled = _scale(standard, rule.multiplier, TOKEN_RATE_FIELDS)
                 return scaled, f"{tier}: x{rule.multiplier.normalize()}", [origin]
@@ -745,4 +758,3 @@ def _with_fallbacks(rates: Rates, entry: str, origins: tuple[Origin, ...]) -> Re
         entry=entry,
         origins=origins,
     )
-

@@ -11,12 +11,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SERVICE_TIERS = ("standard", "batch", "flex", "priority")
 ServiceTier = Literal["standard", "batch", "flex", "priority"]
 NonStandardTier = Literal["batch", "flex", "priority"]
-
 
 
 def _date_to_datetime(v: object) -> object:
@@ -39,6 +46,7 @@ Multiplier = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_ALL_WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class _Strict(BaseModel):
@@ -93,7 +101,7 @@ class Window(_Strict):
     """A daily time window (UTC) on some weekdays during which other rates apply (e.g. off-peak).
     A window whose end is not after its start runs past midnight into the next day."""
 
-    weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(_ALL_WEEKDAYS), min_length=1)
     start: dt.time = Field(description="Start of the window, UTC, inclusive.")
     end: dt.time = Field(description="End of the window, UTC, exclusive.")
     label: str = Field("window", description="What the window is, e.g. 'peak' or 'off-peak'.")

@@ -28,7 +28,12 @@ RATE_LABELS = (
 
 def list_providers(book: PriceBook) -> pa.Table:
     rows = [
-        {"provider": p.id, "name": p.name, "models": len(p.models), "pricing": (p.pricing_urls or [None])[0]}
+        {
+            "provider": p.id,
+            "name": p.name,
+            "models": len(p.models),
+            "pricing": next(iter(p.pricing_urls), None),
+        }
         for p in book.providers.values()
     ]
     return pa.Table.from_pylist(rows)
@@ -38,7 +43,9 @@ def list_models(book: PriceBook, provider: str, at: dt.datetime) -> pa.Table:
     found = book.find_provider(provider)
     if found is None:
         hint = nearest(provider, book.providers)
-        raise LookupError(f"unknown provider '{provider}'" + (f" (nearest: {', '.join(hint)})" if hint else ""))
+        raise LookupError(
+            f"unknown provider '{provider}'" + (f" (nearest: {', '.join(hint)})" if hint else "")
+        )
     rows: list[dict[str, Any]] = []
     for m in found.models:
         r = book.resolve(ModelMatch(found, m), "standard", None, at, at.weekday(), _tod(at), 0)
@@ -78,7 +85,8 @@ def describe_model(
         pool = book.model_names()
         hint = nearest(model, [k.split("/", 1)[1] for k in pool])
         raise LookupError(
-            f"unknown model '{model}'" + (f" (nearest: {', '.join(hint)})" if hint else "")
+            f"unknown model '{model}'"
+            + (f" (nearest: {', '.join(hint)})" if hint else "")
             + "; name the provider with --provider or as PROVIDER/MODEL"
         )
     found = book.find_model(provider, model)
@@ -122,7 +130,11 @@ def describe_model(
     current = [e for e in m.periods if e.valid_from <= at]
     if current:
         for w in current[-1].period.windows:
-            day = [d for d in range(7) if w.weekdays and ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] in w.weekdays]
+            day = [
+                d
+                for d in range(7)
+                if w.weekdays and ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] in w.weekdays
+            ]
             probe = at - dt.timedelta(days=at.weekday() - day[0]) if day else at
             instant = dt.datetime.combine(probe.date(), w.start)
             r = book.resolve(found, tier, region, at, instant.weekday(), _tod(instant), 0)
@@ -172,6 +184,12 @@ def _history(m: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _in_out(r: dict[str, Decimal | None]) -> str:
+    inp, out = r["input_usd_per_mtok"], r["output_usd_per_mtok"]
+    shown = [f"{v.normalize():f}" if v is not None else "–" for v in (inp, out)]
+    return f"${shown[0]}, output ${shown[1]} /MTok"
+
+
 def print_model(info: dict[str, Any], console: Console) -> None:
     console.print(
         f"[bold]{info['provider']}/{info['model']}[/bold]"
@@ -198,14 +216,13 @@ def print_model(info: dict[str, Any], console: Console) -> None:
             r = t["rates"]
             console.print(
                 f"above {t['above_input_tokens']:,} input tokens (all tokens of the request): input "
-                f"${r['input_usd_per_mtok'].normalize():f}, output ${r['output_usd_per_mtok'].normalize():f} /MTok",
+                + _in_out(r),
                 highlight=False,
             )
         for w in info.get("windows", []):
             r = w["rates"]
             console.print(
-                f"{w['label']} {w['utc']} UTC on {','.join(w['weekdays'])}: input "
-                f"${r['input_usd_per_mtok'].normalize():f}, output ${r['output_usd_per_mtok'].normalize():f} /MTok",
+                f"{w['label']} {w['utc']} UTC on {','.join(w['weekdays'])}: input " + _in_out(r),
                 highlight=False,
             )
         console.print(f"[dim]entry: {info['entry']}[/dim]", highlight=False)
@@ -218,7 +235,8 @@ def print_model(info: dict[str, Any], console: Console) -> None:
         console.print("history:")
         for h in hist:
             console.print(
-                f"  from {h['valid_from']}: input {h['input_usd_per_mtok']}, output {h['output_usd_per_mtok']}"
+                f"  from {h['valid_from']}: input {h['input_usd_per_mtok']}, "
+                f"output {h['output_usd_per_mtok']}"
                 + (f", {h['windows']} time windows" if h["windows"] else "")
                 + (f", {h['tiers']} long-context tiers" if h["tiers"] else "")
                 + f"  [{h['source']}]",

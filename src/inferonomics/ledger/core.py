@@ -3,16 +3,20 @@
 `Ledger.open(paths)` reads each file (see `ledger/readers`), validates every row with one
 vectorized expression (see `ledger/validate.py`), and keeps the account: every row read ends
 up either in `Ledger.rows` (valid, to be billed) or in `Ledger.quarantine()` with a reason
-naming its file, line and field. `Ledger.keys()` makes a light pass for the distinct (provider, model, tier, region) keys and
-the time span the billing engine needs; the engine's own pass settles the account.
+naming its file, line and field. `Ledger.keys()` makes a light pass for the distinct
+(provider, model, tier, region) keys and the time span the billing engine needs; the engine's
+own pass settles the account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,10 +25,11 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from inferonomics import engine
 from inferonomics.ledger.readers import InputError, Source, open_source
-from inferonomics.ledger.schema import COUNT_COLUMNS, DATA_COLUMNS, LEDGER_SCHEMA, TS_TYPE
+from inferonomics.ledger.schema import DATA_COLUMNS, LEDGER_SCHEMA, TS_TYPE
 from inferonomics.ledger.staging import QuarantineRecord
 from inferonomics.ledger.validate import canonical
 
@@ -38,6 +43,7 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 _FIELD = re.compile(r"^column (\w+) ")
+_tables = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,10 @@ class Account:
             raise AssertionError(f"rows do not reconcile: {self}")
 
 
+def _remove_tree(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def parse_model_as(value: str | None) -> tuple[str, str] | None:
     """`PROVIDER/MODEL` → (provider, model)."""
     if value is None:
@@ -87,7 +97,9 @@ def parse_column_map(items: Sequence[str] | None) -> dict[str, str]:
             if not sep or not canon or not src:
                 raise InputError(f"--columns takes CANONICAL=SOURCE pairs, got '{part}'")
             if canon not in DATA_COLUMNS:
-                raise InputError(f"--columns: '{canon}' is not a ledger column (columns: {', '.join(DATA_COLUMNS)})")
+                raise InputError(
+                    f"--columns: '{canon}' is not a ledger column (columns: {', '.join(DATA_COLUMNS)})"
+                )
             mapping[canon] = src
     return mapping
 
@@ -101,14 +113,25 @@ class Ledger:
         con: Any,
         *,
         model_as: tuple[str, str] | None = None,
-        stage: tempfile.TemporaryDirectory[str] | None = None,
+        stage: Callable[[], object] | None = None,
     ) -> None:
         if not sources:
             raise InputError("no input files")
         self.sources = list(sources)
         self.con = con
         self.model_as = model_as
-        self._stage = stage  # kept alive as long as the ledger reads from it
+        self._stage = stage  # staged Parquet parts, removed with the ledger (or by close())
+
+    def close(self) -> None:
+        """Remove the ledger's staged files (also done when it is garbage-collected)."""
+        if self._stage is not None:
+            self._stage()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @classmethod
     def open(
@@ -124,20 +147,26 @@ class Ledger:
         """Read files (CSV, Parquet, JSON lines, gzip or not; detected from content)."""
         con = con or engine.connect()
         pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
-        stage = tempfile.TemporaryDirectory(prefix="inferonomics-stage-")
-        sources = [
-            open_source(
-                Path(p),
-                con,
-                Path(stage.name),
-                input_format=input_format,
-                column_map=column_map,
-                model_as=pair,
-                trace_start=trace_start,
-            )
-            for p in paths
-        ]
-        return cls(sources, con, model_as=pair, stage=stage)
+        stage_dir = tempfile.mkdtemp(prefix="inferonomics-stage-")
+        try:
+            sources = [
+                open_source(
+                    Path(p),
+                    con,
+                    Path(stage_dir),
+                    input_format=input_format,
+                    column_map=column_map,
+                    model_as=pair,
+                    trace_start=trace_start,
+                )
+                for p in paths
+            ]
+        except BaseException:
+            shutil.rmtree(stage_dir, ignore_errors=True)
+            raise
+        ledger = cls(sources, con, model_as=pair)
+        ledger._stage = weakref.finalize(ledger, _remove_tree, stage_dir)
+        return ledger
 
     @classmethod
     def from_arrow(cls, table: pa.Table, *, con: Any | None = None, name: str = "<table>") -> Ledger:
@@ -145,10 +174,13 @@ class Ledger:
         con = con or engine.connect()
         cols = [c for c in DATA_COLUMNS if c in table.column_names]
         data = table.select(cols)
+        # Typed as the ledger types them (an all-null column has no type of its own).
+        data = data.cast(pa.schema([LEDGER_SCHEMA.field(c).with_nullable(True) for c in cols]))
         data = data.append_column("_file", pa.array([name] * data.num_rows, pa.string()))
         data = data.append_column("_line", pa.array(range(1, data.num_rows + 1), pa.int64()))
-        raw = con.create_table(f"ledger_{id(data):x}", data, temp=True) if data.num_rows else ibis.memtable(data)
-        return cls([Source(name, "arrow", raw, strip=False)], con)
+        unique = "request_id" in cols and pc.count_distinct(data["request_id"]).as_py() == data.num_rows
+        raw = con.create_table(f"ledger_{next(_tables)}", data, temp=True)
+        return cls([Source(name, "arrow", raw, strip=False, unique_ids=unique)], con)
 
     # -- the rows ------------------------------------------------------------------------
 
@@ -157,7 +189,9 @@ class Ledger:
         """Every row read (after parsing), typed, with `_ok`, `_problem` and `_src` (input index)."""
         provider, model = self.model_as or (None, None)
         parts = [
-            canonical(s.raw, self.con, provider=provider, model=model, strip=s.strip).mutate(_src=ibis.literal(i))
+            canonical(s.raw, self.con, provider=provider, model=model, strip=s.strip).mutate(
+                _src=ibis.literal(i)
+            )
             for i, s in enumerate(self.sources)
         ]
         return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
@@ -200,7 +234,9 @@ class Ledger:
         rows = self.checked
         dups = self._duplicates
         if dups is not None:
-            rows = rows.anti_join(dups, [rows.source_file == dups.source_file, rows.source_line == dups.source_line])
+            rows = rows.anti_join(
+                dups, [rows.source_file == dups.source_file, rows.source_line == dups.source_line]
+            )
         return rows
 
     @cached_property
@@ -265,17 +301,23 @@ class Ledger:
         records = self.parse_quarantine()
         parsed = pa.Table.from_pylist(
             [
-                {"source_file": q.source_file, "source_line": q.source_line, "field": q.field, "reason": q.reason}
+                {
+                    "source_file": q.source_file,
+                    "source_line": q.source_line,
+                    "field": q.field,
+                    "reason": q.reason,
+                }
                 for q in records
             ],
             schema=QUARANTINE_SCHEMA,
         )
         c = self.checked
-        bad = c.filter(~c._ok).select("source_file", "source_line", reason=c._problem)
+        bad = c.filter(c._problem.notnull()).select("source_file", "source_line", reason=c._problem)
         if limit is not None:
             bad = bad.limit(limit)
         checked = bad.to_pyarrow()
-        fields = [(_FIELD.match(r).group(1) if r and _FIELD.match(r) else None) for r in checked["reason"].to_pylist()]
+        matches = [_FIELD.match(r) if r else None for r in checked["reason"].to_pylist()]
+        fields = [m.group(1) if m else None for m in matches]
         checked = pa.table(
             {
                 "source_file": checked["source_file"],

@@ -62,7 +62,13 @@ class Feature:
 
 FEATURES: tuple[Feature, ...] = (
     Feature(
-        "chat", 0.40, 2_500, 6.0, 180, 380, 75,
+        "chat",
+        0.40,
+        2_500,
+        6.0,
+        180,
+        380,
+        75,
         (
             ModelChoice("anthropic", "claude-sonnet-4-5", 0.35),
             ModelChoice("openai", "gpt-5-mini", 0.30, reasoning=0.35),
@@ -71,7 +77,13 @@ FEATURES: tuple[Feature, ...] = (
         ),
     ),
     Feature(
-        "coding-agent", 0.12, 14_000, 28.0, 2_600, 650, 22,
+        "coding-agent",
+        0.12,
+        14_000,
+        28.0,
+        2_600,
+        650,
+        22,
         (
             ModelChoice("anthropic", "claude-sonnet-4-5", 0.55),
             ModelChoice("anthropic", "claude-opus-4-5", 0.15, reasoning=0.3),
@@ -81,7 +93,13 @@ FEATURES: tuple[Feature, ...] = (
         context_cap=420_000,
     ),
     Feature(
-        "search", 0.18, 1_800, 1.6, 5_000, 520, 40,
+        "search",
+        0.18,
+        1_800,
+        1.6,
+        5_000,
+        520,
+        40,
         (
             ModelChoice("openai", "gpt-5.4", 0.35, reasoning=0.25),
             ModelChoice("anthropic", "claude-haiku-4-5", 0.35),
@@ -90,7 +108,13 @@ FEATURES: tuple[Feature, ...] = (
         web_searches=1.4,
     ),
     Feature(
-        "summarize", 0.18, 900, 1.0, 7_000, 420, 0,
+        "summarize",
+        0.18,
+        900,
+        1.0,
+        7_000,
+        420,
+        0,
         (
             ModelChoice("anthropic", "claude-haiku-4-5", 0.5),
             ModelChoice("openai", "gpt-5-mini", 0.5, reasoning=0.2),
@@ -98,7 +122,13 @@ FEATURES: tuple[Feature, ...] = (
         batch_share=0.65,
     ),
     Feature(
-        "classify", 0.12, 1_300, 1.0, 350, 25, 0,
+        "classify",
+        0.12,
+        1_300,
+        1.0,
+        350,
+        25,
+        0,
         (
             ModelChoice("openai", "gpt-5-nano", 0.6),
             ModelChoice("deepseek", "deepseek-v4-flash", 0.4),
@@ -117,8 +147,34 @@ CACHE_POLICY = {
     "deepseek": (6 * 3600, 64, 64, False, 1.0),
 }
 ANTHROPIC_MIN = {"claude-opus-4-5": 4096, "claude-haiku-4-5": 4096}
-HOURLY = np.array([0.25, 0.18, 0.14, 0.12, 0.12, 0.16, 0.3, 0.55, 0.85, 1.0, 1.05, 1.05,
-                   0.95, 1.05, 1.1, 1.08, 1.0, 0.9, 0.75, 0.62, 0.55, 0.5, 0.42, 0.32])
+HOURLY = np.array(
+    [
+        0.25,
+        0.18,
+        0.14,
+        0.12,
+        0.12,
+        0.16,
+        0.3,
+        0.55,
+        0.85,
+        1.0,
+        1.05,
+        1.05,
+        0.95,
+        1.05,
+        1.1,
+        1.08,
+        1.0,
+        0.9,
+        0.75,
+        0.62,
+        0.55,
+        0.5,
+        0.42,
+        0.32,
+    ]
+)
 
 
 @dataclass
@@ -156,7 +212,8 @@ def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     total = np.cumsum(values)
     idx = np.maximum.accumulate(np.where(starts, np.arange(len(values)), 0))
     offset = total[idx] - values[idx]
-    return total - offset
+    result: np.ndarray = total - offset
+    return result
 
 
 @dataclass
@@ -220,7 +277,9 @@ def generate_chunk(
     tier[(u < batch_share) & batchable] = "batch"
     flexible = sess_model == "gpt-5-nano"
     tier[(u >= batch_share) & (u < batch_share + flex_share) & flexible] = "flex"
-    priority = pop.tenant_priority[tenant] & np.isin(sess_model, ["gpt-5-mini", "gpt-5"]) & (tier == "standard")
+    priority = (
+        pop.tenant_priority[tenant] & np.isin(sess_model, ["gpt-5-mini", "gpt-5"]) & (tier == "standard")
+    )
     tier[priority] = "priority"
 
     # Turns.
@@ -233,7 +292,8 @@ def generate_chunk(
     first[np.concatenate([[0], np.cumsum(turns)[:-1]])] = True
 
     def lognormal(mean: np.ndarray, sigma: float) -> np.ndarray:
-        return rng.lognormal(np.log(np.maximum(mean, 1.0)) - sigma**2 / 2, sigma)
+        drawn: np.ndarray = rng.lognormal(np.log(np.maximum(mean, 1.0)) - sigma**2 / 2, sigma)
+        return drawn
 
     f_of = feat[sid]
     user_tok = lognormal(np.array([f.user_tokens for f in FEATURES])[f_of], 0.8).astype(np.int64) + 5
@@ -346,9 +406,9 @@ def _dict(values: np.ndarray) -> pa.Array:
 
 GEN_SCHEMA = pa.schema(
     [
-        f if f.type != pa.string() or f.name in ("request_id", "session") else pa.field(
-            f.name, pa.dictionary(pa.int32(), pa.string()), f.nullable
-        )
+        f
+        if f.type != pa.string() or f.name in ("request_id", "session")
+        else pa.field(f.name, pa.dictionary(pa.int32(), pa.string()), f.nullable)
         for f in LEDGER_SCHEMA
         if f.name not in ("prefix_hashes", "source_file", "source_line")
     ],

@@ -53,7 +53,8 @@ def key_problem(provider: str | None, model: str | None, service_tier: str | Non
     if not model:
         return "column model is empty"
     if service_tier is not None and service_tier not in SERVICE_TIERS:
-        return f"column service_tier is {quote_value(str(service_tier))}: expected standard, batch, flex or priority"
+        value = quote_value(str(service_tier))
+        return f"column service_tier is {value}: expected standard, batch, flex or priority"
     return None
 
 
@@ -129,7 +130,9 @@ def canonical(
         parsed = text.try_cast(dt.Timestamp(timezone="UTC"))
         ts = naive_utc(parsed, con)
         checks.append(
-            _Check(text.notnull() & (text != ""), ibis.literal("column ts is empty: every row needs a timestamp"))
+            _Check(
+                text.notnull() & (text != ""), ibis.literal("column ts is empty: every row needs a timestamp")
+            )
         )
         checks.append(
             _Check(
@@ -139,7 +142,9 @@ def canonical(
         )
     elif ts_raw.type().is_timestamp():
         ts = naive_utc(ts_raw, con)
-        checks.append(_Check(ts_raw.notnull(), ibis.literal("column ts is empty: every row needs a timestamp")))
+        checks.append(
+            _Check(ts_raw.notnull(), ibis.literal("column ts is empty: every row needs a timestamp"))
+        )
     else:
         raise TypeError(f"column ts has type {ts_raw.type()}; expected a timestamp")
 
@@ -148,7 +153,9 @@ def canonical(
     checks.append(
         _Check(provider_col.notnull() & (provider_col != ""), ibis.literal("column provider is empty"), False)
     )
-    checks.append(_Check(model_col.notnull() & (model_col != ""), ibis.literal("column model is empty"), False))
+    checks.append(
+        _Check(model_col.notnull() & (model_col != ""), ibis.literal("column model is empty"), False)
+    )
 
     tier_raw = _text(raw, "service_tier", strip=strip)
     if strip:
@@ -207,5 +214,7 @@ def canonical(
     for c in row_checks[1:]:
         ok = ok & c
     columns["_ok"] = ok.fill_null(False)
-    columns["_problem"] = ibis.cases(*((~c.ok.fill_null(False), c.message) for c in checks), else_=ibis.null("string"))
+    columns["_problem"] = ibis.cases(
+        *((~c.ok.fill_null(False), c.message) for c in checks), else_=ibis.null("string")
+    )
     return raw.select(**columns)

@@ -46,8 +46,18 @@ def breakdown(title: str, table: pa.Table, keys: Sequence[str], total: Decimal, 
     out.add_column("share", justify="right")
     for row in table.slice(0, limit).to_pylist():
         cached = int(row["cache_read_tokens"])
-        inp = sum(int(row[c]) for c in ("input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
-                                        "cache_write_other_tokens")) + cached
+        inp = (
+            sum(
+                int(row[c])
+                for c in (
+                    "input_tokens",
+                    "cache_write_5m_tokens",
+                    "cache_write_1h_tokens",
+                    "cache_write_other_tokens",
+                )
+            )
+            + cached
+        )
         share = (row["cost_usd"] / total * 100) if total else Decimal(0)
         out.add_row(
             *[str(row[k]) if row[k] is not None else "–" for k in keys],
@@ -71,7 +81,8 @@ def print_summary(summary: Summary, console: Console) -> None:
     if first is not None:
         console.print(f"Period: {first:%Y-%m-%d %H:%M} → {last:%Y-%m-%d %H:%M} UTC")
     console.print(
-        f"Rows read {count(s.rows_read)} = billed {count(s.rows_billed)} + quarantined {count(s.rows_quarantined)}"
+        f"Rows read {count(s.rows_read)} = billed {count(s.rows_billed)} "
+        f"+ quarantined {count(s.rows_quarantined)}"
     )
     unpriced = int(summary.totals.get("unpriced_requests") or 0)
     requests = int(summary.totals.get("requests") or 0)
@@ -116,7 +127,8 @@ def print_summary(summary: Summary, console: Console) -> None:
     if u.users:
         console.print(
             f"Users: {count(u.users)}; per-user spend p50 {money(u.p50_usd)}, p95 {money(u.p95_usd)}, "
-            f"p99 {money(u.p99_usd)}, max {money(u.max_usd)}; the top 1% carry {u.top1pct_share * 100:.1f}% of spend"
+            f"p99 {money(u.p99_usd)}, max {money(u.max_usd)}; "
+            f"the top 1% carry {u.top1pct_share * 100:.1f}% of spend"
         )
         top = Table(title="Top users", title_justify="left", show_edge=False, pad_edge=False)
         top.add_column("user")
@@ -140,8 +152,13 @@ def print_summary(summary: Summary, console: Console) -> None:
 def table_of(rows: pa.Table, title: str | None = None, limit: int | None = None) -> Table:
     out = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for name in rows.column_names:
-        out.add_column(name, justify="right" if pa.types.is_integer(rows.schema.field(name).type)
-                       or pa.types.is_decimal(rows.schema.field(name).type) else "left")
+        out.add_column(
+            name,
+            justify="right"
+            if pa.types.is_integer(rows.schema.field(name).type)
+            or pa.types.is_decimal(rows.schema.field(name).type)
+            else "left",
+        )
     data = rows if limit is None else rows.slice(0, limit)
     for row in data.to_pylist():
         out.add_row(*[_cell(v) for v in row.values()])

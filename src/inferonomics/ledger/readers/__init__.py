@@ -7,9 +7,11 @@ Formats (detected from content, or named with `input_format`):
 | `ledger-parquet` | the canonical ledger in Parquet (or any Parquet, with a column map) |
 | `ledger-csv` | the canonical ledger in CSV, gzip or not (or any CSV, with a column map) |
 | `ledger-jsonl` | the canonical ledger as JSON lines, gzip or not |
-| `responses` | raw Anthropic Messages / OpenAI Chat Completions / Responses objects, one per line, bare or in an envelope; batch result lines |
+| `responses` | Anthropic Messages / OpenAI Chat Completions / Responses objects, one per line, bare |
+|   | or in an envelope; batch result lines |
 | `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
-| `mooncake-trace` | the Mooncake FAST'25 trace (`timestamp` ms, `input_length`, `output_length`, `hash_ids`) |
+| `mooncake-trace` | the Mooncake FAST'25 trace (`timestamp` ms, `input_length`, `output_length`, |
+|   | `hash_ids`) |
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from inferonomics.ledger.schema import (
     REQUIRED_COLUMNS,
     UNIQUE_IDS_METADATA_KEY,
 )
-from inferonomics.ledger.staging import QuarantineRecord, Stager
+from inferonomics.ledger.staging import MAX_FIELD_CHARS, QuarantineRecord, Stager, show_value
 
 FORMATS = ("ledger-parquet", "ledger-csv", "ledger-jsonl", "responses", "azure-trace", "mooncake-trace")
 TRACE_FORMATS = ("azure-trace", "mooncake-trace")
@@ -60,6 +62,8 @@ class Source:
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     unique_ids: bool = False
     ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Things worth telling about the file as a whole (empty, ...)."""
 
 
 def detect_format(path: Path) -> str:
@@ -82,8 +86,12 @@ def detect_format(path: Path) -> str:
         if isinstance(obj, dict):
             if {"input_length", "output_length", "hash_ids"} <= obj.keys():
                 return "mooncake-trace"
-            inner = obj.get("response") if isinstance(obj.get("response"), dict) else obj
-            if "usage" in inner or "result" in obj or obj.get("object") in ("chat.completion", "response"):
+            response = obj.get("response")
+            inner: dict[str, Any] = response if isinstance(response, dict) else obj
+            body = inner.get("body")
+            if isinstance(body, dict):  # OpenAI Batch output line
+                inner = body
+            if "usage" in inner or "result" in obj or inner.get("object") in ("chat.completion", "response"):
                 return "responses"
         return "ledger-jsonl"
     header = tuple(h.strip().lstrip("\ufeff") for h in line.split(","))
@@ -92,9 +100,7 @@ def detect_format(path: Path) -> str:
     return "ledger-csv"
 
 
-def _parquet_source(
-    path: Path, display: str, con: Any, column_map: Mapping[str, str]
-) -> Source:
+def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str, str]) -> Source:
     try:
         meta = pq.read_schema(path).metadata or {}
     except Exception as e:  # pyarrow raises several types for a damaged file
@@ -105,7 +111,9 @@ def _parquet_source(
         table = table.rename(renames)
     has_provenance = {"source_file", "source_line"} <= set(table.columns)
     keep = [c for c in DATA_COLUMNS if c in table.columns]
-    ignored = [c for c in table.columns if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line")]
+    ignored = [
+        c for c in table.columns if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line")
+    ]
     raw = table.select(
         *keep,
         _file=table.source_file if has_provenance else ibis.literal(display),
@@ -128,7 +136,11 @@ def _check_columns(display: str, present: list[str], model_as: tuple[str, str] |
         raise InputError(
             f"{display}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(the file has: {', '.join(present) or 'no columns'}); map one with --columns CANONICAL=NAME"
-            + ("" if "provider" not in missing and "model" not in missing else ", or price every row as one model with --model-as PROVIDER/MODEL")
+            + (
+                ""
+                if "provider" not in missing and "model" not in missing
+                else ", or price every row as one model with --model-as PROVIDER/MODEL"
+            )
         )
 
 
@@ -146,7 +158,11 @@ def _tabular_source(
     stager = Stager(stage, _part_name(), _TEXT_COLUMNS, ("prefix_hashes",))
     seen_columns: list[str] | None = None
     ignored: set[str] = set()
-    records = csv_records(path, display, quarantine) if fmt == "ledger-csv" else json_lines(path, display, quarantine)
+    records = (
+        csv_records(path, display, quarantine)
+        if fmt == "ledger-csv"
+        else json_lines(path, display, quarantine)
+    )
     for line, record in records:
         row: dict[str, Any] = {}
         for key, value in record.items():
@@ -155,6 +171,17 @@ def _tabular_source(
                 row[canon] = value
             else:
                 ignored.add(key)
+        long = next((k for k, v in row.items() if isinstance(v, str) and len(v) > MAX_FIELD_CHARS), None)
+        if long is not None:
+            quarantine.append(
+                QuarantineRecord(
+                    display,
+                    line,
+                    long,
+                    f"column {long} is {show_value(row[long])}: no usage value is that long",
+                )
+            )
+            continue
         if seen_columns is None:
             seen_columns = list(row)
             _check_columns(display, [*seen_columns], model_as)
@@ -166,7 +193,9 @@ def _tabular_source(
                 continue
         if fmt == "ledger-jsonl" and any(c not in row for c in (["ts"] if model_as else REQUIRED_COLUMNS)):
             missing = [c for c in REQUIRED_COLUMNS if c not in row]
-            quarantine.append(QuarantineRecord(display, line, missing[0], f"no {', '.join(missing)} in this line"))
+            quarantine.append(
+                QuarantineRecord(display, line, missing[0], f"no {', '.join(missing)} in this line")
+            )
             continue
         row["_file"], row["_line"] = display, line
         stager.add(row)
@@ -180,7 +209,9 @@ def _hash_list(value: Any) -> list[int] | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        items: list[Any] = json.loads(text) if text.startswith("[") else text.replace(";", " ").replace(",", " ").split()
+        items: list[Any] = (
+            json.loads(text) if text.startswith("[") else text.replace(";", " ").replace(",", " ").split()
+        )
     elif isinstance(value, list):
         items = value
     else:
@@ -209,7 +240,9 @@ def _responses_source(path: Path, display: str, con: Any, stage: Path) -> Source
             first = seen_ids.setdefault(str(rid), line)
             if first != line:
                 quarantine.append(
-                    QuarantineRecord(display, line, "request_id", f'duplicate request_id "{rid}" (first at line {first})')
+                    QuarantineRecord(
+                        display, line, "request_id", f'duplicate request_id "{rid}" (first at line {first})'
+                    )
                 )
                 continue
         row["_file"], row["_line"] = display, line
@@ -241,7 +274,11 @@ def _mooncake_source(path: Path, display: str, con: Any, stage: Path, start: dt.
     for line, obj in json_lines(path, display, quarantine):
         ms = obj.get("timestamp")
         if not isinstance(ms, int | float) or isinstance(ms, bool) or ms < 0:
-            quarantine.append(QuarantineRecord(display, line, "timestamp", f"timestamp is {ms!r}: expected milliseconds >= 0"))
+            quarantine.append(
+                QuarantineRecord(
+                    display, line, "timestamp", f"timestamp is {ms!r}: expected milliseconds >= 0"
+                )
+            )
             continue
         try:
             hashes = _hash_list(obj.get("hash_ids"))
@@ -279,18 +316,25 @@ def open_source(
         raise InputError(f"{display}: unknown input format '{fmt}' (known: {', '.join(FORMATS)})")
     if fmt in TRACE_FORMATS and model_as is None:
         raise InputError(
-            f"{display}: {fmt} rows carry no model; name the model to price them as with --model-as PROVIDER/MODEL"
+            f"{display}: {fmt} rows carry no model; "
+            "name the model to price them as with --model-as PROVIDER/MODEL"
         )
     column_map = column_map or {}
     if fmt == "ledger-parquet":
         source = _parquet_source(path, display, con, column_map)
         _check_columns(display, [c for c in source.raw.columns if not c.startswith("_")], model_as)
+        if pq.read_metadata(path).num_rows == 0:
+            source.notes.append(f"{display}: no rows in this file")
         return source
     if fmt in ("ledger-csv", "ledger-jsonl"):
-        return _tabular_source(path, display, fmt, con, stage, column_map, model_as)
-    if fmt == "responses":
-        return _responses_source(path, display, con, stage)
-    if fmt == "azure-trace":
-        return _azure_source(path, display, con, stage)
-    start = trace_start or dt.datetime.combine(dt.date.today(), dt.time())
-    return _mooncake_source(path, display, con, stage, start.replace(tzinfo=None))
+        source = _tabular_source(path, display, fmt, con, stage, column_map, model_as)
+    elif fmt == "responses":
+        source = _responses_source(path, display, con, stage)
+    elif fmt == "azure-trace":
+        source = _azure_source(path, display, con, stage)
+    else:
+        start = trace_start or dt.datetime.combine(dt.date.today(), dt.time())
+        source = _mooncake_source(path, display, con, stage, start.replace(tzinfo=None))
+    if path.stat().st_size == 0:
+        source.notes.append(f"{display}: the file is empty (0 bytes): no rows read")
+    return source

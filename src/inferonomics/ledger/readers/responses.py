@@ -96,13 +96,16 @@ def anthropic_message(msg: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _openai_common(obj: Mapping[str, Any], prompt: Any, details: Any, completion: Any, out_details: Any) -> dict[str, Any]:
+def _openai_common(
+    obj: Mapping[str, Any], prompt: Any, details: Any, completion: Any, out_details: Any
+) -> dict[str, Any]:
     total_in = _as_count(prompt, "prompt_tokens")
     cached = _as_count(_int(details, "cached_tokens"), "cached_tokens")
     written = _as_count(_int(details, "cache_write_tokens"), "cache_write_tokens")
     if cached + written > total_in:
         raise RowError(
-            f"cached_tokens ({cached}) + cache_write_tokens ({written}) exceed the prompt's {total_in} tokens "
+            f"cached_tokens ({cached}) + cache_write_tokens ({written}) "
+            f"exceed the prompt's {total_in} tokens "
             "(OpenAI counts cache tokens inside the prompt)",
             "prompt_tokens_details",
         )
@@ -169,7 +172,9 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(obj.get("result"), Mapping) and "custom_id" in obj:  # Anthropic batch result
         result = obj["result"]
         if result.get("type") != "succeeded":
-            raise RowError(f"batch request {obj['custom_id']} did not succeed ({result.get('type')}): not billed")
+            raise RowError(
+                f"batch request {obj['custom_id']} did not succeed ({result.get('type')}): not billed"
+            )
         body, tier, envelope = result.get("message"), "batch", obj
     elif isinstance(obj.get("response"), Mapping) and isinstance(obj["response"].get("body"), Mapping):
         response = obj["response"]  # OpenAI Batch output line
@@ -180,7 +185,9 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
         body, envelope = obj["response"], obj
     if not isinstance(body, Mapping):
         raise RowError("no response object in the line")
-    if body.get("type") == "message" or ("usage" in body and "cache_read_input_tokens" in (body.get("usage") or {})):
+    if body.get("type") == "message" or (
+        "usage" in body and "cache_read_input_tokens" in (body.get("usage") or {})
+    ):
         row = anthropic_message(body)
     elif body.get("object") == "chat.completion":
         row = openai_chat(body)

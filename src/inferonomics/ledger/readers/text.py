@@ -32,12 +32,14 @@ def open_text(path: Path) -> IO[str]:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory (pass the files in it)")
-    raw: IO[bytes] = gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+    # The wrapper owns the binary stream and closes it with itself.
+    raw: IO[bytes] = gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # type: ignore[assignment]  # noqa: SIM115
     return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 
-def first_line(path: Path, limit: int = 1 << 16) -> str:
-    """The first non-blank line (cut at `limit` characters), for format sniffing."""
+def first_line(path: Path, limit: int = 1 << 28) -> str:
+    """The first non-blank line (cut at `limit` characters), for format sniffing. Read whole: a
+    response line with a long text is still one JSON object to recognise."""
     with open_text(path) as f:
         while True:
             try:
@@ -71,7 +73,9 @@ def csv_records(
             except StopIteration:
                 return
             except csv.Error as e:
-                quarantine.append(QuarantineRecord(display, reader.line_num, None, f"unreadable CSV record: {e}"))
+                quarantine.append(
+                    QuarantineRecord(display, reader.line_num, None, f"unreadable CSV record: {e}")
+                )
                 last = reader.line_num
                 continue
             last = reader.line_num
@@ -80,7 +84,10 @@ def csv_records(
             if len(row) != len(header):
                 quarantine.append(
                     QuarantineRecord(
-                        display, start, None, f"has {len(row)} fields, the header has {len(header)} (truncated line?)"
+                        display,
+                        start,
+                        None,
+                        f"has {len(row)} fields, the header has {len(header)} (truncated line?)",
                     )
                 )
                 continue
@@ -113,12 +120,16 @@ def json_lines(
             except json.JSONDecodeError as e:
                 what = "truncated" if e.pos >= len(text) - 1 else f"at character {e.pos + 1}"
                 quarantine.append(
-                    QuarantineRecord(display, number, None, f"not valid JSON ({what}: {e.msg}; {len(text):,} characters)")
+                    QuarantineRecord(
+                        display, number, None, f"not valid JSON ({what}: {e.msg}; {len(text):,} characters)"
+                    )
                 )
                 continue
             if not isinstance(obj, dict):
                 quarantine.append(
-                    QuarantineRecord(display, number, None, f"a JSON {type(obj).__name__}, expected an object")
+                    QuarantineRecord(
+                        display, number, None, f"a JSON {type(obj).__name__}, expected an object"
+                    )
                 )
                 continue
             yield number, obj

@@ -1,0 +1,5 @@
+"""`python -m inferonomics`: the command-line interface."""
+
+from inferonomics.cli import main
+
+main()

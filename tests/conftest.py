@@ -1,0 +1,30 @@
+"""Shared fixtures. Data beside the repository is found at $INFERONOMICS_SHARED_DATA or
+<repo>/../shared/data; tests that need it skip with a reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from inferonomics.catalog.book import PriceBook
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data() -> Path:
+    return Path(os.environ.get("INFERONOMICS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def book() -> PriceBook:
+    return PriceBook.load()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = shared_data()
+    if not path.is_dir():
+        pytest.skip(f"shared data not found at {path} (set INFERONOMICS_SHARED_DATA)")
+    return path
