@@ -24,7 +24,6 @@ IDEAL = EfficiencyParams(
     hbm_efficiency=1.0,
     expert_hbm_efficiency=1.0,
     kv_hbm_efficiency=1.0,
-    weight_only_efficiency=1.0,
     compute_efficiency=1.0,
     prefill_efficiency=1.0,
     gemm_half_rows=0.0,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from serving_helpers import IDEAL, LLAMA31_8B
 
 from inferonomics.catalog.architectures import architecture_from_config
-from inferonomics.serving.configs import Workload, build_arrays
+from inferonomics.serving.configs import ConfigArrays, Workload, build_arrays
 from inferonomics.serving.deploy import make_deployment
 from inferonomics.serving.params import load_fitted_params
 from inferonomics.serving.physics import Side, expected_distinct_experts, iteration_time, kv_capacity_seqs
@@ -21,7 +21,7 @@ H100_BW = 3.35e12
 H100_BF16 = 989.4e12
 
 
-def _llama_arrays(tp: int = 1, gpu: str = "h100_sxm"):  # type: ignore[no-untyped-def]
+def _llama_arrays(tp: int = 1, gpu: str = "h100_sxm") -> ConfigArrays:
     arch = architecture_from_config(LLAMA31_8B, "meta-llama/Llama-3.1-8B")
     dep = make_deployment(arch, gpu, tp=tp, precision="bf16")
     return build_arrays([dep], [Workload(isl=1, osl=1, concurrency=1)])

@@ -30,7 +30,6 @@ _FRACTIONS = {
     "hbm_efficiency",
     "expert_hbm_efficiency",
     "kv_hbm_efficiency",
-    "weight_only_efficiency",
     "compute_efficiency",
     "prefill_efficiency",
     "attention_efficiency",
@@ -46,6 +45,8 @@ class TrainingData:
     tpot_ms: F64
     groups: NDArray[np.str_]
     """The model of each row (for leave-one-model-out cross-validation)."""
+    systems: NDArray[np.str_]
+    """The GPU system of each row (for leave-one-system-out cross-validation)."""
 
 
 def training_data(measured: MeasuredSet) -> TrainingData:
@@ -58,7 +59,8 @@ def training_data(measured: MeasuredSet) -> TrainingData:
     ok = np.isfinite(ttft) & np.isfinite(tpot) & (ttft > 0) & (tpot > 0)
     keep = np.flatnonzero(ok)
     models = np.array(measured.models, dtype=str)[idx][keep]
-    return TrainingData(measured.arrays.take(keep), ttft[keep], tpot[keep], models)
+    systems = np.array(measured.systems, dtype=str)[idx][keep]
+    return TrainingData(measured.arrays.take(keep), ttft[keep], tpot[keep], models, systems)
 
 
 def _to_free(name: str, value: float) -> float:
@@ -154,16 +156,29 @@ def fit_params(
     restarts: int = 3,
     iterations: int = 600,
     tpot_weight: float = 2.0,
+    prior_weight: float = 0.002,
 ) -> FitResult:
-    """Fit `names` (global parameters) to the training rows; restarts begin at the last best."""
+    """Fit `names` (global parameters) to the training rows; restarts begin at the last best.
+
+    Several parameters trade off against each other (bandwidth efficiency against per-layer
+    overhead, prefill efficiency against prefill passes) along valleys where the loss hardly
+    changes. A weak pull of the hardware fractions (bandwidth, compute, link efficiencies) towards
+    typical achieved values (the `EfficiencyParams` defaults), `prior_weight` per squared unit of
+    logit distance, picks the plausible end of each valley.
+    """
     base = start or EfficiencyParams()
+    prior = EfficiencyParams()
+    x_prior = np.array([_to_free(n, getattr(prior, n)) for n in names])
+    # Only the hardware fractions have a known plausible range; overheads and queueing factors are free.
+    has_prior = np.array([n in _FRACTIONS for n in names])
     x = np.array([_to_free(n, getattr(base, n)) for n in names])
     count = 0
 
     def f(v: F64) -> float:
         nonlocal count
         count += 1
-        return loss(data, _params(base, names, v), tpot_weight)
+        penalty = prior_weight * float(np.sum(((v - x_prior) * has_prior) ** 2))
+        return loss(data, _params(base, names, v), tpot_weight) + penalty
 
     best = f(x)
     for r in range(restarts):
@@ -179,26 +194,40 @@ def cross_validate(
     names: Sequence[str] = FIT_NAMES,
     restarts: int = 1,
     iterations: int = 300,
+    by: str = "model",
 ) -> dict[str, dict[str, float]]:
-    """Leave one model out: fit on the other models, report median APE on the held-out one."""
+    """Leave one model (or GPU system, `by="system"`) out: fit on the rest, score the held-out rows."""
+    labels = data.groups if by == "model" else data.systems
     out: dict[str, dict[str, float]] = {}
-    for model in sorted(set(data.groups.tolist())):
-        test = data.groups == model
+    pooled_ttft: list[F64] = []
+    pooled_tpot: list[F64] = []
+    for held_out in sorted(set(labels.tolist())):
+        test = labels == held_out
+        keep = np.flatnonzero(~test)
         train = TrainingData(
-            data.arrays.take(np.flatnonzero(~test)),
-            data.ttft_ms[~test],
-            data.tpot_ms[~test],
-            data.groups[~test],
+            data.arrays.take(keep),
+            data.ttft_ms[keep],
+            data.tpot_ms[keep],
+            data.groups[keep],
+            data.systems[keep],
         )
         fitted = fit_params(train, start, names, restarts=restarts, iterations=iterations).params
-        held = data.arrays.take(np.flatnonzero(test))
-        pred = predict_arrays(held, fitted)
+        pred = predict_arrays(data.arrays.take(np.flatnonzero(test)), fitted)
         ttft = np.abs(pred.ttft_s * 1e3 / data.ttft_ms[test] - 1.0)
         tpot = np.abs(pred.tpot_s * 1e3 / data.tpot_ms[test] - 1.0)
         ok = pred.fits
-        out[model] = {
+        pooled_ttft.append(ttft[ok])
+        pooled_tpot.append(tpot[ok])
+        out[held_out] = {
             "rows": float(test.sum()),
             "ttft_median_ape": float(np.median(ttft[ok])) if ok.any() else math.nan,
             "tpot_median_ape": float(np.median(tpot[ok])) if ok.any() else math.nan,
         }
+    # Every row predicted by parameters that never saw its group.
+    all_ttft, all_tpot = np.concatenate(pooled_ttft), np.concatenate(pooled_tpot)
+    out["(all rows, held out)"] = {
+        "rows": float(all_ttft.size),
+        "ttft_median_ape": float(np.median(all_ttft)),
+        "tpot_median_ape": float(np.median(all_tpot)),
+    }
     return out

@@ -160,9 +160,6 @@ class ConfigArrays:
     flops_dense: F64
     flops_moe: F64
     flops_attn: F64
-    wo_dense: F64
-    """1 where dense weights are in a format the GPU cannot multiply natively (dequantized on read)."""
-    wo_moe: F64
     # GPU
     hbm_bw: F64
     hbm_bytes: F64
@@ -254,8 +251,6 @@ def build_arrays(deployments: Sequence[Deployment], workloads: Sequence[Workload
             "flops_dense": g.flops_per_s(dep.weight_precision),
             "flops_moe": g.flops_per_s(dep.expert_precision),
             "flops_attn": g.flops_per_s("bf16"),
-            "wo_dense": 0.0 if g.has_precision(dep.weight_precision) else 1.0,
-            "wo_moe": 0.0 if g.has_precision(dep.expert_precision) else 1.0,
             "hbm_bw": g.hbm_bytes_per_s,
             "hbm_bytes": g.hbm_bytes,
             "su_bw": g.scale_up_bytes_per_s,

@@ -26,27 +26,18 @@ class EfficiencyParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hbm_efficiency: float = Field(0.8, gt=0, le=1, description="Fraction of peak HBM bandwidth reached.")
+    hbm_efficiency: float = Field(0.85, gt=0, le=1, description="Fraction of peak HBM bandwidth reached.")
     expert_hbm_efficiency: float = Field(
-        0.7, gt=0, le=1, description="Fraction of peak HBM bandwidth reached reading routed-expert weights."
+        0.75, gt=0, le=1, description="Fraction of peak HBM bandwidth reached reading routed-expert weights."
     )
     kv_hbm_efficiency: float = Field(
         0.6, gt=0, le=1, description="Fraction of peak HBM bandwidth reached reading the (paged) KV cache."
     )
-    weight_only_efficiency: float = Field(
-        0.6,
-        gt=0,
-        le=1,
-        description=(
-            "Bandwidth factor for weights in a format the GPU cannot multiply natively (FP4 on Hopper, "
-            "FP8 on Ampere): kernels dequantize as they read."
-        ),
-    )
     compute_efficiency: float = Field(
-        0.65, gt=0, le=1, description="Fraction of peak dense FLOP/s reached by large GEMMs."
+        0.7, gt=0, le=1, description="Fraction of peak dense FLOP/s reached by large GEMMs."
     )
     prefill_efficiency: float = Field(
-        0.5, gt=0, le=1, description="Fraction of peak dense FLOP/s reached by prompt (prefill) tokens."
+        0.7, gt=0, le=1, description="Fraction of peak dense FLOP/s reached by prompt (prefill) tokens."
     )
     gemm_half_rows: float = Field(
         64.0, ge=0, description="GEMM rows (tokens) at which compute efficiency is half its peak value."
@@ -89,19 +80,12 @@ class EfficiencyParams(BaseModel):
     prefill_interference: float = Field(
         1.0, ge=0, description="Share of other requests' prefill time that lands in each decode step."
     )
-    disagg_decode_batch_tp: float = Field(
+    disagg_decode_batch: float = Field(
         16.0,
         gt=0,
         description=(
-            "Disagg with unstated decode workers, tensor-parallel decode workers: sequences per worker "
-            "the pool is sized to (latency-oriented deployments run small batches on many workers)."
-        ),
-    )
-    disagg_decode_batch_dp: float = Field(
-        128.0,
-        gt=0,
-        description=(
-            "The same for data-parallel-attention (wide expert-parallel) decode workers, per attention rank."
+            "Disagg with unstated decode workers: sequences per tensor-parallel decode worker the pool "
+            "is sized to (data-parallel-attention workers are sized by KV memory alone)."
         ),
     )
     disagg_prefill_load: float = Field(
@@ -127,7 +111,6 @@ FIT_NAMES: tuple[str, ...] = (
     "hbm_efficiency",
     "expert_hbm_efficiency",
     "kv_hbm_efficiency",
-    "weight_only_efficiency",
     "compute_efficiency",
     "prefill_efficiency",
     "gemm_half_rows",
@@ -145,8 +128,7 @@ FIT_NAMES: tuple[str, ...] = (
     "prefill_passes",
     "prefill_queue_factor",
     "prefill_interference",
-    "disagg_decode_batch_tp",
-    "disagg_decode_batch_dp",
+    "disagg_decode_batch",
     "disagg_prefill_load",
 )
 

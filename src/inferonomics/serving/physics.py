@@ -31,6 +31,7 @@ from inferonomics.serving.params import EfficiencyParams
 
 __all__ = [
     "Side",
+    "StepModel",
     "expected_distinct_experts",
     "iteration_time",
     "kv_bytes_per_seq",
@@ -113,7 +114,9 @@ def _link_bw(a: ConfigArrays, group: F64) -> F64:
     return np.where(group <= a.su_domain, a.su_bw, a.so_bw)
 
 
-def _gemm_time(p: EfficiencyParams, dec_rows: F64, pf_rows: F64, flops_per_row: F64, peak: F64) -> F64:
+def _gemm_time(
+    p: EfficiencyParams, dec_rows: F64, pf_rows: F64 | float, flops_per_row: F64, peak: F64
+) -> F64:
     """Compute time of a GEMM group: decode rows at the decode efficiency, prompt rows at prefill's.
 
     Efficiency ramps with the rows in the GEMM as rows / (rows + gemm_half_rows): a handful of
@@ -132,6 +135,119 @@ def _capped_causal(s: F64, cap: F64) -> F64:
     return np.where((cap > 0) & (s > cap), capped, full)
 
 
+class StepModel:
+    """One side of a deployment, ready to time iterations: everything that does not depend on the
+    iteration's tokens is computed once (the fixed-point solver calls it several times)."""
+
+    def __init__(self, a: ConfigArrays, s: Side, p: EfficiencyParams) -> None:
+        self.a, self.s, self.p = a, s, p
+        pp = s.pp
+        self.bw = p.hbm_efficiency * a.hbm_bw
+        expert_bw = p.expert_hbm_efficiency * a.hbm_bw
+        layers = a.num_layers / pp  # each GPU runs its stage's layers
+
+        # Dense GEMMs: weights split over tp, read once per step.
+        dense_params = (a.attn_params + a.dense_ffn_params) / (s.tp * pp)
+        self.dense_mem = dense_params * a.wb_dense / self.bw
+        self.dense_flops_row = 2.0 * dense_params
+
+        # Routed experts: the tokens of every attention-DP rank meet in the worker's expert group.
+        self.has_moe = bool(np.any(a.n_experts > 0))
+        moe_layers = a.n_moe_layers / pp
+        self.per_expert = s.adp * a.top_k / np.maximum(a.n_experts, 1.0)  # rows per expert per token
+        # FLOPs per expert row on this GPU: every expert's rows are split over moe_tp x moe_ep GPUs.
+        self.expert_flops_row = 2.0 * a.expert_params * moe_layers * a.n_experts / (s.moe_tp * s.moe_ep)
+        self.expert_mem = moe_layers * a.expert_params * a.wb_moe / (s.moe_tp * expert_bw)  # per expert
+
+        # Output head: BF16, split over tp; on the last pipeline stage only.
+        self.head_mem = a.lm_head_params * 2.0 / (s.tp * p.hbm_efficiency * a.hbm_bw) / pp
+        self.head_flops_row = 2.0 * a.lm_head_params / s.tp / pp
+
+        # Attention.
+        self.shards = kv_shards(a, s.tp)
+        self.kv_bw = p.kv_hbm_efficiency * a.hbm_bw * self.shards * pp
+        self.attn_rate = p.attention_efficiency * a.flops_attn * s.tp * pp
+        self.pf_attn_rate = self.attn_rate * p.prefill_efficiency / p.compute_efficiency
+        self.has_cap = bool(np.any(a.read_cap > 0))
+
+        # Collectives are affine in the step's tokens: fixed latencies plus bytes per token.
+        link = p.link_efficiency
+        lat = p.collective_latency_us * 1e-6
+        act = a.hidden * 2.0  # BF16 activation bytes per token
+        tp = s.tp
+        worker = s.tp * s.adp
+        ep = s.moe_ep
+        moe = a.n_experts > 0
+        ar_on = tp > 1
+        fixed = np.where(ar_on, 2.0 * layers * lat, 0.0)
+        per_token = np.where(ar_on, 2.0 * layers * 2.0 * (tp - 1) / tp * act / (link * _link_bw(a, tp)), 0.0)
+        a2a_on = (ep > 1) & moe
+        fixed = fixed + np.where(a2a_on, moe_layers * 2.0 * lat, 0.0)
+        a2a_bytes = a.top_k * a.moe_hidden * 3.0 * (ep - 1) / np.maximum(ep, 1) / tp  # fp8 out, bf16 back
+        per_token = per_token + np.where(a2a_on, moe_layers * a2a_bytes / (link * _link_bw(a, worker)), 0.0)
+        # Experts tensor-parallel over data-parallel attention ranks: gather tokens, scatter results.
+        gather_on = (ep <= 1) & (s.adp > 1) & moe
+        fixed = fixed + np.where(gather_on, moe_layers * 2.0 * lat, 0.0)
+        gather_bytes = 2.0 * act * s.adp * (worker - 1) / worker
+        per_token = per_token + np.where(
+            gather_on, moe_layers * gather_bytes / (link * _link_bw(a, worker)), 0.0
+        )
+        self.comm_fixed = (
+            fixed + layers * p.layer_overhead_us * 1e-6 + moe_layers * p.moe_layer_overhead_us * 1e-6
+        )
+        self.comm_per_token = per_token
+        self.pp_fixed = (pp - 1) * lat
+        self.pp_per_token = (pp - 1) * act / (link * _link_bw(a, s.tp * pp))
+        self.step = p.step_overhead_ms * 1e-3
+
+    def __call__(
+        self,
+        *,
+        dec_seqs: F64 | float,
+        ctx: F64 | float,
+        pf_tokens: F64 | float = 0.0,
+        pf_len: F64 | float = 1.0,
+    ) -> F64:
+        a, s, p = self.a, self.s, self.p
+        dec = np.asarray(dec_seqs, dtype=np.float64) / s.pp  # sequences per pipeline micro-batch
+        pf = np.asarray(pf_tokens, dtype=np.float64) / s.pp
+        c = np.asarray(ctx, dtype=np.float64)
+        plen = np.maximum(np.asarray(pf_len, dtype=np.float64), 1.0)
+        tokens = dec + pf  # new tokens per attention rank in this micro-batch
+
+        t = np.maximum(self.dense_mem, _gemm_time(p, dec, pf, self.dense_flops_row, a.flops_dense))
+        if self.has_moe:
+            touched = expected_distinct_experts(a.n_experts, a.top_k, tokens * s.adp) / s.moe_ep  # per GPU
+            rows = self.per_expert
+            t = t + np.maximum(
+                touched * self.expert_mem,
+                _gemm_time(p, dec * rows, pf * rows, self.expert_flops_row, a.flops_moe),
+            )
+        # Output head: logits for every decode token and one per prompt.
+        t = t + np.maximum(
+            self.head_mem, _gemm_time(p, dec + pf / plen, 0.0, self.head_flops_row, a.flops_attn)
+        )
+
+        # Attention: decode reads each sequence's KV; prefill is causal compute; recurrent mixers
+        # read and write a state.
+        if self.has_cap:
+            capped = np.where(a.read_cap > 0, np.minimum(c, a.read_cap), 0.0)
+            kv_read = (a.kv_read_full * c + a.kv_read_capped * capped) * a.kvb + 2.0 * a.state_bytes
+            flops_dec = dec * (a.attn_fl_dec * c + a.attn_fl_dec_capped * capped)
+            pf_pairs = a.attn_fl_pre * plen * plen / 2.0 + a.attn_fl_pre_capped * _capped_causal(
+                plen, a.read_cap
+            )
+        else:
+            kv_read = a.kv_read_full * c * a.kvb + 2.0 * a.state_bytes
+            flops_dec = dec * a.attn_fl_dec * c
+            pf_pairs = a.attn_fl_pre * plen * plen / 2.0
+        t = t + np.maximum(dec * kv_read / self.kv_bw, (flops_dec + tokens * a.state_flops) / self.attn_rate)
+        t = t + (pf / plen) * pf_pairs / self.pf_attn_rate
+
+        stage = t + self.comm_fixed + self.comm_per_token * tokens
+        return s.pp * stage + self.pp_fixed + self.pp_per_token * tokens + self.step
+
+
 def iteration_time(
     a: ConfigArrays,
     s: Side,
@@ -143,87 +259,4 @@ def iteration_time(
     pf_len: F64 | float = 1.0,
 ) -> F64:
     """Seconds for one iteration of a worker (all its attention ranks in lockstep)."""
-    dec = np.asarray(dec_seqs, dtype=np.float64) / s.pp  # sequences per pipeline micro-batch
-    pf = np.asarray(pf_tokens, dtype=np.float64) / s.pp
-    c = np.asarray(ctx, dtype=np.float64)
-    plen = np.maximum(np.asarray(pf_len, dtype=np.float64), 1.0)
-    tokens = dec + pf  # new tokens per attention rank in this micro-batch
-    bw = p.hbm_efficiency * a.hbm_bw * np.where(a.wo_dense > 0, p.weight_only_efficiency, 1.0)
-    expert_bw = p.expert_hbm_efficiency * a.hbm_bw * np.where(a.wo_moe > 0, p.weight_only_efficiency, 1.0)
-    layers = a.num_layers / s.pp  # each GPU runs its stage's layers
-
-    # Dense GEMMs: rows = tokens of the rank; weights split over tp.
-    dense_params = (a.attn_params + a.dense_ffn_params) / (s.tp * s.pp)
-    t_dense = np.maximum(
-        dense_params * a.wb_dense / bw, _gemm_time(p, dec, pf, 2.0 * dense_params, a.flops_dense)
-    )
-
-    # Routed experts: tokens of every attention-DP rank meet in the worker's expert group.
-    group_tokens = tokens * s.adp
-    touched = expected_distinct_experts(a.n_experts, a.top_k, group_tokens) / s.moe_ep  # per GPU
-    # Rows per expert GEMM: the group's tokens x k spread over E experts.
-    per_expert = s.adp * a.top_k / np.maximum(a.n_experts, 1.0)
-    moe_layers = a.n_moe_layers / s.pp
-    # FLOPs per (expert row) on this GPU: every expert's rows are split over moe_tp x moe_ep GPUs.
-    expert_flops_per_row = 2.0 * a.expert_params * moe_layers * a.n_experts / (s.moe_tp * s.moe_ep)
-    t_moe = np.maximum(
-        moe_layers * touched * a.expert_params * a.wb_moe / (s.moe_tp * expert_bw),
-        _gemm_time(p, dec * per_expert, pf * per_expert, expert_flops_per_row, a.flops_moe),
-    )
-
-    # Output head: BF16 weights split over tp, logits for decode tokens and one per prefill request.
-    head_rows = dec + pf / plen
-    t_head = np.maximum(
-        a.lm_head_params * 2.0 / (s.tp * p.hbm_efficiency * a.hbm_bw),
-        _gemm_time(p, head_rows, 0.0 * head_rows, 2.0 * a.lm_head_params / s.tp, a.flops_attn),
-    )
-    t_head = np.where(s.pp > 1, t_head / s.pp, t_head)
-
-    # Attention: decode reads KV; prefill is causal compute. Recurrent mixers update a state.
-    shards = kv_shards(a, s.tp)
-    capped_ctx = np.where(a.read_cap > 0, np.minimum(c, a.read_cap), 0.0)
-    kv_read = ((a.kv_read_full * c + a.kv_read_capped * capped_ctx) * a.kvb + 2.0 * a.state_bytes) / s.pp
-    attn_flops_dec = dec * (a.attn_fl_dec * c + a.attn_fl_dec_capped * capped_ctx) / (s.tp * s.pp)
-    attn_flops_pf = (
-        (pf / plen)
-        * (a.attn_fl_pre * plen * plen / 2.0 + a.attn_fl_pre_capped * _capped_causal(plen, a.read_cap))
-    ) / (s.tp * s.pp)
-    state_flops = tokens * a.state_flops / (s.tp * s.pp)
-    attn_rate = p.attention_efficiency * a.flops_attn
-    kv_bw = p.kv_hbm_efficiency * a.hbm_bw
-    t_attn = np.maximum(dec * kv_read / shards / kv_bw, (attn_flops_dec + state_flops) / attn_rate)
-    t_attn = t_attn + attn_flops_pf / (attn_rate * p.prefill_efficiency / p.compute_efficiency)
-
-    # Collectives.
-    link = p.link_efficiency
-    lat = p.collective_latency_us * 1e-6
-    act = tokens * a.hidden * 2.0  # BF16 activations of the rank
-    tp_group = s.tp
-    ar = np.where(
-        tp_group > 1,
-        2.0 * layers * (lat + 2.0 * (tp_group - 1) / tp_group * act / (link * _link_bw(a, tp_group))),
-        0.0,
-    )
-    worker_gpus = s.tp * s.adp
-    ep = s.moe_ep
-    a2a_bytes = (tokens / s.tp) * a.top_k * a.moe_hidden * 3.0 * (ep - 1) / np.maximum(ep, 1)
-    a2a = np.where(
-        (ep > 1) & (a.n_experts > 0),
-        moe_layers * (2.0 * lat + a2a_bytes / (link * _link_bw(a, worker_gpus))),
-        0.0,
-    )
-    # Experts tensor-parallel over data-parallel attention ranks: gather tokens, scatter results.
-    gather = np.where(
-        (ep <= 1) & (s.adp > 1) & (a.n_experts > 0),
-        moe_layers
-        * (
-            2.0 * lat
-            + 2.0 * act * s.adp * (worker_gpus - 1) / worker_gpus / (link * _link_bw(a, worker_gpus))
-        ),
-        0.0,
-    )
-    pp_hops = (s.pp - 1) * (lat + act / (link * _link_bw(a, s.tp * s.pp)))
-
-    overhead = layers * p.layer_overhead_us * 1e-6 + moe_layers * p.moe_layer_overhead_us * 1e-6
-    stage = t_dense + t_moe + t_head + t_attn + ar + a2a + gather + overhead
-    return s.pp * stage + pp_hops + p.step_overhead_ms * 1e-3
+    return StepModel(a, s, p)(dec_seqs=dec_seqs, ctx=ctx, pf_tokens=pf_tokens, pf_len=pf_len)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inferonomics.serving.measurements import MeasuredSet, read_measurements
 from inferonomics.serving.params import EfficiencyParams, load_fitted_params
+from inferonomics.serving.physics import Side, weight_bytes_per_gpu
 from inferonomics.serving.steady import predict_arrays
 
 __all__ = [
@@ -84,8 +85,15 @@ def predict_measured(
     idx = measured.predictable
     ttft[idx[ok]] = pred.ttft_s[ok] * 1e3
     tpot[idx[ok]] = pred.tpot_s[ok] * 1e3
-    for row in idx[~pred.fits]:
-        lost.append((int(row), "weights do not fit in the stated GPUs' memory (parallelism too small)"))
+    a = measured.arrays
+    weights = weight_bytes_per_gpu(a, Side.decode(a))
+    for k in np.flatnonzero(~pred.fits):
+        reason = (
+            f"weights need {weights[k] / 1e9:.0f} GB per GPU with the stated layout (tp={a.tp[k]:.0f}, "
+            f"attention_dp={a.adp[k]:.0f}, moe_ep={a.moe_ep[k]:.0f}); a {measured.systems[idx[k]]} "
+            f"has {a.hbm_bytes[k] / 1e9:.0f} GB, so the row's parallelism columns cannot be what ran"
+        )
+        lost.append((int(idx[k]), reason))
     return ttft, tpot, lost
 
 

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from inferonomics.serving.configs import ConfigArrays
 from inferonomics.serving.params import EfficiencyParams
-from inferonomics.serving.physics import Side, iteration_time, kv_bytes_per_seq, kv_capacity_seqs
+from inferonomics.serving.physics import Side, StepModel, kv_bytes_per_seq, kv_capacity_seqs
 
 __all__ = ["Prediction", "predict_arrays"]
 
@@ -71,14 +71,15 @@ def _replicas(a: ConfigArrays, s: Side, p: EfficiencyParams, cap_tokens: F64) ->
     """Decode workers (given, or sized) and KV capacity per attention rank.
 
     Unstated worker counts are sized: agg to the fewest workers whose KV memory holds the
-    concurrency; disagg also to at most `disagg_decode_batch_tp` sequences per tensor-parallel
-    decode worker, or `disagg_decode_batch_dp` per rank of a data-parallel-attention one (the
-    published disaggregated deployments scale out decode workers rather than batch sizes).
+    concurrency; disagg tensor-parallel decode workers also to at most `disagg_decode_batch`
+    sequences each (the published disaggregated deployments scale such workers out rather than
+    their batch); data-parallel-attention decode workers by KV memory alone.
     """
     cap = kv_capacity_seqs(a, s, p, cap_tokens)
     need = np.ceil(a.conc / np.maximum(cap * s.adp, 1e-9))
-    target = np.where(s.adp > 1, p.disagg_decode_batch_dp, p.disagg_decode_batch_tp)
-    need = np.where(a.disagg > 0, np.maximum(need, np.ceil(a.conc / (s.adp * target))), need)
+    # (Unrounded: a pool sized by a rule stands for the deployments it averages over.)
+    by_batch = np.where(s.adp > 1, 0.0, a.conc / p.disagg_decode_batch)
+    need = np.where(a.disagg > 0, np.maximum(need, by_batch), need)
     workers = np.where(np.isnan(a.n_workers), np.clip(need, 1.0, None), a.n_workers)
     return workers, cap
 
@@ -99,18 +100,25 @@ def predict_arrays(a: ConfigArrays, p: EfficiencyParams, iterations: int = 6) ->
     fits = cap >= 1.0
 
     # Decode iteration with the running batch; prefill cost of one more prompt on the same worker.
-    t_dec = iteration_time(a, dec, p, dec_seqs=b_run, ctx=ctx)
-    t_with_pf = iteration_time(a, dec, p, dec_seqs=b_run, ctx=ctx, pf_tokens=a.isl, pf_len=a.isl)
+    step = StepModel(a, dec, p)
+    t_dec = step(dec_seqs=b_run, ctx=ctx)
+    t_with_pf = step(dec_seqs=b_run, ctx=ctx, pf_tokens=a.isl, pf_len=a.isl)
     t_pf_marginal = np.maximum(t_with_pf - t_dec, 1e-6)
 
     # Disaggregated prefill side (unstated pool: sized each iteration below).
+    any_disagg = bool(disagg.any())
     given_p = ~np.isnan(a.n_prefill_workers)
     p_workers = np.where(given_p, a.n_prefill_workers, 1.0)
-    t_pf_alone = iteration_time(a, pre, p, dec_seqs=0.0, ctx=0.0, pf_tokens=a.isl, pf_len=a.isl)
-    t_pf_two = iteration_time(a, pre, p, dec_seqs=0.0, ctx=0.0, pf_tokens=2.0 * a.isl, pf_len=a.isl)
-    t_pf_more = np.maximum(t_pf_two - t_pf_alone, 1e-6)
-    kv_link = np.where(pre.gpus + dec.gpus * workers <= a.su_domain, a.su_bw, a.so_bw) * p.link_efficiency
-    kv_handoff = kv_bytes_per_seq(a, a.isl) / kv_link
+    if any_disagg:
+        pre_step = StepModel(a, pre, p)
+        t_pf_alone = pre_step(dec_seqs=0.0, ctx=0.0, pf_tokens=a.isl, pf_len=a.isl)
+        t_pf_more = np.maximum(
+            pre_step(dec_seqs=0.0, ctx=0.0, pf_tokens=2.0 * a.isl, pf_len=a.isl) - t_pf_alone, 1e-6
+        )
+        kv_link = np.where(pre.gpus + dec.gpus * workers <= a.su_domain, a.su_bw, a.so_bw) * p.link_efficiency
+        kv_handoff = kv_bytes_per_seq(a, a.isl) / kv_link
+    else:
+        t_pf_alone = t_pf_more = kv_handoff = np.zeros_like(t_dec)
 
     fixed = np.asarray(p.engine_ttft_overhead_ms())[a.engine.astype(np.intp)] * 1e-3
     tpot = t_dec.copy()
@@ -133,11 +141,18 @@ def predict_arrays(a: ConfigArrays, p: EfficiencyParams, iterations: int = 6) ->
             + p.prefill_queue_factor * (b_run - 1.0) * t_pf_marginal
             + slot_wait
         )
+        if not any_disagg:
+            done = np.allclose(tpot_agg, tpot, rtol=1e-9, atol=0.0) and np.allclose(
+                ttft_agg, ttft, rtol=1e-9, atol=0.0
+            )
+            tpot, ttft = tpot_agg, ttft_agg
+            if done:
+                break
+            continue
         # Disaggregated: size an unstated prefill pool to `disagg_prefill_load` at this rate.
         demand = a.conc / np.maximum(request, 1e-9) * t_pf_more / pre.adp
-        p_workers = np.where(given_p, p_workers, np.maximum(np.ceil(demand / p.disagg_prefill_load), 1.0))
-        p_ranks = p_workers * pre.adp
-        per_p_rank = a.conc / p_ranks
+        p_workers = np.where(given_p, p_workers, np.maximum(demand / p.disagg_prefill_load, 1.0))
+        per_p_rank = a.conc / (p_workers * pre.adp)
         queue = p.prefill_queue_factor * np.maximum(per_p_rank - 1.0, 0.0) * t_pf_more
         cycle = per_p_rank * t_pf_more - (a.osl - 1.0) * tpot  # saturated prefill sets the loop
         ttft_dis = (
