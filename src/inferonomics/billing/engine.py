@@ -55,10 +55,12 @@ WIDE = dt.Decimal(38, 0)
 MAX_CELL_ROWS = 500_000
 """Largest expanded rate table the cell join uses; beyond it the join uses range predicates."""
 
+NO_MATCH = "unpriced: no rate row matched (please report this)"
+
 COMPONENTS = ("input", "cache_read", "cache_write", "output", "fees")
 """Cost components of every priced row (`cost_<component>_usd`), adding up to `cost_usd`."""
 
-_MISSING = (
+MISSING = (
     ("m_input", "input_tokens", "input"),
     ("m_cache_read", "cache_read_tokens", "cache read"),
     ("m_cache_write_5m", "cache_write_5m_tokens", "cache write 5m"),
@@ -204,8 +206,9 @@ def _varying(rates: pa.Table) -> tuple[set[str], set[str], set[str]]:
 
 @dataclass(frozen=True)
 class _Cells:
-    """How rows find their rate row: each row's cell (period, band, slot), where a dimension
-    counts only for the models whose rates vary along it (others sit in index 0)."""
+    """How rows find their rate row: each row's cell (period, band, slot). When the grid is small
+    every row is placed on every dimension (cheapest per row); when it is large a dimension counts
+    only for the models whose rates vary along it (`gate`), so the rate table stays small."""
 
     time: _Axis
     band: _Axis
@@ -213,6 +216,7 @@ class _Cells:
     time_models: set[str]
     band_models: set[str]
     week_models: set[str]
+    gate: bool = True
 
     @property
     def slots(self) -> int:
@@ -220,58 +224,94 @@ class _Cells:
 
     def size(self, r: dict[str, Any]) -> int:
         n = 1
-        if r["model"] in self.time_models:
+        if self._on(r["model"], self.time_models):
             n *= sum(1 for s in [TS_MIN, *self.time.cuts] if r["valid_from"] <= s < r["valid_to"])
-        if r["model"] in self.band_models:
+        if self._on(r["model"], self.band_models):
             n *= sum(1 for lo in [-1, *self.band.cuts] if r["band_lo"] <= lo < r["band_hi"])
-        if r["model"] in self.week_models:
+        if self._on(r["model"], self.week_models):
             n *= (r["tow_hi"] - r["tow_lo"]) // self.slot
         return n
 
+    def _on(self, model: str, models: set[str]) -> bool:
+        return bool(models) and (not self.gate or model in models)
+
     def expand(self, rates: pa.Table) -> pa.Table:
         """One row per rate row and cell it covers."""
-        skip = ("valid_from", "valid_to", "tow_lo", "tow_hi", "band_lo", "band_hi")
-        out: dict[str, list[Any]] = {name: [] for name in rates.column_names if name not in skip}
-        cells: list[int] = []
         period_starts = [TS_MIN, *self.time.cuts]
         band_lows = [-1, *self.band.cuts]
-        for r in rates.to_pylist():
+        take: list[int] = []
+        cells: list[int] = []
+        for i, r in enumerate(
+            rates.select(
+                ["model", "valid_from", "valid_to", "band_lo", "band_hi", "tow_lo", "tow_hi"]
+            ).to_pylist()
+        ):
             m = r["model"]
             periods = (
-                [i for i, s in enumerate(period_starts) if r["valid_from"] <= s < r["valid_to"]]
-                if m in self.time_models
+                [p for p, s in enumerate(period_starts) if r["valid_from"] <= s < r["valid_to"]]
+                if self._on(m, self.time_models)
                 else [0]
             )
             bands = (
-                [i for i, lo in enumerate(band_lows) if r["band_lo"] <= lo < r["band_hi"]]
-                if m in self.band_models
+                [b for b, lo in enumerate(band_lows) if r["band_lo"] <= lo < r["band_hi"]]
+                if self._on(m, self.band_models)
                 else [0]
             )
-            week = range(r["tow_lo"] // self.slot, r["tow_hi"] // self.slot) if m in self.week_models else [0]
+            on_week = self._on(m, self.week_models)
+            week = range(r["tow_lo"] // self.slot, r["tow_hi"] // self.slot) if on_week else range(1)
             for p in periods:
                 for b in bands:
-                    for w in week:
-                        for name, values in out.items():
-                            values.append(r[name])
-                        cells.append((p * self.band.size + b) * self.slots + w)
-        schema = pa.schema([*(rates.schema.field(n) for n in out), pa.field("_cell", pa.int64())])
-        return pa.table({**out, "_cell": cells}, schema=schema)
+                    base = (p * self.band.size + b) * self.slots
+                    cells.extend(base + w for w in week)
+                    take.extend([i] * len(week))
+        skip = ["valid_from", "valid_to", "tow_lo", "tow_hi", "band_lo", "band_hi"]
+        out = rates.drop_columns(skip).take(pa.array(take, pa.int64()))
+        return out.append_column("_cell", pa.array(cells, pa.int64()))
 
-    def of(self, rows: ir.Table, con: Any, band_value: ir.IntegerValue | None) -> ir.IntegerValue:
+    def of(self, rows: ir.Table, con: Any) -> ir.IntegerValue:
         """Each row's cell, computed from its own columns."""
+
+        def gated(models: set[str], value: ir.IntegerValue) -> ir.IntegerValue:
+            if not self.gate:
+                return value
+            return ibis.cases((rows.model.isin(sorted(models)), value), else_=0)
+
         cell: ir.IntegerValue = ibis.literal(0, "int64")
         if self.week_models:
-            slot = time_of_week(rows.ts, con) // self.slot
-            cell = ibis.cases((rows.model.isin(sorted(self.week_models)), slot), else_=0)
+            cell = gated(self.week_models, time_of_week(rows.ts, con) // self.slot)
         if self.band_models:
-            value = band_value if band_value is not None else request_input(rows)
-            index = _cuts_index(value, self.band.cuts, inclusive=False)
-            cell = cell + ibis.cases((rows.model.isin(sorted(self.band_models)), index), else_=0) * self.slots
+            cell = cell + gated(self.band_models, band_index(rows, self.band.cuts)) * self.slots
         if self.time_models:
             index = _cuts_index(rows.ts, self.time.cuts, inclusive=True)
-            size = self.band.size * self.slots
-            cell = cell + ibis.cases((rows.model.isin(sorted(self.time_models)), index), else_=0) * size
+            cell = cell + gated(self.time_models, index) * (self.band.size * self.slots)
         return cell
+
+    def too_many(self, rates: pa.Table) -> bool:
+        return sum(self.size(r) for r in rates.to_pylist()) > MAX_CELL_ROWS
+
+    @property
+    def varies(self) -> bool:
+        return bool(self.time_models or self.band_models or self.week_models)
+
+
+def cells_of(rates: pa.Table) -> _Cells:
+    """The cell grid of a rate table: ungated when that keeps the expanded table small."""
+    time_axis, band_axis, slot = _axes(rates)
+    ungated = _Cells(time_axis, band_axis, slot, *_varying(rates), gate=False)
+    if not ungated.varies or not ungated.too_many(rates):
+        return ungated
+    return _Cells(time_axis, band_axis, slot, *_varying(rates), gate=True)
+
+
+def band_index(rows: ir.Table, cuts: list[int]) -> ir.IntegerValue:
+    """How many long-context thresholds a row's requests exceed: its input per request is above
+    T when its total input is above T times its request count (exact for bucket rows, which are
+    judged on their average request; no division)."""
+    total_in = sum((rows[c] for c in INPUT_COLUMNS[1:]), rows[INPUT_COLUMNS[0]])
+    index: ir.IntegerValue = ibis.literal(0, "int64")
+    for cut in cuts:
+        index = index + ibis.cases((total_in > rows.requests * cut, 1), else_=0)
+    return index
 
 
 def request_input(rows: ir.Table) -> ir.IntegerValue:
@@ -291,31 +331,29 @@ def _cuts_index(value: ir.Value, cuts: list[Any], inclusive: bool) -> ir.Integer
 
 
 def expression(
-    rows: ir.Table, rates: pa.Table, wide: bool, con: Any, band_value: ir.IntegerValue | None = None
+    rows: ir.Table, rates: pa.Table, wide: bool, con: Any, *, precomputed_cell: bool = False
 ) -> ir.Table:
     """The priced rows: `rows` joined to the rate table on keys and cells, costs in fUSD.
-    `band_value` replaces the per-request input total that selects long-context tiers (the
-    pre-aggregated path passes its band class's representative value)."""
-    time_axis, band_axis, slot = _axes(rates)
-    cells = _Cells(time_axis, band_axis, slot, *_varying(rates))
+    With `precomputed_cell`, `rows` already has its `_cell` (the rollup's one pass computed it)."""
+    cells = cells_of(rates)
     has_region = any(v is not None for v in rates["region"].to_pylist())
-    # NULL tier (= standard) and NULL region are keys too: IS NOT DISTINCT FROM, which DuckDB
-    # hashes as fast as equality.
     extra: dict[str, ir.Value] = {}
-    varies = bool(cells.time_models or cells.band_models or cells.week_models)
-    by_cell = varies and sum(cells.size(r) for r in rates.to_pylist()) <= MAX_CELL_ROWS
+    by_cell = precomputed_cell or (cells.varies and not cells.too_many(rates))
     if by_cell:
-        extra["_cell"] = cells.of(rows, con, band_value)
+        if not precomputed_cell:
+            extra["_cell"] = cells.of(rows, con)
         r = ibis.memtable(cells.expand(rates))
     else:
         r = ibis.memtable(rates)
-        if varies:  # too many cells: join on ranges (slower, same result)
+        if cells.varies:  # too many cells: join on ranges (slower, same result)
             if cells.week_models:
                 extra["_tow"] = time_of_week(rows.ts, con)
             if cells.band_models:
-                extra["_band"] = band_value if band_value is not None else request_input(rows)
-    left = rows.mutate(**extra)
+                extra["_band"] = request_input(rows)
+    left = rows.mutate(**extra) if extra else rows
     r = r.rename({f"_k_{k}": k for k in KEY_COLUMNS})
+    # NULL tier (= standard) and NULL region are keys too: IS NOT DISTINCT FROM, which DuckDB
+    # hashes as fast as equality.
     pred = [
         left.provider == r._k_provider,
         left.model == r._k_model,
@@ -325,18 +363,18 @@ def expression(
         pred.append(left.region.identical_to(r._k_region))
     if by_cell:
         pred.append(left._cell == r._cell)
-    elif varies:
+    elif cells.varies:
         pred += [left.ts >= r.valid_from, left.ts < r.valid_to]
         if cells.week_models:
             pred += [left._tow >= r.tow_lo, left._tow < r.tow_hi]
         if cells.band_models:
             pred += [left._band > r.band_lo, left._band <= r.band_hi]
     rate_cols = [col for _, col in RATE_COLUMNS]
-    present = [m for m, _, _ in _MISSING if any(rates[m].to_pylist())]
+    present = [m for m, _, _ in MISSING if any(rates[m].to_pylist())]
     joined = [*rate_cols, *present, "entry", "reason", "invalid", *[f"_k_{k}" for k in KEY_COLUMNS]]
     if by_cell:
         joined.append("_cell")
-    elif varies:
+    elif cells.varies:
         joined += ["valid_from", "valid_to", "tow_lo", "tow_hi", "band_lo", "band_hi"]
     j = left.left_join(r.select(*joined), pred)
 
@@ -358,7 +396,7 @@ def expression(
     quarantined = ~j._ok | j.invalid.fill_null(False)
     unpriced = ~quarantined & (j.reason.notnull() | j.entry.isnull())
     missing_cases = []
-    for m, count, what in _MISSING:
+    for m, count, what in MISSING:
         if m in present:
             unpriced = unpriced | (~quarantined & j[m] & (j[count] > 0))
             missing_cases.append(
@@ -367,11 +405,11 @@ def expression(
     status = ibis.cases(
         (quarantined, ibis.literal("quarantined")),
         (j.reason.notnull(), "unpriced: " + j.reason),
-        (j.entry.isnull(), ibis.literal("unpriced: no rate row matched (please report this)")),
+        (j.entry.isnull(), ibis.literal(NO_MATCH)),
         *missing_cases,
         else_=ibis.literal("priced"),
     )
-    base = [c for c in left.columns if c not in extra and c not in ("_ok", "_problem", "_src", "_ts_order")]
+    base = [c for c in left.columns if c not in (*extra, "_cell", "_ok", "_problem", "_src", "_ts_order")]
     # Costs are computed for every row (an unpriced row's missing rates are 0 in the rate table);
     # rollups sum them over priced rows only; per-row output shows NULL for unpriced rows.
     return j.select(

@@ -54,6 +54,8 @@ class Keys:
     table: pa.Table
     ts_min: dt.datetime | None
     ts_max: dt.datetime | None
+    hinted: bool = False
+    """Taken from the file's metadata rather than read from the rows (see KEYS_METADATA_KEY)."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,41 @@ class Ledger:
 
     @cached_property
     def _keys(self) -> Keys:
+        hinted = self._hinted_keys()
+        if hinted is not None:
+            return hinted
+        return self.read_keys()
+
+    def _hinted_keys(self) -> Keys | None:
+        if len(self.sources) != 1 or self.sources[0].keys_hint is None or self.model_as is not None:
+            return None
+        hint = self.sources[0].keys_hint
+        try:
+            rows = [
+                dict(zip(("provider", "model", "service_tier", "region", "rows"), k, strict=True))
+                for k in hint["keys"]
+            ]
+            first = dt.datetime.fromisoformat(hint["ts_min"]) if hint.get("ts_min") else None
+            last = dt.datetime.fromisoformat(hint["ts_max"]) if hint.get("ts_max") else None
+        except (KeyError, TypeError, ValueError):
+            return None
+
+        def naive(v: dt.datetime | None) -> dt.datetime | None:
+            return v.astimezone(dt.UTC).replace(tzinfo=None) if v is not None and v.tzinfo else v
+
+        schema = pa.schema(
+            [
+                ("provider", pa.string()),
+                ("model", pa.string()),
+                ("service_tier", pa.string()),
+                ("region", pa.string()),
+                ("rows", pa.int64()),
+            ]
+        )
+        return Keys(pa.Table.from_pylist(rows, schema=schema), naive(first), naive(last), hinted=True)
+
+    def read_keys(self) -> Keys:
+        """The light pass itself (whatever a hint says); remembered for later calls."""
         c = self.checked
         grouped = c.group_by(
             provider=c.provider, model=c.model, service_tier=c.service_tier, region=c.region
@@ -267,7 +304,9 @@ class Ledger:
 
         ts_min = min((naive(v) for v in table["ts_min"].to_pylist() if v is not None), default=None)
         ts_max = max((naive(v) for v in table["ts_max"].to_pylist() if v is not None), default=None)
-        return Keys(table.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max)
+        keys = Keys(table.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max)
+        self.__dict__["_keys"] = keys
+        return keys
 
     def remember_keys(self, table: pa.Table, ts_min: dt.datetime | None, ts_max: dt.datetime | None) -> None:
         """Record what another pass already found (so `keys()` does not read the data again)."""

@@ -19,6 +19,7 @@ What it models (all vectorized with numpy, chunk by chunk, so 100M rows never si
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from inferonomics.ledger.schema import LEDGER_SCHEMA, UNIQUE_IDS_METADATA_KEY
+from inferonomics.ledger.schema import KEYS_METADATA_KEY, LEDGER_SCHEMA, UNIQUE_IDS_METADATA_KEY
 
 DEFAULT_START = dt.datetime(2026, 10, 1)
 DEFAULT_DAYS = 31
@@ -397,7 +398,10 @@ def generate_chunk(
         "reasoning_tokens": pa.array(reasoning),
         "web_search_requests": pa.array(web_requests.astype(np.int64)),
     }
-    return pa.table(columns)
+    # Logs come in time order: each chunk is sorted by time (this also keeps a chunk's sessions,
+    # buckets and keys close together, which query engines like).
+    table = pa.table(columns)
+    return table.take(pc.sort_indices(table, sort_keys=[("ts", "ascending")]))
 
 
 def _dict(values: np.ndarray) -> pa.Array:
@@ -436,6 +440,8 @@ def write_demo(
     mean_turns = sum(f.weight * f.mean_turns for f in FEATURES) / sum(f.weight for f in FEATURES)
     written = 0
     chunk = 0
+    keys: dict[tuple[str, str, str, str | None], int] = {}
+    ts_min, ts_max = None, None
     with pq.ParquetWriter(str(path), GEN_SCHEMA, compression="lz4") as writer:
         while written < rows:
             want = min(chunk_rows, rows - written)
@@ -443,8 +449,23 @@ def write_demo(
             table = generate_chunk(seed, chunk, sessions, pop, start, days)
             table = table.slice(0, min(table.num_rows, want))
             writer.write_table(table.cast(GEN_SCHEMA), row_group_size=chunk_rows)
+            counts = table.group_by(["provider", "model", "service_tier", "region"]).aggregate(
+                [([], "count_all")]
+            )
+            for r in counts.to_pylist():
+                k = (r["provider"], r["model"], r["service_tier"], r["region"])
+                keys[k] = keys.get(k, 0) + r["count_all"]
+            lo, hi = pc.min_max(table["ts"]).values()
+            ts_min = lo.as_py() if ts_min is None else min(ts_min, lo.as_py())
+            ts_max = hi.as_py() if ts_max is None else max(ts_max, hi.as_py())
             written += table.num_rows
             chunk += 1
             if progress is not None:
                 progress(table.num_rows)
+        hint = {
+            "keys": [[*k, n] for k, n in sorted(keys.items(), key=lambda kv: tuple(map(str, kv[0])))],
+            "ts_min": ts_min.isoformat() if ts_min else None,
+            "ts_max": ts_max.isoformat() if ts_max else None,
+        }
+        writer.add_key_value_metadata({KEYS_METADATA_KEY: json.dumps(hint).encode()})
     return written

@@ -88,3 +88,8 @@ its `fast` tier as `priority`; `scale` (Scale Tier) is prepaid capacity and is n
 
 UNIQUE_IDS_METADATA_KEY = b"inferonomics.unique_request_ids"
 """Parquet key-value metadata a writer sets when it guarantees request ids are unique."""
+
+KEYS_METADATA_KEY = b"inferonomics.keys"
+"""Parquet key-value metadata a writer may set: JSON {"keys": [[provider, model, service_tier,
+region, rows], ...], "ts_min": ISO, "ts_max": ISO}. A hint that saves the billing engine a pass;
+the engine checks it (a row whose key is not in it is found, and the pass is made after all)."""

@@ -32,6 +32,7 @@ from inferonomics.ledger.readers.responses import RowError, quarantine_from, res
 from inferonomics.ledger.readers.text import InputError, csv_records, first_line, json_lines
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
+    KEYS_METADATA_KEY,
     REQUIRED_COLUMNS,
     UNIQUE_IDS_METADATA_KEY,
 )
@@ -61,6 +62,8 @@ class Source:
     strip: bool
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     unique_ids: bool = False
+    keys_hint: dict[str, Any] | None = None
+    """The writer's record of the file's keys and time span (see KEYS_METADATA_KEY)."""
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Things worth telling about the file as a whole (empty, ...)."""
@@ -103,8 +106,15 @@ def detect_format(path: Path) -> str:
 def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str, str]) -> Source:
     try:
         meta = pq.read_schema(path).metadata or {}
+        file_meta = pq.read_metadata(path).metadata or {}
     except Exception as e:  # pyarrow raises several types for a damaged file
         raise InputError(f"{display}: not a readable Parquet file ({e})") from e
+    hint = None
+    if KEYS_METADATA_KEY in file_meta and not column_map:
+        try:
+            hint = json.loads(file_meta[KEYS_METADATA_KEY])
+        except ValueError:
+            hint = None
     table = con.read_parquet(str(path), file_row_number=True)
     renames = {canon: src for canon, src in column_map.items() if src in table.columns}
     if renames:
@@ -126,6 +136,7 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         strip=False,
         unique_ids=meta.get(UNIQUE_IDS_METADATA_KEY) == b"true",
         ignored_columns=ignored,
+        keys_hint=hint,
     )
 
 
