@@ -391,6 +391,17 @@ def cases(
         out.print(f"Verdict: {mark.get(r.verdict, r.verdict)} — {r.explanation}", highlight=False)
 
 
+def _register_areas() -> None:
+    from inferonomics.ledger.commands import register as register_formats
+    from inferonomics.levers.cli import register as register_levers
+
+    register_formats(app)
+    register_levers(app)
+
+
+_register_areas()
+
+
 def main() -> None:
     from inferonomics.billing.rollup import RollupError
     from inferonomics.catalog.book import PriceBookError

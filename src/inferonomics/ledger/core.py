@@ -184,6 +184,15 @@ class Ledger:
         raw = con.create_table(f"ledger_{next(_tables)}", data, temp=True)
         return cls([Source(name, "arrow", raw, strip=False, unique_ids=unique)], con)
 
+    def derived(self, rows: ir.Table, *, name: str = "<derived>", unique_ids: bool = True) -> Ledger:
+        """A new ledger from an expression over this one's valid rows (`self.rows`, transformed:
+        a what-if lever's counterfactual, say), on the same connection. The expression keeps the
+        canonical columns (`ts` naive UTC, as in `rows`) and `source_file` / `source_line`; its
+        rows are validated again like any input."""
+        cols = [c for c in DATA_COLUMNS if c in rows.columns]
+        raw = rows.select(*cols, _file=rows.source_file, _line=rows.source_line)
+        return Ledger([Source(name, "derived", raw, strip=False, unique_ids=unique_ids)], self.con)
+
     # -- the rows ------------------------------------------------------------------------
 
     @cached_property
