@@ -186,12 +186,11 @@ def bill(
     JSON output is an array of objects: the group columns, requests, token sums, cost_usd (a decimal
     string) and unpriced_requests."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     from inferonomics.billing.engine import price
     from inferonomics.billing.rollup import rollup
-    from inferonomics.report.terminal import table_of, to_json
+    from inferonomics.report.terminal import bill_table, table_of, to_json
 
     ledger = _ledger(paths, model_as, columns, input_format, trace_start)
     priced = price(ledger, _book(price_sheets))
@@ -209,37 +208,54 @@ def bill(
     elif fmt is Format.csv:
         if out_file is None:
             buf = pa.BufferOutputStream()
-            pacsv.write_csv(_csv_safe(result), buf)
+            _write_csv(result, buf)
             sys.stdout.write(buf.getvalue().to_pybytes().decode())
         else:
-            pacsv.write_csv(_csv_safe(result), out_file)
+            _write_csv(result, out_file)
     elif fmt is Format.json:
         text = to_json(result.to_pylist())
         if out_file is None:
             sys.stdout.write(text + "\n")
         else:
             out_file.write_text(text + "\n")
+    elif per_row:
+        out.print(
+            table_of(result.select(["ts", "request_id", "provider", "model", "status", "cost_usd"]), limit=50)
+        )
+        if result.num_rows > 50:
+            out.print(
+                f"… {result.num_rows - 50:,} more rows (use --format csv|json|parquet --out FILE for all)"
+            )
     else:
-        out.print(table_of(result, limit=None if out_file is None else 50))
+        out.print(bill_table(result, limit=200))
     _account(account, ledger)
 
 
 def _csv_safe(table: Any) -> Any:
+    """A table as CSV writes it well: decimals as plain decimal strings ("0", not "0E-15"), lists
+    as space-separated values, dictionary columns as text."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     cols = []
     for f in table.schema:
         col = table[f.name]
-        if pa.types.is_list(f.type) or pa.types.is_dictionary(f.type):
-            col = (
-                col.cast(pa.string())
-                if pa.types.is_dictionary(f.type)
-                else pa.array(
-                    [None if v is None else " ".join(map(str, v)) for v in col.to_pylist()], pa.string()
-                )
+        if pa.types.is_decimal(f.type):
+            col = pc.if_else(pc.equal(col, 0), pa.scalar("0"), pc.cast(col, pa.string()))
+        elif pa.types.is_dictionary(f.type):
+            col = col.cast(pa.string())
+        elif pa.types.is_list(f.type):
+            col = pa.array(
+                [None if v is None else " ".join(map(str, v)) for v in col.to_pylist()], pa.string()
             )
         cols.append(col)
     return pa.table(cols, names=table.column_names)
+
+
+def _write_csv(table: Any, target: Any) -> None:
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(_csv_safe(table), target)
 
 
 def _account(account: Any, ledger: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -37,7 +38,7 @@ def _tokens(n: int) -> str:
 def breakdown(title: str, table: pa.Table, keys: Sequence[str], total: Decimal, limit: int = 10) -> Table:
     out = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for k in keys:
-        out.add_column(k)
+        out.add_column(k, no_wrap=True)
     out.add_column("requests", justify="right")
     out.add_column("input", justify="right")
     out.add_column("cached", justify="right")
@@ -117,7 +118,7 @@ def print_summary(summary: Summary, console: Console) -> None:
     console.print()
     console.print(breakdown("By provider", summary.by_provider, ["provider"], total))
     console.print()
-    console.print(breakdown("By model", summary.by_model, ["provider", "model"], total))
+    console.print(breakdown("By model", summary.by_model, ["model"], total))
     console.print()
     console.print(breakdown("By feature", summary.by_feature, ["feature"], total))
     console.print()
@@ -149,6 +150,44 @@ def print_summary(summary: Summary, console: Console) -> None:
     console.print(f"[dim]Prices: {' + '.join(summary.layers)}[/dim]")
 
 
+def bill_table(rows: pa.Table, limit: int | None = None) -> Table:
+    """A rollup as the terminal shows it: group columns, requests, input (all input buckets, of
+    which cached), output, cost and unpriced requests. JSON, CSV and Parquet carry every column."""
+    metrics = {"rows", "requests", "unpriced_requests", "cost_usd"}
+    groups = [
+        c for c in rows.column_names if c not in metrics and not c.endswith(("_tokens", "_usd", "_requests"))
+    ]
+    out = Table(show_edge=False, pad_edge=False)
+    for g in groups:
+        out.add_column(g, overflow="fold")
+    for name in ("requests", "input", "cached", "output", "cost", "unpriced"):
+        out.add_column(name, justify="right")
+    data = rows if limit is None else rows.slice(0, limit)
+    for r in data.to_pylist():
+        cached = int(r["cache_read_tokens"])
+        inp = cached + sum(
+            int(r[c])
+            for c in (
+                "input_tokens",
+                "cache_write_5m_tokens",
+                "cache_write_1h_tokens",
+                "cache_write_other_tokens",
+            )
+        )
+        out.add_row(
+            *[_cell(r[g]) for g in groups],
+            count(r["requests"]),
+            _tokens(inp),
+            _tokens(cached),
+            _tokens(int(r["output_tokens"])),
+            money(r["cost_usd"]),
+            count(r["unpriced_requests"]) if r["unpriced_requests"] else "",
+        )
+    if limit is not None and rows.num_rows > limit:
+        out.caption = f"… and {rows.num_rows - limit:,} more rows (use --format csv|json|parquet for all)"
+    return out
+
+
 def table_of(rows: pa.Table, title: str | None = None, limit: int | None = None) -> Table:
     out = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for name in rows.column_names:
@@ -174,6 +213,8 @@ def _cell(v: object) -> str:
         return f"{v:,.6f}"
     if isinstance(v, int):
         return f"{v:,}"
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M") if (v.hour, v.minute) != (0, 0) else v.strftime("%Y-%m-%d")
     if hasattr(v, "isoformat"):
         return v.isoformat()  # type: ignore[no-any-return]
     return str(v)
