@@ -64,7 +64,7 @@ def test_python_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert snippet is not None
     monkeypatch.chdir(tmp_path)
     scope: dict[str, object] = {}
-    exec(snippet.group(1), scope)  # noqa: S102  # the README's own example
+    exec(snippet.group(1), scope)  # the README's own example
     result = scope["result"]
     assert result.account.rows_read == 2_000  # type: ignore[attr-defined]
 
