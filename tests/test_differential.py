@@ -181,6 +181,26 @@ def _deliberate(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _quote(book: PriceBook, row: dict[str, Any]) -> Quote | Unpriced:
+    """The scalar resolver's price of a generated request (Python Decimal, one at a time)."""
+    counts = (
+        "input_tokens",
+        "cache_read_tokens",
+        "cache_write_5m_tokens",
+        "cache_write_1h_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+        "web_search_requests",
+    )
+    return book.quote(
+        row["provider"],
+        row["model"],
+        at=row["ts"],
+        service_tier=row["service_tier"],
+        **{k: row[k] for k in counts},
+    )
+
+
 @pytest.fixture(scope="module")
 def compared(book: PriceBook) -> tuple[list[dict[str, Any]], dict[str, Decimal | None]]:
     rows = _requests(random.Random(20261122))
@@ -229,24 +249,7 @@ def test_deliberate_differences_follow_our_rules(
         why = _deliberate(row)
         if why is None:
             continue
-        q = book.quote(
-            row["provider"],
-            row["model"],
-            at=row["ts"],
-            service_tier=row["service_tier"],
-            **{
-                k: row[k]
-                for k in (
-                    "input_tokens",
-                    "cache_read_tokens",
-                    "cache_write_5m_tokens",
-                    "cache_write_1h_tokens",
-                    "output_tokens",
-                    "reasoning_tokens",
-                    "web_search_requests",
-                )
-            },
-        )
+        q = _quote(book, row)
         expected = None if isinstance(q, Unpriced) else q.total_usd
         assert ours[row["request_id"]] == expected, row
         checked[why] += 1
@@ -271,22 +274,5 @@ def test_scalar_quote_matches_engine_on_every_row(
 ) -> None:
     rows, ours = compared
     for row in rows[:3000]:
-        q = book.quote(
-            row["provider"],
-            row["model"],
-            at=row["ts"],
-            service_tier=row["service_tier"],
-            **{
-                k: row[k]
-                for k in (
-                    "input_tokens",
-                    "cache_read_tokens",
-                    "cache_write_5m_tokens",
-                    "cache_write_1h_tokens",
-                    "output_tokens",
-                    "reasoning_tokens",
-                    "web_search_requests",
-                )
-            },
-        )
+        q = _quote(book, row)
         assert ours[row["request_id"]] == (q.total_usd if isinstance(q, Quote) else None), row

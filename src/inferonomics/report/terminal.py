@@ -14,6 +14,7 @@ from rich.table import Table
 
 from inferonomics.billing.bill import Summary
 from inferonomics.ledger.core import format_quarantine
+from inferonomics.ledger.schema import INPUT_COLUMNS
 
 
 def money(value: Decimal | None, places: int = 2) -> str:
@@ -35,6 +36,11 @@ def _tokens(n: int) -> str:
     return str(n)
 
 
+def _all_input(row: dict[str, Any]) -> int:
+    """Every input bucket of a rollup row: uncached, cache reads and cache writes."""
+    return sum(int(row[c]) for c in INPUT_COLUMNS)
+
+
 def breakdown(title: str, table: pa.Table, keys: Sequence[str], total: Decimal, limit: int = 10) -> Table:
     out = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for k in keys:
@@ -46,19 +52,7 @@ def breakdown(title: str, table: pa.Table, keys: Sequence[str], total: Decimal, 
     out.add_column("cost", justify="right")
     out.add_column("share", justify="right")
     for row in table.slice(0, limit).to_pylist():
-        cached = int(row["cache_read_tokens"])
-        inp = (
-            sum(
-                int(row[c])
-                for c in (
-                    "input_tokens",
-                    "cache_write_5m_tokens",
-                    "cache_write_1h_tokens",
-                    "cache_write_other_tokens",
-                )
-            )
-            + cached
-        )
+        cached, inp = int(row["cache_read_tokens"]), _all_input(row)
         share = (row["cost_usd"] / total * 100) if total else Decimal(0)
         out.add_row(
             *[str(row[k]) if row[k] is not None else "–" for k in keys],
@@ -164,16 +158,7 @@ def bill_table(rows: pa.Table, limit: int | None = None) -> Table:
         out.add_column(name, justify="right")
     data = rows if limit is None else rows.slice(0, limit)
     for r in data.to_pylist():
-        cached = int(r["cache_read_tokens"])
-        inp = cached + sum(
-            int(r[c])
-            for c in (
-                "input_tokens",
-                "cache_write_5m_tokens",
-                "cache_write_1h_tokens",
-                "cache_write_other_tokens",
-            )
-        )
+        cached, inp = int(r["cache_read_tokens"]), _all_input(r)
         out.add_row(
             *[_cell(r[g]) for g in groups],
             count(r["requests"]),
