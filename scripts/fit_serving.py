@@ -4,8 +4,9 @@
 
 Reads the measured points (default: the shared data's measured/serving_calibration.csv), fits the
 parameters listed in `serving.params.FIT_NAMES` by Nelder-Mead from several restarts, writes them
-with the fit's score to `src/inferonomics/serving/fitted_params.json`, and with --cv reports a
-leave-one-model-out cross-validation (each model predicted by parameters fitted without it).
+with the fit's score to `src/inferonomics/serving/fitted_params.json`, and with --cv reports
+leave-one-model-out and leave-one-system-out cross-validation (each model, then each GPU system,
+predicted by parameters fitted without it).
 Deterministic: no random starts.
 """
 
@@ -34,7 +35,9 @@ def main() -> None:
     parser.add_argument(
         "--from-defaults", action="store_true", help="start from the defaults, not the shipped fit"
     )
-    parser.add_argument("--cv", action="store_true", help="leave-one-model-out cross-validation")
+    parser.add_argument(
+        "--cv", action="store_true", help="leave-one-model-out and leave-one-system-out cross-validation"
+    )
     parser.add_argument("--dry-run", action="store_true", help="do not write the parameters file")
     args = parser.parse_args()
 

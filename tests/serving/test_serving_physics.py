@@ -6,13 +6,20 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from serving_helpers import IDEAL, LLAMA31_8B
+from serving_helpers import IDEAL, LLAMA31_8B, MIXTRAL_8X7B
 
-from inferonomics.catalog.architectures import architecture_from_config
+from inferonomics.catalog.architectures import ModelArchitecture, architecture_from_config
 from inferonomics.serving.configs import ConfigArrays, Workload, build_arrays
 from inferonomics.serving.deploy import make_deployment
 from inferonomics.serving.params import load_fitted_params
-from inferonomics.serving.physics import Side, expected_distinct_experts, iteration_time, kv_capacity_seqs
+from inferonomics.serving.physics import (
+    Side,
+    expected_distinct_experts,
+    expected_max_normal,
+    experts_on_busiest_gpu,
+    iteration_time,
+    kv_capacity_seqs,
+)
 from inferonomics.serving.steady import predict_arrays
 
 LLAMA_LAYERS = 6_979_321_856  # linear weights of the 32 layers (see test_serving_architectures)
@@ -94,3 +101,91 @@ def test_more_concurrency_never_speeds_a_token(c1: int, c2: int, isl: int) -> No
     assert pred.tpot_s[0] <= pred.tpot_s[1] * (1 + 1e-9)
     assert pred.ttft_s[0] <= pred.ttft_s[1] * (1 + 1e-9)
     assert pred.output_tokens_per_s[0] <= pred.output_tokens_per_s[1] * (1 + 1e-9) or pred.kv_limited[1]
+
+
+def test_expected_max_normal() -> None:
+    # One draw: its mean, 0; two: E[max] = 1 / sqrt(pi); eight: 1.4236 (tabulated order statistics).
+    assert float(expected_max_normal(1)) == 0.0
+    assert float(expected_max_normal(2)) == pytest.approx(1 / np.sqrt(np.pi), rel=1e-4)
+    assert float(expected_max_normal(8)) == pytest.approx(1.4236, abs=1e-4)
+
+
+def test_busiest_expert_parallel_gpu() -> None:
+    # DeepSeek-V3 (256 experts, top 8), one token, experts 8-way expert-parallel: 32 experts per GPU,
+    # each touched with probability 8/256, so a GPU touches 1 on average with standard deviation
+    # sqrt(32 x 1/32 x 31/32) = 0.9843; the busiest of 8 touches 1 + 1.4236 x 0.9843 = 2.401.
+    assert float(experts_on_busiest_gpu(256, 8, 1, 8)) == pytest.approx(2.401, abs=1e-3)
+    # Mixtral (8 experts, top 2) 8-way: one expert per GPU, touched with probability 1/4; the busiest
+    # GPU: 0.25 + 1.4236 x sqrt(0.25 x 0.75) = 0.8664. Without expert parallelism, the mean (2).
+    assert float(experts_on_busiest_gpu(8, 2, 1, 8)) == pytest.approx(0.8664, abs=1e-4)
+    assert float(experts_on_busiest_gpu(8, 2, 1, 1)) == pytest.approx(2.0)
+    # A large batch touches every expert on every GPU: no imbalance left.
+    assert float(experts_on_busiest_gpu(256, 8, 4096, 8)) == pytest.approx(32.0)
+
+
+def test_busiest_gpu_against_a_simulation() -> None:
+    # Uniform routing simulated: 256 experts, top 8, 8 GPUs, 4 tokens (the normal approximation
+    # is within 5 % of the simulated expectation).
+    rng = np.random.default_rng(0)
+    counts = []
+    for _ in range(4000):
+        touched = np.zeros(256, dtype=bool)
+        for _token in range(4):
+            touched[rng.choice(256, size=8, replace=False)] = True
+        counts.append(touched.reshape(8, 32).sum(axis=1).max())
+    assert float(experts_on_busiest_gpu(256, 8, 4, 8)) == pytest.approx(np.mean(counts), rel=0.05)
+
+
+def test_time_per_running_sequence() -> None:
+    a = _llama_arrays()
+    base = iteration_time(a, Side.decode(a), IDEAL, dec_seqs=4.0, ctx=100.0)
+    p = IDEAL.model_copy(update={"sequence_overhead_us": 10.0})
+    more = iteration_time(a, Side.decode(a), p, dec_seqs=4.0, ctx=100.0)
+    assert float(more[0] - base[0]) == pytest.approx(4 * 10e-6, rel=1e-9)
+
+
+def test_collectives_over_the_network_pay_its_latency() -> None:
+    # Llama-3.1-8B tensor-parallel over 16 H100s spans two 8-GPU NVLink domains: each of the two
+    # all-reduces of its 32 layers pays the network's latency.
+    a = _llama_arrays(tp=16)
+    base = iteration_time(a, Side.decode(a), IDEAL, dec_seqs=1.0, ctx=1.0)
+    p = IDEAL.model_copy(update={"network_latency_us": 20.0})
+    slow = iteration_time(a, Side.decode(a), p, dec_seqs=1.0, ctx=1.0)
+    assert float(slow[0] - base[0]) == pytest.approx(2 * 32 * 20e-6, rel=1e-9)
+    # Within one domain the network is not used.
+    b = _llama_arrays(tp=8)
+    assert float(iteration_time(b, Side.decode(b), p, dec_seqs=1.0, ctx=1.0)[0]) == pytest.approx(
+        float(iteration_time(b, Side.decode(b), IDEAL, dec_seqs=1.0, ctx=1.0)[0]), rel=1e-12
+    )
+
+
+def test_engine_step_time_factor() -> None:
+    arch = architecture_from_config(LLAMA31_8B, "meta-llama/Llama-3.1-8B")
+    wl = Workload(isl=1, osl=1, concurrency=1)
+    trt = build_arrays([make_deployment(arch, "h100_sxm", tp=1, precision="bf16", engine="trtllm")], [wl])
+    vllm = build_arrays([make_deployment(arch, "h100_sxm", tp=1, precision="bf16", engine="vllm")], [wl])
+    p = IDEAL.model_copy(update={"step_time_factor_trtllm": 0.9})
+    t_trt = iteration_time(trt, Side.decode(trt), p, dec_seqs=1.0, ctx=1.0)
+    t_vllm = iteration_time(vllm, Side.decode(vllm), p, dec_seqs=1.0, ctx=1.0)
+    assert float(t_trt[0]) == pytest.approx(0.9 * float(t_vllm[0]), rel=1e-12)
+
+
+def test_unstated_disaggregated_layout() -> None:
+    p = IDEAL.model_copy(update={"disagg_decode_batch": 2.0, "disagg_decode_gpus": 16.0})
+
+    def pred(arch: ModelArchitecture, conc: float, **worker: int) -> tuple[float, float]:
+        dep = make_deployment(arch, "h100_sxm", mode="disagg", precision="fp8", **worker)
+        out = predict_arrays(build_arrays([dep], [Workload(isl=1024, osl=1024, concurrency=conc)]), p)
+        return float(out.decode_gpus[0]), float(out.tpot_s[0])
+
+    # Llama-3.1-8B on 8-GPU decode workers: 8 requests at 2 per worker would take 4 workers (32 GPUs),
+    # capped at 16 GPUs: 2 workers; 2 requests: one worker.
+    llama = architecture_from_config(LLAMA31_8B, "meta-llama/Llama-3.1-8B")
+    assert pred(llama, 8, tp=8)[0] == pytest.approx(16.0)
+    assert pred(llama, 2, tp=8)[0] == pytest.approx(8.0)
+    # A mixture of experts' decode workers run attention tensor- or data-parallel, whichever is faster.
+    mixtral = architecture_from_config(MIXTRAL_8X7B, "mistralai/Mixtral-8x7B-v0.1")
+    for conc in (2.0, 64.0, 2048.0):
+        tp_layout = pred(mixtral, conc, tp=8)[1]
+        dp_layout = pred(mixtral, conc, tp=1, attention_dp=8)[1]
+        assert tp_layout <= dp_layout * (1 + 1e-12)

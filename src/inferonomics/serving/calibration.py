@@ -32,6 +32,7 @@ _FRACTIONS = {
     "kv_hbm_efficiency",
     "compute_efficiency",
     "prefill_efficiency",
+    "expert_gemm_efficiency",
     "attention_efficiency",
     "link_efficiency",
     "kv_memory_fraction",

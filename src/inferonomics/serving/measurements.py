@@ -11,8 +11,9 @@ Reading rules (the file's own semantics):
   extra are data-parallel attention ranks;
 - precision: `gemm_quant_mode` for attention and dense layers, `moe_quant_mode` for experts, BF16
   where empty; the KV cache is FP8 when weights are 8-bit or narrower;
-- disaggregated worker counts, when empty: one prefill worker, and the fewest decode workers
-  whose KV memory holds the concurrency.
+- disaggregated worker counts, when empty, are left unstated: the model lays the deployment out by
+  its rule for unstated layouts (`serving.steady`); the decode side's `moe_ep` of such rows is a
+  copy of the prefill side's, and whether attention was data-parallel is not recorded.
 """
 
 from __future__ import annotations

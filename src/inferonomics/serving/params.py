@@ -1,9 +1,10 @@
 """The serving model's global efficiency parameters, and the fitted values shipped with the package.
 
 There is one set for every model, GPU and engine: fractions of peak the hardware reaches, fixed
-latencies of kernels and collectives, and how much a request's time to first token grows with the
-other prefills it queues behind. `scripts/fit_serving.py` fits them on the calibration file and
-writes `serving/fitted_params.json`.
+latencies of kernels and collectives, how much a request's time to first token grows with the other
+prefills it queues behind, and a few per-engine terms (iteration time relative to vLLM, how an
+engine schedules prompts) that no hardware quantity explains. `scripts/fit_serving.py` fits them on
+the calibration file and writes `serving/fitted_params.json`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ __all__ = ["ENGINES", "FIT_NAMES", "EfficiencyParams", "load_fitted_params"]
 
 # Serving engines with their own fixed request overhead; `generic` uses the mean of the three.
 ENGINES: tuple[str, ...] = ("trtllm", "vllm", "sglang", "generic")
+
+
+def _per_engine(trtllm: float, vllm: float, sglang: float) -> list[float]:
+    known = [trtllm, vllm, sglang]
+    return [*known, sum(known) / len(known)]
 
 
 class EfficiencyParams(BaseModel):
@@ -39,6 +45,15 @@ class EfficiencyParams(BaseModel):
     prefill_efficiency: float = Field(
         0.7, gt=0, le=1, description="Fraction of peak dense FLOP/s reached by prompt (prefill) tokens."
     )
+    expert_gemm_efficiency: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description=(
+            "Routed-expert grouped GEMMs: fraction of the dense GEMMs' efficiency they reach (few rows "
+            "per expert, token gather and scatter, per-expert tiles)."
+        ),
+    )
     gemm_half_rows: float = Field(
         64.0, ge=0, description="GEMM rows (tokens) at which compute efficiency is half its peak value."
     )
@@ -48,16 +63,48 @@ class EfficiencyParams(BaseModel):
     link_efficiency: float = Field(
         0.7, gt=0, le=1, description="Fraction of link bandwidth collectives reach."
     )
-    collective_latency_us: float = Field(10.0, ge=0, description="Fixed latency of one collective, µs.")
+    collective_latency_us: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Fixed latency of one collective within a scale-up domain, µs (not fitted: the calibration "
+            "data cannot separate it from the per-layer overhead, which absorbs it)."
+        ),
+    )
+    network_latency_us: float = Field(
+        20.0,
+        ge=0,
+        description="Extra latency of a collective whose group spans more than one scale-up domain, µs.",
+    )
     layer_overhead_us: float = Field(
         8.0, ge=0, description="Fixed time per decoder layer per step (kernel launches, small ops), µs."
+    )
+    attention_dp_layer_us: float = Field(
+        20.0,
+        ge=0,
+        description=(
+            "Extra fixed time per layer when a mixture of experts runs attention data-parallel (the ranks "
+            "synchronise at every expert exchange, padded to the busiest), µs."
+        ),
     )
     moe_layer_overhead_us: float = Field(
         40.0, ge=0, description="Extra fixed time per MoE layer per step (routing, dispatch kernels), µs."
     )
-    step_overhead_ms: float = Field(
-        2.0, ge=0, description="Fixed time per engine iteration (scheduling, sampling), ms."
+    step_overhead_ms: float = Field(0.0, ge=0, description="Fixed time per engine iteration, ms.")
+    sequence_overhead_us: float = Field(
+        10.0,
+        ge=0,
+        description=(
+            "Time per sequence in an engine iteration (scheduling, sampling, streaming its token): "
+            "grows with the running batch, µs."
+        ),
     )
+    step_time_factor_trtllm: float = Field(
+        1.0,
+        gt=0,
+        description="TensorRT-LLM's iteration time relative to vLLM's for the same work (kernels, fusion).",
+    )
+    step_time_factor_sglang: float = Field(1.0, gt=0, description="The same for SGLang.")
     ttft_overhead_trtllm_ms: float = Field(
         80.0, ge=0, description="Fixed part of time to first token with TensorRT-LLM (request path), ms."
     )
@@ -74,22 +121,35 @@ class EfficiencyParams(BaseModel):
     prefill_passes: float = Field(
         1.0, gt=0, description="Prefill-iteration times a new request's own prompt costs (chunking, waits)."
     )
-    prefill_queue_factor: float = Field(
-        0.5, ge=0, description="Prefills of other in-flight requests a new one waits behind, per request."
+    prefill_queue_factor_trtllm: float = Field(
+        0.1,
+        ge=0,
+        description="TensorRT-LLM: prefills of other in-flight requests a new one waits behind, per request.",
     )
-    prefill_interference: float = Field(
-        1.0, ge=0, description="Share of other requests' prefill time that lands in each decode step."
+    prefill_queue_factor_vllm: float = Field(0.1, ge=0, description="The same for vLLM.")
+    prefill_queue_factor_sglang: float = Field(0.1, ge=0, description="The same for SGLang.")
+    prefill_interference_trtllm: float = Field(
+        1.0,
+        ge=0,
+        description="TensorRT-LLM: share of other requests' prefill time that lands in each decode step.",
     )
+    prefill_interference_vllm: float = Field(1.0, ge=0, description="The same for vLLM.")
+    prefill_interference_sglang: float = Field(1.0, ge=0, description="The same for SGLang.")
     disagg_decode_batch: float = Field(
-        16.0,
+        4.0,
         gt=0,
         description=(
-            "Disagg with unstated decode workers: sequences per tensor-parallel decode worker the pool "
-            "is sized to (data-parallel-attention workers are sized by KV memory alone)."
+            "Disagg with unstated decode workers: sequences per attention rank the pool is sized to at low "
+            "concurrency (more workers, each lightly loaded) ..."
         ),
     )
+    disagg_decode_gpus: float = Field(
+        32.0,
+        gt=0,
+        description="... up to this many decode GPUs; past it the pool stays and its batch grows.",
+    )
     disagg_prefill_load: float = Field(
-        0.7,
+        1.0,
         gt=0,
         description=(
             "Disagg with unstated prefill workers: prompt load per prefill rank the pool is sized to "
@@ -102,8 +162,25 @@ class EfficiencyParams(BaseModel):
 
     def engine_ttft_overhead_ms(self) -> list[float]:
         """Fixed TTFT per engine, in `ENGINES` order (generic: the mean of the three)."""
-        known = [self.ttft_overhead_trtllm_ms, self.ttft_overhead_vllm_ms, self.ttft_overhead_sglang_ms]
-        return [*known, sum(known) / len(known)]
+        return _per_engine(
+            self.ttft_overhead_trtllm_ms, self.ttft_overhead_vllm_ms, self.ttft_overhead_sglang_ms
+        )
+
+    def engine_step_time_factor(self) -> list[float]:
+        """Iteration time relative to vLLM, per engine in `ENGINES` order (generic: the mean)."""
+        return _per_engine(self.step_time_factor_trtllm, 1.0, self.step_time_factor_sglang)
+
+    def engine_prefill_queue_factor(self) -> list[float]:
+        """Prefill queue factor per engine, in `ENGINES` order (generic: the mean)."""
+        return _per_engine(
+            self.prefill_queue_factor_trtllm, self.prefill_queue_factor_vllm, self.prefill_queue_factor_sglang
+        )
+
+    def engine_prefill_interference(self) -> list[float]:
+        """Prefill interference per engine, in `ENGINES` order (generic: the mean)."""
+        return _per_engine(
+            self.prefill_interference_trtllm, self.prefill_interference_vllm, self.prefill_interference_sglang
+        )
 
 
 # The parameters the calibration fits; the rest keep their defaults.
@@ -113,23 +190,30 @@ FIT_NAMES: tuple[str, ...] = (
     "kv_hbm_efficiency",
     "compute_efficiency",
     "prefill_efficiency",
+    "expert_gemm_efficiency",
     "gemm_half_rows",
     "attention_efficiency",
     "link_efficiency",
-    "collective_latency_us",
+    "network_latency_us",
     "layer_overhead_us",
+    "attention_dp_layer_us",
     "moe_layer_overhead_us",
-    "step_overhead_ms",
+    "sequence_overhead_us",
+    "step_time_factor_trtllm",
+    "step_time_factor_sglang",
     "ttft_overhead_trtllm_ms",
     "ttft_overhead_vllm_ms",
     "ttft_overhead_sglang_ms",
     "disagg_ttft_overhead_ms",
     "ttft_wait_iterations",
-    "prefill_passes",
-    "prefill_queue_factor",
-    "prefill_interference",
+    "prefill_queue_factor_trtllm",
+    "prefill_queue_factor_vllm",
+    "prefill_queue_factor_sglang",
+    "prefill_interference_trtllm",
+    "prefill_interference_vllm",
+    "prefill_interference_sglang",
     "disagg_decode_batch",
-    "disagg_prefill_load",
+    "disagg_decode_gpus",
 )
 
 _FITTED_FILE = "fitted_params.json"

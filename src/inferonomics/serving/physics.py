@@ -10,7 +10,11 @@ memory time and its compute time (a roofline per group, summed over groups):
 - dense GEMMs (attention projections, dense MLPs, shared experts): weights read once per step;
 - routed experts: only the experts the step's tokens touch are read. A token picks `k` of `E`
   experts, so `T` tokens leave an expert untouched with probability (1 - k/E)^T and touch
-  E * (1 - (1 - k/E)^T) experts on average (uniform routing);
+  E * (1 - (1 - k/E)^T) experts on average (uniform routing). Under expert parallelism the step
+  waits for the busiest GPU: the experts it holds that are touched, and the tokens routed to it,
+  are binomial, and the expected maximum over the `ep` GPUs is the mean plus z(ep) standard
+  deviations (z = expected maximum of `ep` standard normals: 1.42 for 8, 2.07 for 32). Grouped
+  expert GEMMs reach only a fraction of the dense GEMMs' efficiency;
 - attention: decode reads each sequence's KV cache (sharded over tensor-parallel ranks by KV
   head; an MLA latent is shared by all heads, so every rank reads it whole); prefill is causal
   attention compute;
@@ -18,7 +22,10 @@ memory time and its compute time (a roofline per group, summed over groups):
 
 Plus collectives (tensor-parallel all-reduce twice per layer; expert-parallel all-to-all dispatch
 and combine per MoE layer; over the scale-up fabric when the group fits in its domain, else over
-the network), pipeline hops, and fixed per-layer and per-step overheads.
+the network, with the network's extra latency), pipeline hops, fixed per-layer overheads (more when
+data-parallel attention ranks must meet at every expert exchange) and a time
+per running sequence (scheduling, sampling, streaming). The whole iteration is scaled by the
+engine's step-time factor (its kernels' speed relative to vLLM's).
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ __all__ = [
     "Side",
     "StepModel",
     "expected_distinct_experts",
+    "expected_max_normal",
+    "experts_on_busiest_gpu",
     "iteration_time",
     "kv_bytes_per_seq",
     "kv_capacity_seqs",
@@ -77,6 +86,35 @@ def expected_distinct_experts(n_experts: F64 | float, top_k: F64 | float, tokens
     safe_e = np.where(e > 0, e, 1.0)
     miss = np.power(np.clip(1.0 - k / safe_e, 0.0, 1.0), np.maximum(t, 0.0))
     return np.where(e > 0, e * (1.0 - miss), 0.0)
+
+
+# Expected maximum of 2^i independent standard normals, i = 0..8 (1 to 256 GPUs).
+_MAX_NORMAL = np.array([0.0, 0.5642, 1.0294, 1.4236, 1.7660, 2.0697, 2.3410, 2.5866, 2.8122])
+
+
+def expected_max_normal(n: F64 | float) -> F64:
+    """Expected maximum of `n` independent standard normal draws (interpolated in log2 n; 0 for n <= 1)."""
+    x = np.log2(np.maximum(np.asarray(n, dtype=np.float64), 1.0))
+    return np.asarray(
+        np.interp(x, np.arange(_MAX_NORMAL.size, dtype=np.float64), _MAX_NORMAL), dtype=np.float64
+    )
+
+
+def experts_on_busiest_gpu(
+    n_experts: F64 | float, top_k: F64 | float, tokens: F64 | float, ep: F64 | float
+) -> F64:
+    """Expected number of touched experts on the busiest of `ep` expert-parallel GPUs.
+
+    Each GPU holds n = E/ep experts; each is touched with probability q = 1 - (1 - k/E)^T, so a
+    GPU's count is binomial (mean nq, variance nq(1-q)); the maximum over `ep` GPUs is taken as the
+    mean plus z(ep) standard deviations (normal approximation), at most n.
+    """
+    e = np.asarray(n_experts, dtype=np.float64)
+    g = np.maximum(np.asarray(ep, dtype=np.float64), 1.0)
+    n = e / g
+    mean = expected_distinct_experts(e, top_k, tokens) / g
+    q = np.clip(mean / np.maximum(n, 1e-9), 0.0, 1.0)
+    return np.minimum(n, mean + expected_max_normal(g) * np.sqrt(n * q * (1.0 - q)))
 
 
 def kv_shards(a: ConfigArrays, tp: F64) -> F64:
@@ -172,14 +210,16 @@ class StepModel:
 
         # Collectives are affine in the step's tokens: fixed latencies plus bytes per token.
         link = p.link_efficiency
-        lat = p.collective_latency_us * 1e-6
         act = a.hidden * 2.0  # BF16 activation bytes per token
         tp = s.tp
         worker = s.tp * s.adp
         ep = s.moe_ep
         moe = a.n_experts > 0
+        # A collective over the network (group larger than the scale-up domain) pays its latency too.
+        lat_tp = (p.collective_latency_us + np.where(tp > a.su_domain, p.network_latency_us, 0.0)) * 1e-6
+        lat = (p.collective_latency_us + np.where(worker > a.su_domain, p.network_latency_us, 0.0)) * 1e-6
         ar_on = tp > 1
-        fixed = np.where(ar_on, 2.0 * layers * lat, 0.0)
+        fixed = np.where(ar_on, 2.0 * layers * lat_tp, 0.0)
         per_token = np.where(ar_on, 2.0 * layers * 2.0 * (tp - 1) / tp * act / (link * _link_bw(a, tp)), 0.0)
         a2a_on = (ep > 1) & moe
         fixed = fixed + np.where(a2a_on, moe_layers * 2.0 * lat, 0.0)
@@ -192,13 +232,25 @@ class StepModel:
         per_token = per_token + np.where(
             gather_on, moe_layers * gather_bytes / (link * _link_bw(a, worker)), 0.0
         )
+        # Data-parallel attention ranks of a mixture of experts meet at every expert exchange.
+        dp_sync = np.where((s.adp > 1) & moe, layers * p.attention_dp_layer_us * 1e-6, 0.0)
         self.comm_fixed = (
-            fixed + layers * p.layer_overhead_us * 1e-6 + moe_layers * p.moe_layer_overhead_us * 1e-6
+            fixed
+            + dp_sync
+            + layers * p.layer_overhead_us * 1e-6
+            + moe_layers * p.moe_layer_overhead_us * 1e-6
         )
         self.comm_per_token = per_token
-        self.pp_fixed = (pp - 1) * lat
+        lat_pp = p.collective_latency_us + np.where(s.tp * pp > a.su_domain, p.network_latency_us, 0.0)
+        self.pp_fixed = (pp - 1) * lat_pp * 1e-6
         self.pp_per_token = (pp - 1) * act / (link * _link_bw(a, s.tp * pp))
         self.step = p.step_overhead_ms * 1e-3
+        self.per_seq = p.sequence_overhead_us * 1e-6
+        self.engine_factor: F64 = np.asarray(p.engine_step_time_factor(), dtype=np.float64)[
+            a.engine.astype(np.intp)
+        ]
+        # Expert parallelism: the busiest of `ep` GPUs sets the step (see the module docstring).
+        self.z_ep = expected_max_normal(s.moe_ep)
 
     def __call__(
         self,
@@ -217,12 +269,12 @@ class StepModel:
 
         t = np.maximum(self.dense_mem, _gemm_time(p, dec, pf, self.dense_flops_row, a.flops_dense))
         if self.has_moe:
-            touched = expected_distinct_experts(a.n_experts, a.top_k, tokens * s.adp) / s.moe_ep  # per GPU
-            rows = self.per_expert
-            t = t + np.maximum(
-                touched * self.expert_mem,
-                _gemm_time(p, dec * rows, pf * rows, self.expert_flops_row, a.flops_moe),
-            )
+            touched = experts_on_busiest_gpu(a.n_experts, a.top_k, tokens * s.adp, s.moe_ep)
+            # Token-expert pairs per GPU are binomial too: the busiest GPU's GEMMs have more rows.
+            routed = np.maximum(tokens * s.adp * a.top_k / s.moe_ep, 1e-9)  # token-expert pairs per GPU
+            rows = self.per_expert * (1.0 + self.z_ep * np.sqrt(routed * (1.0 - 1.0 / s.moe_ep)) / routed)
+            expert_gemm = _gemm_time(p, dec * rows, pf * rows, self.expert_flops_row, a.flops_moe)
+            t = t + np.maximum(touched * self.expert_mem, expert_gemm / p.expert_gemm_efficiency)
         # Output head: logits for every decode token and one per prompt.
         t = t + np.maximum(
             self.head_mem, _gemm_time(p, dec + pf / plen, 0.0, self.head_flops_row, a.flops_attn)
@@ -244,8 +296,9 @@ class StepModel:
         t = t + np.maximum(dec * kv_read / self.kv_bw, (flops_dec + tokens * a.state_flops) / self.attn_rate)
         t = t + (pf / plen) * pf_pairs / self.pf_attn_rate
 
-        stage = t + self.comm_fixed + self.comm_per_token * tokens
-        return s.pp * stage + self.pp_fixed + self.pp_per_token * tokens + self.step
+        stage = (t + self.comm_fixed + self.comm_per_token * tokens) * self.engine_factor
+        seqs = dec + pf / plen  # sequences in this micro-batch: decoding ones and prompts
+        return s.pp * (stage + self.per_seq * seqs) + self.pp_fixed + self.pp_per_token * tokens + self.step
 
 
 def iteration_time(

@@ -17,11 +17,18 @@ steps — both fitted, global).
 Disaggregated serving. Decode workers only decode: TPOT = t_decode(b). Prompts queue at the prefill
 workers; TTFT adds the KV hand-off over the network and, once prompts arrive faster than the prefill
 workers clear them, the closed loop's cycle time C x t_prefill / ranks sets the wait.
+
+An unstated disaggregated layout (no worker counts) is laid out as published disaggregated
+benchmarks are: a decode pool of `disagg_decode_batch` sequences per attention rank at low
+concurrency, capped at `disagg_decode_gpus` GPUs, beyond which the pool's batch grows; and, for a
+mixture-of-experts model, each decode worker's attention tensor- or data-parallel over its GPUs
+(experts expert-parallel over them all), whichever decodes faster — low-latency deployments use
+tensor-parallel attention, high-throughput ones data-parallel attention.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,21 +78,45 @@ def _replicas(a: ConfigArrays, s: Side, p: EfficiencyParams, cap_tokens: F64) ->
     """Decode workers (given, or sized) and KV capacity per attention rank.
 
     Unstated worker counts are sized: agg to the fewest workers whose KV memory holds the
-    concurrency; disagg tensor-parallel decode workers also to at most `disagg_decode_batch`
-    sequences each (the published disaggregated deployments scale such workers out rather than
-    their batch); data-parallel-attention decode workers by KV memory alone.
+    concurrency; disagg decode workers also to `disagg_decode_batch` sequences per attention rank,
+    up to `disagg_decode_gpus` GPUs (published disaggregated deployments scale the decode pool out
+    at low concurrency and grow its batch at high concurrency).
     """
     cap = kv_capacity_seqs(a, s, p, cap_tokens)
     need = np.ceil(a.conc / np.maximum(cap * s.adp, 1e-9))
     # (Unrounded: a pool sized by a rule stands for the deployments it averages over.)
-    by_batch = np.where(s.adp > 1, 0.0, a.conc / p.disagg_decode_batch)
+    budget = np.maximum(p.disagg_decode_gpus / s.gpus, 1.0)
+    by_batch = np.minimum(a.conc / (p.disagg_decode_batch * s.adp), budget)
     need = np.where(a.disagg > 0, np.maximum(need, by_batch), need)
     workers = np.where(np.isnan(a.n_workers), np.clip(need, 1.0, None), a.n_workers)
     return workers, cap
 
 
 def predict_arrays(a: ConfigArrays, p: EfficiencyParams, iterations: int = 6) -> Prediction:
-    """Predict TTFT and TPOT of every configuration in `a` (vectorized)."""
+    """Predict TTFT and TPOT of every configuration in `a` (vectorized).
+
+    Unstated disaggregated layouts of mixture-of-experts models are predicted twice, with
+    tensor-parallel and with data-parallel attention on the decode workers, and take the faster.
+    """
+    pred = _predict(a, p, iterations)
+    unstated = (a.disagg > 0) & np.isnan(a.n_workers) & (a.n_experts > 0) & (a.tp > 1)
+    idx = np.flatnonzero(unstated)
+    if idx.size == 0:
+        return pred
+    sub = a.take(idx)
+    gpus = sub.tp * sub.adp
+    alt = _predict(sub.with_(tp=1.0, adp=gpus, moe_tp=1.0, moe_ep=gpus), p, iterations)
+    faster = alt.tpot_s < pred.tpot_s[idx]
+    take = idx[faster]
+    out = {}
+    for f in fields(Prediction):
+        column = getattr(pred, f.name).copy()
+        column[take] = getattr(alt, f.name)[faster]
+        out[f.name] = column
+    return Prediction(**out)
+
+
+def _predict(a: ConfigArrays, p: EfficiencyParams, iterations: int) -> Prediction:
     dec = Side.decode(a)
     pre = Side.prefill(a)
     full_len = a.isl + a.osl
@@ -120,7 +151,10 @@ def predict_arrays(a: ConfigArrays, p: EfficiencyParams, iterations: int = 6) ->
     else:
         t_pf_alone = t_pf_more = kv_handoff = np.zeros_like(t_dec)
 
-    fixed = np.asarray(p.engine_ttft_overhead_ms())[a.engine.astype(np.intp)] * 1e-3
+    engine = a.engine.astype(np.intp)
+    fixed = np.asarray(p.engine_ttft_overhead_ms())[engine] * 1e-3
+    queue_factor = np.asarray(p.engine_prefill_queue_factor())[engine]
+    interference = np.asarray(p.engine_prefill_interference())[engine]
     tpot = t_dec.copy()
     own_prefill = t_dec + p.prefill_passes * t_pf_marginal
     ttft = fixed + own_prefill
@@ -132,13 +166,13 @@ def predict_arrays(a: ConfigArrays, p: EfficiencyParams, iterations: int = 6) ->
         # Aggregated: prompts join the running batch at b / served per rank; each iteration carries
         # the prompts arriving during it.
         arriving = b_run * tpot / np.maximum(served, 1e-9)
-        tpot_agg = t_dec + p.prefill_interference * arriving * t_pf_marginal
+        tpot_agg = t_dec + interference * arriving * t_pf_marginal
         slot_wait = np.where(kv_limited, (b - b_run) / b_run * served, 0.0)
         ttft_agg = (
             fixed
             + own_prefill
             + p.ttft_wait_iterations * tpot
-            + p.prefill_queue_factor * (b_run - 1.0) * t_pf_marginal
+            + queue_factor * (b_run - 1.0) * t_pf_marginal
             + slot_wait
         )
         if not any_disagg:
@@ -153,7 +187,7 @@ def predict_arrays(a: ConfigArrays, p: EfficiencyParams, iterations: int = 6) ->
         demand = a.conc / np.maximum(request, 1e-9) * t_pf_more / pre.adp
         p_workers = np.where(given_p, p_workers, np.maximum(demand / p.disagg_prefill_load, 1.0))
         per_p_rank = a.conc / (p_workers * pre.adp)
-        queue = p.prefill_queue_factor * np.maximum(per_p_rank - 1.0, 0.0) * t_pf_more
+        queue = queue_factor * np.maximum(per_p_rank - 1.0, 0.0) * t_pf_more
         cycle = per_p_rank * t_pf_more - (a.osl - 1.0) * tpot  # saturated prefill sets the loop
         ttft_dis = (
             p.disagg_ttft_overhead_ms * 1e-3
