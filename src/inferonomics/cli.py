@@ -64,8 +64,11 @@ InputFormatOpt = Annotated[
     str | None,
     typer.Option(
         "--input-format",
-        help="ledger-parquet, ledger-csv, ledger-jsonl, responses, azure-trace, "
-        "mooncake-trace (default: detected from content).",
+        help="The input format (default: detected from content): ledger-parquet, ledger-csv, "
+        "ledger-jsonl, responses, anthropic-usage-report, anthropic-cost-report, "
+        "anthropic-console-usage-csv, anthropic-console-cost-csv, openai-usage-api, openai-costs-api, "
+        "openai-dashboard-usage-csv, openai-dashboard-cost-csv, gemini, otel, litellm-spend-logs, "
+        "langfuse, helicone, openrouter, azure-trace, mooncake-trace (see docs/formats.md).",
     ),
 ]
 TraceStartOpt = Annotated[

@@ -219,6 +219,7 @@ class Ledger:
         w = ibis.window(group_by=valid.request_id, order_by=[valid._src, valid.source_line])
         ranked = valid.select(
             "request_id",
+            "_src",
             "source_file",
             "source_line",
             rank=ibis.row_number().over(w),
@@ -226,6 +227,7 @@ class Ledger:
             first_line=valid.source_line.first().over(w),
         )
         dups = ranked.filter(ranked.rank > 0).select(
+            "_src",
             "source_file",
             "source_line",
             reason='duplicate request_id "'
@@ -245,8 +247,14 @@ class Ledger:
         rows = self.checked
         dups = self._duplicates
         if dups is not None:
+            # By input too: the same file given twice has the same names and lines in both copies.
             rows = rows.anti_join(
-                dups, [rows.source_file == dups.source_file, rows.source_line == dups.source_line]
+                dups,
+                [
+                    rows._src == dups._src,
+                    rows.source_file == dups.source_file,
+                    rows.source_line == dups.source_line,
+                ],
             )
         return rows
 

@@ -29,7 +29,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from inferonomics.ledger.schema import KEYS_METADATA_KEY, LEDGER_SCHEMA, UNIQUE_IDS_METADATA_KEY
+from inferonomics.ledger.schema import (
+    KEYS_METADATA_KEY,
+    LEDGER_SCHEMA,
+    REPORTED_COLUMNS,
+    UNIQUE_IDS_METADATA_KEY,
+)
 
 DEFAULT_START = dt.datetime(2026, 10, 1)
 DEFAULT_DAYS = 31
@@ -414,7 +419,7 @@ GEN_SCHEMA = pa.schema(
         if f.type != pa.string() or f.name in ("request_id", "session")
         else pa.field(f.name, pa.dictionary(pa.int32(), pa.string()), f.nullable)
         for f in LEDGER_SCHEMA
-        if f.name not in ("prefix_hashes", "source_file", "source_line")
+        if f.name not in ("prefix_hashes", "source_file", "source_line", *REPORTED_COLUMNS)
     ],
     metadata={**(LEDGER_SCHEMA.metadata or {}), UNIQUE_IDS_METADATA_KEY: b"true"},
 )

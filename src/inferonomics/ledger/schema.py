@@ -3,7 +3,9 @@
 A row is one request (`requests` = 1) or a pre-aggregated bucket of `requests` requests.
 Token buckets never overlap: `input_tokens` is uncached input only; cache reads and writes are
 their own buckets; `output_tokens` includes reasoning and `reasoning_tokens` is the part of it
-spent reasoning. `source_file` / `source_line` say where each row came from.
+spent reasoning. `source_file` / `source_line` say where each row came from. A source that states
+what it charged carries it in `reported_cost_usd` (with `cost_source`); the ledger's own price is
+always computed, never taken from there.
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ INPUT_COLUMNS = TOKEN_COLUMNS[:5]
 DIMENSION_COLUMNS = ("tenant", "user", "feature", "session", "region")
 """Free-text attribution columns (nullable)."""
 
+COST_SOURCES = ("provider_report", "provider_response", "tool_estimate")
+"""Where a row's `reported_cost_usd` comes from: a provider's own cost report (Admin cost APIs,
+console and dashboard cost exports), a provider's response (OpenRouter's charged `cost`), or an
+observability tool's or gateway's own estimate (LiteLLM `spend`, Helicone, Langfuse)."""
+
+REPORTED_COLUMNS = ("reported_cost_usd", "cost_source")
+"""Optional: the cost a source says it charged (exact decimal USD) and where that figure comes
+from. NULL for usage that carries no cost; pricing ignores them, `reconcile` compares them."""
+
+MONEY_TYPE = pa.decimal128(38, 15)
+
 TS_TYPE = pa.timestamp("us", tz="UTC")
 
 LEDGER_SCHEMA = pa.schema(
@@ -48,6 +61,8 @@ LEDGER_SCHEMA = pa.schema(
         pa.field("region", pa.string()),
         pa.field("requests", pa.int64(), nullable=False),
         *(pa.field(c, pa.int64(), nullable=False) for c in COUNT_COLUMNS),
+        pa.field("reported_cost_usd", MONEY_TYPE),
+        pa.field("cost_source", pa.string()),
         pa.field("prefix_hashes", pa.list_(pa.int64())),
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("source_line", pa.int64(), nullable=False),

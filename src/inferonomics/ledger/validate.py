@@ -13,7 +13,8 @@ The checks:
 * `provider` and `model` present (unless the command names the model with `--model-as`);
 * `service_tier` one of standard, batch, flex, priority (readers map providers' own spellings);
 * every count a whole number >= 0, `requests` >= 1;
-* `reasoning_tokens` <= `output_tokens` (reasoning is a part of output).
+* `reasoning_tokens` <= `output_tokens` (reasoning is a part of output);
+* `reported_cost_usd`, when a source gives one, a decimal amount (exact; no float on the way).
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from inferonomics.engine import naive_utc
-from inferonomics.ledger.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, SERVICE_TIERS, TIER_ALIASES
+from inferonomics.ledger.schema import (
+    COST_SOURCES,
+    COUNT_COLUMNS,
+    DIMENSION_COLUMNS,
+    MONEY_TYPE,
+    SERVICE_TIERS,
+    TIER_ALIASES,
+)
 
 INT64_LIMIT = 2.0**63
 
@@ -89,6 +97,25 @@ def _count(raw: ir.Table, name: str, default: int) -> tuple[ir.IntegerValue, lis
     what = "must be >= 1" if name == "requests" else "token counts must be >= 0"
     checks.append(_Check(value >= floor, f"column {name} is " + _quoted(value) + f": {what}"))
     return value, checks
+
+
+_MONEY = dt.Decimal(MONEY_TYPE.precision, MONEY_TYPE.scale)
+
+
+def _money(raw: ir.Table, name: str) -> tuple[ir.DecimalValue, list[_Check]]:
+    """The typed amount column (NULL when the input has none) and its check. Absent from most
+    inputs: then a NULL literal, and no check joins the row verdict."""
+    if name not in raw.columns:
+        return ibis.null(_MONEY), []
+    col = raw[name]
+    if col.type().is_string():
+        text = col.strip().nullif("")
+        value = text.try_cast(_MONEY)
+        ok = text.isnull() | value.notnull()
+        return value, [_Check(ok, f"column {name} is " + _quoted(col) + ": not a decimal amount")]
+    if col.type().is_decimal() or col.type().is_integer():
+        return col.cast(_MONEY), []
+    raise TypeError(f"column {name} has type {col.type()}; expected a decimal amount")
 
 
 def _text(raw: ir.Table, name: str, override: str | None = None, *, strip: bool = True) -> ir.StringValue:
@@ -187,6 +214,17 @@ def canonical(
         )
     )
 
+    reported, money_checks = _money(raw, "reported_cost_usd")
+    checks.extend(money_checks)
+    cost_source = _text(raw, "cost_source", strip=strip)
+    if "cost_source" in raw.columns:
+        checks.append(
+            _Check(
+                cost_source.isnull() | cost_source.isin(COST_SOURCES),
+                "column cost_source is " + _quoted(cost_source) + ": expected " + ", ".join(COST_SOURCES),
+            )
+        )
+
     source_file = raw._file
     request_id = _text(raw, "request_id", strip=strip)
     request_id = request_id.fill_null(source_file + ":" + raw._line.cast("string"))
@@ -200,6 +238,8 @@ def canonical(
         "service_tier": tier,
         "region": _text(raw, "region", strip=strip),
         **counts,
+        "reported_cost_usd": reported,
+        "cost_source": cost_source,
     }
     if "prefix_hashes" in raw.columns and raw.prefix_hashes.type().is_array():
         columns["prefix_hashes"] = raw.prefix_hashes.cast(dt.Array(dt.int64))

@@ -1,6 +1,7 @@
 """Readers: each input file becomes a raw Ibis table (canonical column names, `_file`, `_line`).
 
-Formats (detected from content, or named with `input_format`):
+Formats (detected from content, or named with `input_format`); how each maps to the ledger's
+non-overlapping buckets is in `docs/formats.md`:
 
 | name | what |
 |---|---|
@@ -8,10 +9,29 @@ Formats (detected from content, or named with `input_format`):
 | `ledger-csv` | the canonical ledger in CSV, gzip or not (or any CSV, with a column map) |
 | `ledger-jsonl` | the canonical ledger as JSON lines, gzip or not |
 | `responses` | Anthropic Messages / OpenAI Chat Completions / Responses objects, one per line, bare |
-|   | or in an envelope; batch result lines |
+|   | or in an envelope; batch result lines (OpenAI Batch output, Anthropic Message Batches) |
+| `anthropic-usage-report` | Anthropic Admin API Messages Usage Report (JSON pages of buckets) |
+| `anthropic-cost-report` | Anthropic Admin API Cost Report (JSON; amounts in cents) |
+| `anthropic-console-usage-csv` | Anthropic Console usage export |
+| `anthropic-console-cost-csv` | Anthropic Console cost export |
+| `openai-usage-api` | OpenAI Usage API (completions / embeddings buckets, JSON) |
+| `openai-costs-api` | OpenAI Costs API (JSON) |
+| `openai-dashboard-usage-csv` | OpenAI dashboard activity export |
+| `openai-dashboard-cost-csv` | OpenAI dashboard cost export |
+| `gemini` | Gemini `GenerateContentResponse` objects (`usageMetadata`), batch output lines |
+| `otel` | OpenTelemetry GenAI spans, OTLP JSON |
+| `litellm-spend-logs` | LiteLLM proxy `LiteLLM_SpendLogs` rows (JSON or CSV); a `postgresql://` URL |
+|   | reads the table from the proxy's database |
+| `langfuse` | Langfuse observations (generations), API or export JSON |
+| `helicone` | Helicone request logs (REST export or ClickHouse rows) |
+| `openrouter` | OpenRouter responses (with the charged `cost`) or generation records |
 | `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
 | `mooncake-trace` | the Mooncake FAST'25 trace (`timestamp` ms, `input_length`, `output_length`, |
 |   | `hash_ids`) |
+
+Bucket rows (aggregated exports) get deterministic request ids, so importing an export twice
+counts nothing twice; request rows keep their provider's id. Within a file, a repeated id is
+quarantined as a duplicate (across files, the ledger does the same).
 """
 
 from __future__ import annotations
@@ -28,6 +48,18 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow.parquet as pq
 
+from inferonomics.ledger.readers import (
+    anthropic_reports,
+    gemini,
+    helicone,
+    langfuse,
+    litellm,
+    openai_reports,
+    openrouter,
+    otel,
+)
+from inferonomics.ledger.readers.base import Context, Reader, Rows
+from inferonomics.ledger.readers.detect import detect, keys_of, near_misses
 from inferonomics.ledger.readers.responses import RowError, quarantine_from, response_row
 from inferonomics.ledger.readers.text import InputError, csv_records, first_line, json_lines
 from inferonomics.ledger.schema import (
@@ -38,9 +70,52 @@ from inferonomics.ledger.schema import (
 )
 from inferonomics.ledger.staging import MAX_FIELD_CHARS, QuarantineRecord, Stager, show_value
 
-FORMATS = ("ledger-parquet", "ledger-csv", "ledger-jsonl", "responses", "azure-trace", "mooncake-trace")
+BATCH_OBJECTS = ("message_batch", "batch")
+
+
+def _responses(ctx: Context) -> Rows:
+    """Response lines. Batch result lines carry no time: a batch object (Anthropic `message_batch`,
+    OpenAI `batch`) saved on a line before them gives theirs (`ended_at`, else `created_at`)."""
+    batch_ts: Any = None
+    for line, obj in json_lines(ctx.path, ctx.display, ctx.quarantine):
+        if obj.get("type") in BATCH_OBJECTS or obj.get("object") in BATCH_OBJECTS:
+            batch_ts = obj.get("ended_at") or obj.get("completed_at") or obj.get("created_at")
+            ctx.notes["batch objects read for their time (not usage)"] += 1
+            continue
+        if batch_ts is not None and "custom_id" in obj and "ts" not in obj:
+            obj = {**obj, "ts": batch_ts}
+        try:
+            yield line, response_row(obj)
+        except RowError as e:
+            yield line, e
+
+
+def _litellm(ctx: Context) -> Rows:
+    first = first_line(ctx.path)
+    return litellm.read_json(ctx) if first.startswith(("{", "[")) else litellm.read_csv(ctx)
+
+
+READERS: dict[str, Reader] = {
+    "responses": _responses,
+    "anthropic-usage-report": anthropic_reports.usage_report,
+    "anthropic-cost-report": anthropic_reports.cost_report,
+    "anthropic-console-usage-csv": anthropic_reports.console_usage_csv,
+    "anthropic-console-cost-csv": anthropic_reports.console_cost_csv,
+    "openai-usage-api": openai_reports.usage_api,
+    "openai-costs-api": openai_reports.costs_api,
+    "openai-dashboard-usage-csv": openai_reports.dashboard_activity_csv,
+    "openai-dashboard-cost-csv": openai_reports.dashboard_cost_csv,
+    "gemini": gemini.read,
+    "otel": otel.read,
+    "litellm-spend-logs": _litellm,
+    "langfuse": langfuse.read,
+    "helicone": helicone.read,
+    "openrouter": openrouter.read,
+}
+"""Formats read record by record in Python (each record → a row or a quarantine reason)."""
+
+FORMATS = ("ledger-parquet", "ledger-csv", "ledger-jsonl", *READERS, "azure-trace", "mooncake-trace")
 TRACE_FORMATS = ("azure-trace", "mooncake-trace")
-AZURE_HEADER = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 
 __all__ = ["FORMATS", "InputError", "Source", "detect_format", "open_source"]
 
@@ -71,36 +146,11 @@ class Source:
 
 def detect_format(path: Path) -> str:
     """The input format of a file, from its content (and name)."""
+    if litellm.database_url(str(path)) is not None:
+        return "litellm-spend-logs"
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    with path.open("rb") as f:
-        magic = f.read(4)
-    if magic == b"PAR1":
-        return "ledger-parquet"
-    line = first_line(path)
-    if not line:
-        name = path.name.lower().removesuffix(".gz")
-        return "ledger-csv" if name.endswith((".csv", ".tsv")) else "ledger-jsonl"
-    if line.startswith("{"):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            obj = {}
-        if isinstance(obj, dict):
-            if {"input_length", "output_length", "hash_ids"} <= obj.keys():
-                return "mooncake-trace"
-            response = obj.get("response")
-            inner: dict[str, Any] = response if isinstance(response, dict) else obj
-            body = inner.get("body")
-            if isinstance(body, dict):  # OpenAI Batch output line
-                inner = body
-            if "usage" in inner or "result" in obj or inner.get("object") in ("chat.completion", "response"):
-                return "responses"
-        return "ledger-jsonl"
-    header = tuple(h.strip().lstrip("\ufeff") for h in line.split(","))
-    if header == AZURE_HEADER:
-        return "azure-trace"
-    return "ledger-csv"
+    return detect(path)
 
 
 def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str, str]) -> Source:
@@ -140,10 +190,13 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
     )
 
 
-def _check_columns(display: str, present: list[str], model_as: tuple[str, str] | None) -> None:
+def _check_columns(
+    display: str, present: list[str], model_as: tuple[str, str] | None, path: Path | None = None
+) -> None:
     needed = ["ts"] if model_as else list(REQUIRED_COLUMNS)
     missing = [c for c in needed if c not in present]
     if missing:
+        resembled = near_misses(keys_of(path)) if path is not None and path.exists() else []
         raise InputError(
             f"{display}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(the file has: {', '.join(present) or 'no columns'}); map one with --columns CANONICAL=NAME"
@@ -151,6 +204,14 @@ def _check_columns(display: str, present: list[str], model_as: tuple[str, str] |
                 ""
                 if "provider" not in missing and "model" not in missing
                 else ", or price every row as one model with --model-as PROVIDER/MODEL"
+            )
+            + (
+                "; it is not a known export either (known: "
+                + ", ".join(FORMATS)
+                + ")"
+                + ("; it resembles " + "; ".join(resembled) if resembled else "")
+                if path is not None
+                else ""
             )
         )
 
@@ -195,7 +256,7 @@ def _tabular_source(
             continue
         if seen_columns is None:
             seen_columns = list(row)
-            _check_columns(display, [*seen_columns], model_as)
+            _check_columns(display, [*seen_columns], model_as, path)
         if "prefix_hashes" in row:
             try:
                 row["prefix_hashes"] = _hash_list(row["prefix_hashes"])
@@ -236,30 +297,33 @@ def _hash_list(value: Any) -> list[int] | None:
     return out
 
 
-def _responses_source(path: Path, display: str, con: Any, stage: Path) -> Source:
-    quarantine: list[QuarantineRecord] = []
+def _python_source(ctx: Context, fmt: str, read: Reader, con: Any, stage: Path) -> Source:
+    """Stage the rows a Python reader makes; record what it quarantines and skips. A request id
+    (or a bucket's id) seen earlier in the file is a duplicate."""
     stager = Stager(stage, _part_name(), _TEXT_COLUMNS)
     seen_ids: dict[str, int] = {}
-    for line, obj in json_lines(path, display, quarantine):
-        try:
-            row = response_row(obj)
-        except RowError as e:
-            quarantine.append(quarantine_from(e, display, line))
+    for line, row in read(ctx):
+        if isinstance(row, RowError):
+            ctx.quarantine.append(quarantine_from(row, ctx.display, line))
             continue
         rid = row.get("request_id")
         if rid is not None:
             first = seen_ids.setdefault(str(rid), line)
             if first != line:
-                quarantine.append(
+                ctx.quarantine.append(
                     QuarantineRecord(
-                        display, line, "request_id", f'duplicate request_id "{rid}" (first at line {first})'
+                        ctx.display,
+                        line,
+                        "request_id",
+                        f'duplicate request_id "{rid}" (first at line {first})',
                     )
                 )
                 continue
-        row["_file"], row["_line"] = display, line
+        row["_file"], row["_line"] = ctx.display, line
         stager.add(row)
     raw = con.read_parquet([str(p) for p in stager.finish()])
-    return Source(display, "responses", raw, strip=True, quarantine=quarantine, unique_ids=True)
+    notes = [f"{ctx.display}: {n:,} {what}" for what, n in sorted(ctx.notes.items())]
+    return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
 
 
 def _azure_source(path: Path, display: str, con: Any, stage: Path) -> Source:
@@ -320,7 +384,14 @@ def open_source(
     model_as: tuple[str, str] | None = None,
     trace_start: dt.datetime | None = None,
 ) -> Source:
-    """Read one input file into a `Source` (raw rows + what was quarantined while parsing)."""
+    """Read one input file into a `Source` (raw rows + what was quarantined while parsing). A
+    `postgresql://` URL in place of a path reads LiteLLM's spend-log table from that database."""
+    url = litellm.database_url(str(path))
+    if url is not None:
+        if input_format not in (None, "litellm-spend-logs"):
+            raise InputError(f"{litellm.redacted(url)}: a database URL is read as litellm-spend-logs only")
+        ctx = Context(path, f"{litellm.redacted(url)}#{litellm.TABLE}")
+        return _python_source(ctx, "litellm-spend-logs", lambda c: litellm.read_database(c, url), con, stage)
     display = str(path)
     fmt = input_format or detect_format(path)
     if fmt not in FORMATS:
@@ -333,14 +404,18 @@ def open_source(
     column_map = column_map or {}
     if fmt == "ledger-parquet":
         source = _parquet_source(path, display, con, column_map)
-        _check_columns(display, [c for c in source.raw.columns if not c.startswith("_")], model_as)
+        _check_columns(display, [c for c in source.raw.columns if not c.startswith("_")], model_as, path)
         if pq.read_metadata(path).num_rows == 0:
             source.notes.append(f"{display}: no rows in this file")
         return source
     if fmt in ("ledger-csv", "ledger-jsonl"):
         source = _tabular_source(path, display, fmt, con, stage, column_map, model_as)
-    elif fmt == "responses":
-        source = _responses_source(path, display, con, stage)
+    elif fmt in READERS:
+        if not path.exists():
+            raise InputError(f"{display}: no such file")
+        if path.is_dir():
+            raise InputError(f"{display}: is a directory (pass the files in it)")
+        source = _python_source(Context(path, display), fmt, READERS[fmt], con, stage)
     elif fmt == "azure-trace":
         source = _azure_source(path, display, con, stage)
     else:

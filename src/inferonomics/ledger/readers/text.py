@@ -105,6 +105,14 @@ def csv_records(
             yield start, dict(zip(header, row, strict=True))
 
 
+def json_problem(e: json.JSONDecodeError, text: str) -> str:
+    """The quarantine reason of a line that is not JSON: a line cut short (the end of the line
+    reached inside a value) is called truncated."""
+    cut = e.pos >= len(text) - 1 or e.msg.startswith("Unterminated string")
+    what = "truncated" if cut else f"at character {e.pos + 1}"
+    return f"not valid JSON ({what}: {e.msg}; {len(text):,} characters)"
+
+
 def json_lines(
     path: Path, display: str, quarantine: list[QuarantineRecord]
 ) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -118,12 +126,7 @@ def json_lines(
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as e:
-                what = "truncated" if e.pos >= len(text) - 1 else f"at character {e.pos + 1}"
-                quarantine.append(
-                    QuarantineRecord(
-                        display, number, None, f"not valid JSON ({what}: {e.msg}; {len(text):,} characters)"
-                    )
-                )
+                quarantine.append(QuarantineRecord(display, number, None, json_problem(e, text)))
                 continue
             if not isinstance(obj, dict):
                 quarantine.append(

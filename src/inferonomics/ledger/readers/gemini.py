@@ -1,0 +1,161 @@
+"""Gemini `GenerateContentResponse` objects → request rows (see `shared/reference/usage_formats.md`
+§3 and `docs/formats.md`).
+
+Gemini counts differently from both Anthropic and OpenAI: `promptTokenCount` includes the cached
+tokens (`cachedContentTokenCount` is a subset), while `thoughtsTokenCount` and
+`toolUsePromptTokenCount` are *not* inside the prompt or candidate counts (`totalTokenCount` =
+prompt + candidates + tool-use prompt + thoughts). So:
+
+* input (uncached) = promptTokenCount − cachedContentTokenCount + toolUsePromptTokenCount
+* cache reads = cachedContentTokenCount (Gemini bills no per-request cache writes)
+* output = candidatesTokenCount + thoughtsTokenCount, of which reasoning = thoughtsTokenCount
+
+A line is a response (REST camelCase or SDK snake_case), an envelope `{"ts": ..., "response":
+{...}}`, or a batch output line (`{"key": ..., "response": {...}}`, Vertex `{"request": ...,
+"response": ..., "status": ""}`), priced at the batch tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
+from inferonomics.ledger.readers.fields import RowError, count, first, instant
+from inferonomics.ledger.readers.jsondoc import documents, items, line_of
+from inferonomics.ledger.readers.responses import ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
+
+TRAFFIC_TYPES = {
+    "ON_DEMAND": "standard",
+    "ON_DEMAND_PRIORITY": "priority",
+    "ON_DEMAND_FLEX": "flex",
+}
+
+
+def _get(obj: Mapping[str, Any], camel: str, snake: str) -> Any:
+    return first(obj.get(camel), obj.get(snake))
+
+
+def _web_searches(response: Mapping[str, Any], model: str) -> int:
+    """Grounding with Google Search: Gemini 3 models bill each search query, earlier models each
+    grounded prompt."""
+    candidates = response.get("candidates")
+    if not isinstance(candidates, list):
+        return 0
+    queries = 0
+    grounded = False
+    for c in candidates:
+        meta = _get(c, "groundingMetadata", "grounding_metadata") if isinstance(c, Mapping) else None
+        found = _get(meta, "webSearchQueries", "web_search_queries") if isinstance(meta, Mapping) else None
+        if isinstance(found, list) and found:
+            grounded = True
+            queries += len(found)
+    if not grounded:
+        return 0
+    return queries if model.lower().startswith("gemini-3") else 1
+
+
+def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: bool) -> Row:
+    usage = _get(response, "usageMetadata", "usage_metadata")
+    if not isinstance(usage, Mapping):
+        raise RowError("no usageMetadata in the response", "usageMetadata")
+    prompt = count(_get(usage, "promptTokenCount", "prompt_token_count"), "promptTokenCount")
+    cached = count(
+        _get(usage, "cachedContentTokenCount", "cached_content_token_count"), "cachedContentTokenCount"
+    )
+    candidates = count(_get(usage, "candidatesTokenCount", "candidates_token_count"), "candidatesTokenCount")
+    thoughts = count(_get(usage, "thoughtsTokenCount", "thoughts_token_count"), "thoughtsTokenCount")
+    tool = count(
+        _get(usage, "toolUsePromptTokenCount", "tool_use_prompt_token_count"), "toolUsePromptTokenCount"
+    )
+    if cached > prompt:
+        raise RowError(
+            f"cachedContentTokenCount ({cached}) exceeds promptTokenCount ({prompt}) "
+            "(Gemini counts cached tokens inside the prompt)",
+            "cachedContentTokenCount",
+        )
+    model = first(_get(response, "modelVersion", "model_version"), envelope.get("model"))
+    traffic = _get(usage, "trafficType", "traffic_type")
+    tier: Any = envelope.get("service_tier")
+    if traffic is not None:
+        if str(traffic) == "PROVISIONED_THROUGHPUT":
+            raise RowError(
+                "trafficType PROVISIONED_THROUGHPUT: billed as reserved capacity, not per token",
+                "trafficType",
+            )
+        tier = TRAFFIC_TYPES.get(str(traffic), traffic)
+    if batch:
+        tier = "batch"
+    ts = next((envelope[k] for k in ENVELOPE_TS_KEYS if envelope.get(k) is not None), None)
+    ts = first(ts, _get(response, "createTime", "create_time"))
+    if ts is None:
+        raise RowError(
+            "no timestamp: a Gemini response carries none outside Vertex AI (createTime); "
+            'wrap the line as {"ts": "2026-01-31T12:00:00Z", "response": {...}}',
+            "ts",
+        )
+    row: Row = {
+        "ts": instant(ts, "ts"),
+        "request_id": first(_get(response, "responseId", "response_id"), envelope.get("key")),
+        "provider": "google",
+        "model": model,
+        "service_tier": tier,
+        "input_tokens": prompt - cached + tool,
+        "cache_read_tokens": cached,
+        "output_tokens": candidates + thoughts,
+        "reasoning_tokens": thoughts,
+        "web_search_requests": _web_searches(response, str(model or "")),
+    }
+    for key in ENVELOPE_DIMENSIONS:
+        if envelope.get(key) is not None:
+            row[key] = envelope[key]
+    return row
+
+
+def _record(obj: Any) -> Row:
+    if not isinstance(obj, Mapping):
+        raise not_an_object(obj)
+    if "key" in obj and ("response" in obj or "error" in obj):  # Gemini API batch output line
+        if obj.get("error") or not isinstance(obj.get("response"), Mapping):
+            raise RowError(f"batch request {obj.get('key')} failed: not billed")
+        return gemini_row(obj["response"], obj, batch=True)
+    if "request" in obj and "response" in obj:  # Vertex AI batch prediction output line
+        if obj.get("status") or not isinstance(obj.get("response"), Mapping):
+            raise RowError(f"batch request failed ({str(obj.get('status'))[:60]}): not billed")
+        return gemini_row(obj["response"], obj, batch=True)
+    if isinstance(obj.get("response"), Mapping):
+        return gemini_row(obj["response"], obj, batch=False)
+    return gemini_row(obj, {}, batch=False)
+
+
+def is_gemini(obj: Any) -> bool:
+    """Whether a record looks like a Gemini response (bare, enveloped or a batch line)."""
+    if not isinstance(obj, Mapping):
+        return False
+    inner = obj.get("response") if isinstance(obj.get("response"), Mapping) else obj
+    return isinstance(inner, Mapping) and ("usageMetadata" in inner or "usage_metadata" in inner)
+
+
+def _batch_time(obj: Any) -> Any:
+    """The end (else creation) time of a batch job object (`{"name": "batches/...", ...}`), whose
+    output lines carry no time of their own; None for anything else."""
+    if not isinstance(obj, Mapping) or not str(obj.get("name") or "").startswith("batches/"):
+        return None
+    meta = obj.get("metadata")
+    if not isinstance(meta, Mapping):
+        meta = obj
+    return first(meta.get("endTime"), meta.get("updateTime"), meta.get("createTime"), "")
+
+
+def read(ctx: Context) -> Rows:
+    batch_ts: Any = None
+    for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
+        for line, obj in items(doc, doc_line, key="responses"):
+            job_ts = _batch_time(obj)
+            if job_ts is not None:
+                batch_ts = job_ts or None
+                ctx.notes["batch job objects read for their time (not usage)"] += 1
+                continue
+            if batch_ts is not None and isinstance(obj, Mapping) and "key" in obj and "ts" not in obj:
+                obj = {**obj, "ts": batch_ts}
+            yield guarded(line_of(obj, line), _record, obj)

@@ -1,0 +1,164 @@
+"""JSON inputs that are not one record per line: API responses saved whole (pretty-printed or
+not), arrays of records, pages of buckets. Each object parsed from a whole document remembers the
+line it starts on, so a bad record is quarantined with its own line, as in a JSON-lines file.
+
+`documents(path)` yields the top-level JSON values of a file: one per line for JSON lines, else
+the whole file as one value. A whole file that is not valid JSON (truncated, say) becomes one
+quarantine record at the line where parsing stopped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import json.decoder
+import json.scanner
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from inferonomics.ledger.readers.text import InputError, json_problem, open_text
+from inferonomics.ledger.staging import QuarantineRecord
+
+MAX_DOCUMENT_BYTES = 1 << 30
+"""A whole-file JSON document larger than this (1 GiB) is refused: save it as JSON lines."""
+
+
+_JSON_OBJECT: Callable[..., tuple[dict[str, Any], int]] = json.decoder.JSONObject  # type: ignore[attr-defined]  # typeshed omits it
+_MAKE_SCANNER: Callable[[json.JSONDecoder], Any] = json.scanner.py_make_scanner  # type: ignore[attr-defined]  # (the same)
+
+
+class Located(dict[str, Any]):
+    """A JSON object that knows the line it starts on."""
+
+    __slots__ = ("line",)
+
+    line: int
+
+
+def line_of(obj: Any, default: int) -> int:
+    """The line an object starts on (`default` for objects of a JSON-lines file)."""
+    return obj.line if isinstance(obj, Located) else default
+
+
+def _line_finder(text: str) -> Callable[[int], int]:
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    return lambda offset: bisect.bisect_right(starts, offset)
+
+
+def parse_located(text: str) -> Any:
+    """`json.loads`, with every object a `Located` (raises `json.JSONDecodeError`)."""
+    line = _line_finder(text)
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Located, int]:
+        obj, end = _JSON_OBJECT(s_and_end, *args)
+        located = Located(obj)
+        located.line = line(s_and_end[1] - 1)
+        return located, end
+
+    # The pure-Python scanner looks the object parser up on the decoder: ours records positions.
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]  # typeshed omits the scanner hooks
+    decoder.scan_once = _MAKE_SCANNER(decoder)  # type: ignore[attr-defined]  # (the same)
+    start = len(text) - len(text.lstrip())
+    value, end = decoder.raw_decode(text, start)
+    if text[end:].strip():
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
+
+
+def first_value(path: Path) -> tuple[str, Any]:
+    """How the file is laid out and its first JSON value, for sniffing: ("lines", the first
+    line's value), ("document", the whole file's value), or ("broken", None)."""
+    with open_text(path) as f:
+        for raw in f:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                return "lines", json.loads(line)
+            except json.JSONDecodeError:
+                break
+        else:
+            return "broken", None
+    if path.stat().st_size <= MAX_DOCUMENT_BYTES:
+        with open_text(path) as f:
+            text = f.read()
+        try:
+            return "document", json.loads(text)
+        except json.JSONDecodeError:
+            pass
+    # Neither: JSON lines whose first line is damaged, or a damaged document.
+    with open_text(path) as f:
+        for number, raw in enumerate(f):
+            if number > 50:
+                break
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return "lines", value
+    return "broken", None
+
+
+def documents(path: Path, display: str, quarantine: list[QuarantineRecord]) -> Iterator[tuple[int, Any]]:
+    """(line, value) for each top-level JSON value: each line of a JSON-lines file, or the whole
+    file (its objects `Located`). Lines or files that are not JSON are quarantined."""
+    layout, _ = first_value(path)
+    if layout == "lines":
+        with open_text(path) as f:
+            for number, raw in enumerate(f, start=1):
+                text = raw.strip()
+                if not text:
+                    continue
+                try:
+                    yield number, json.loads(text)
+                except json.JSONDecodeError as e:
+                    quarantine.append(QuarantineRecord(display, number, None, json_problem(e, text)))
+        return
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            f"{display}: a single JSON document of {path.stat().st_size:,} bytes is too large to read whole; "
+            "save it as JSON lines (one record per line)"
+        )
+    with open_text(path) as f:
+        text = f.read()
+    if not text.strip():
+        return
+    try:
+        value = parse_located(text)
+    except json.JSONDecodeError as e:
+        truncated = e.pos >= len(text.rstrip()) - 1
+        where = "the document is truncated" if truncated else f"line {e.lineno} column {e.colno}: {e.msg}"
+        quarantine.append(
+            QuarantineRecord(
+                display,
+                e.lineno,
+                None,
+                f"not valid JSON ({where}); no record of this file could be read",
+            )
+        )
+        return
+    yield 1, value
+
+
+def items(doc: Any, line: int, key: str = "data") -> Iterator[tuple[int, Any]]:
+    """The items of paged API output, whatever was saved: a page (`{key: [...], "has_more": ...}`),
+    a list of pages, a list of items, or one item."""
+    if isinstance(doc, list):
+        for x in doc:
+            if isinstance(x, dict) and isinstance(x.get(key), list):
+                yield from items(x, line_of(x, line), key)
+            else:
+                yield line_of(x, line), x
+    elif isinstance(doc, dict) and isinstance(doc.get(key), list):
+        for x in doc[key]:
+            yield line_of(x, line), x
+    else:
+        yield line, doc

@@ -1,0 +1,177 @@
+"""OpenTelemetry GenAI spans (OTLP JSON) → request rows (see `shared/reference/usage_formats.md` §4
+and `docs/formats.md`).
+
+The semantic conventions say `gen_ai.usage.input_tokens` SHOULD include cached tokens, with
+`gen_ai.usage.cache_read.input_tokens` and the cache-write count as subsets; reasoning is a subset
+of `gen_ai.usage.output_tokens`. The cache-write attribute was renamed from
+`gen_ai.usage.cache_creation.input_tokens` to `gen_ai.usage.cache_write.input_tokens`, and tools
+emit both during the transition: the two are one count, never added. Some instrumentations emit
+Anthropic's raw `input_tokens` (which excludes cache tokens); when the input is smaller than the
+cache tokens it cannot include them, and it is read as exclusive. Cache-write TTLs are not
+recorded, so writes go to `cache_write_other_tokens`.
+
+Input: OTLP JSON (`{"resourceSpans": [...]}`, one export per line or one document) or plain span
+objects whose `attributes` is a mapping. Spans without token usage (tool calls, retrievals) and
+agent / workflow spans (whose usage, when present, sums their child model calls) are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from inferonomics.ledger.readers.base import Context, Row, Rows, guarded
+from inferonomics.ledger.readers.fields import RowError, count, first, instant
+from inferonomics.ledger.readers.jsondoc import documents, line_of
+
+INPUT = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt")
+OUTPUT = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion")
+CACHE_READ = (
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_read_input_tokens",
+    "gen_ai.usage.cache_read_tokens",
+    "llm.token_count.prompt_details.cache_read",
+)
+CACHE_WRITE = (
+    "gen_ai.usage.cache_write.input_tokens",
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_creation_input_tokens",
+    "gen_ai.usage.cache_write_tokens",
+    "llm.token_count.prompt_details.cache_write",
+)
+REASONING = (
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.reasoning_tokens",
+    "llm.token_count.completion_details.reasoning",
+)
+EXCLUSIVE_NOTE = "spans whose input_tokens exclude cache tokens (fewer than them): read as uncached input"
+AGGREGATE_OPERATIONS = frozenset({"invoke_agent", "create_agent", "invoke_workflow", "execute_tool", "plan"})
+PROVIDER = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
+MODEL = ("gen_ai.response.model", "gen_ai.request.model", "llm.model_name")
+TIER = ("openai.response.service_tier", "gen_ai.openai.response.service_tier", "openai.request.service_tier")
+USER = ("user.id", "enduser.id", "app.user")
+FEATURE = ("app.feature", "gen_ai.agent.name", "gen_ai.prompt.name")
+SESSION = ("gen_ai.conversation.id", "session.id")
+TENANT = ("tenant.id", "app.tenant")
+
+
+def _value(v: Any) -> Any:
+    """The Python value of an OTLP `AnyValue` (int64 arrive as strings in OTLP JSON)."""
+    if not isinstance(v, Mapping):
+        return v
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in v:
+            return v[key]
+    if "intValue" in v:
+        raw = v["intValue"]
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            return raw
+    if "arrayValue" in v:
+        return [_value(x) for x in (v["arrayValue"] or {}).get("values", [])]
+    return None
+
+
+def attributes(raw: Any) -> dict[str, Any]:
+    """Attributes as a mapping, from OTLP's list of {key, value} or from a plain mapping."""
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    out: dict[str, Any] = {}
+    if isinstance(raw, list):
+        for kv in raw:
+            if isinstance(kv, Mapping) and "key" in kv:
+                out[str(kv["key"])] = _value(kv.get("value"))
+    return out
+
+
+def _pick(attrs: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    return first(*(attrs.get(n) for n in names))
+
+
+def spans(doc: Any, line: int) -> Iterator[tuple[int, Mapping[str, Any], dict[str, Any]]]:
+    """(line, span, resource attributes) for every span of an OTLP export (or list of spans)."""
+    if isinstance(doc, list):
+        for x in doc:
+            yield from spans(x, line_of(x, line))
+        return
+    if not isinstance(doc, Mapping):
+        return
+    if "resourceSpans" in doc or "resource_spans" in doc:
+        for rs in doc.get("resourceSpans") or doc.get("resource_spans") or []:
+            if not isinstance(rs, Mapping):
+                continue
+            resource = attributes((rs.get("resource") or {}).get("attributes"))
+            scopes = (
+                rs.get("scopeSpans") or rs.get("scope_spans") or rs.get("instrumentationLibrarySpans") or []
+            )
+            for ss in scopes:
+                for span in (ss.get("spans") or []) if isinstance(ss, Mapping) else []:
+                    if isinstance(span, Mapping):
+                        yield line_of(span, line), span, resource
+        return
+    if "spans" in doc and isinstance(doc["spans"], list):
+        yield from spans(doc["spans"], line)
+        return
+    yield line, doc, {}
+
+
+def has_usage(attrs: Mapping[str, Any]) -> bool:
+    return _pick(attrs, INPUT) is not None or _pick(attrs, OUTPUT) is not None
+
+
+def span_row(span: Mapping[str, Any], resource: Mapping[str, Any], notes: Any) -> Row:
+    attrs = {**resource, **attributes(span.get("attributes"))}
+    total_in = count(_pick(attrs, INPUT), "gen_ai.usage.input_tokens")
+    output = count(_pick(attrs, OUTPUT), "gen_ai.usage.output_tokens")
+    read = count(_pick(attrs, CACHE_READ), "gen_ai.usage.cache_read.input_tokens")
+    # The renamed cache-write attribute and its old name are the same count: take one.
+    written = max((count(attrs.get(n), n) for n in CACHE_WRITE), default=0)
+    reasoning = count(_pick(attrs, REASONING), "gen_ai.usage.reasoning.output_tokens")
+    if total_in < read + written:
+        uncached = total_in  # raw Anthropic counts: the input excludes cache tokens
+        notes[EXCLUSIVE_NOTE] += 1
+    else:
+        uncached = total_in - read - written
+    if reasoning > output:
+        raise RowError(
+            f"reasoning tokens ({reasoning}) exceed output tokens ({output}); reasoning is a part of output",
+            "gen_ai.usage.reasoning.output_tokens",
+        )
+    start = first(span.get("startTimeUnixNano"), span.get("start_time_unix_nano"))
+    ts = instant(start, "startTimeUnixNano", unit="ns") if start is not None else None
+    if ts is None:
+        ts = instant(first(span.get("start_time"), span.get("startTime")), "start_time")
+    trace = first(span.get("traceId"), span.get("trace_id"))
+    span_id = first(span.get("spanId"), span.get("span_id"))
+    rid = first(attrs.get("gen_ai.response.id"), f"{trace}:{span_id}" if span_id else None)
+    return {
+        "ts": ts,
+        "request_id": rid,
+        "provider": _pick(attrs, PROVIDER),
+        "model": _pick(attrs, MODEL),
+        "tenant": _pick(attrs, TENANT),
+        "user": _pick(attrs, USER),
+        "feature": _pick(attrs, FEATURE),
+        "session": _pick(attrs, SESSION),
+        "service_tier": _pick(attrs, TIER),
+        "input_tokens": uncached,
+        "cache_read_tokens": read,
+        "cache_write_other_tokens": written,  # OTel records no cache TTL
+        "output_tokens": output,
+        "reasoning_tokens": reasoning,
+    }
+
+
+def read(ctx: Context) -> Rows:
+    for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
+        for line, span, resource in spans(doc, doc_line):
+            attrs = attributes(span.get("attributes"))
+            operation = attrs.get("gen_ai.operation.name")
+            if operation in AGGREGATE_OPERATIONS:
+                ctx.notes["agent, workflow and tool spans skipped (their usage sums their model calls)"] += 1
+                continue
+            if not has_usage(attrs):
+                ctx.notes["spans without GenAI token usage skipped (not model calls)"] += 1
+                continue
+            yield guarded(line, span_row, span, resource, ctx.notes)
