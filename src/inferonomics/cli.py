@@ -312,14 +312,31 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same ledger).")] = 42,
     start: Annotated[str, typer.Option(help="First day (UTC).")] = "2026-10-01",
     days: Annotated[int, typer.Option(help="Number of days covered.")] = 31,
+    prefix_block_tokens: Annotated[
+        int | None,
+        typer.Option(
+            help="Add a prefix_hashes column of prompt blocks of this many tokens, for "
+            "`levers cache` replays (see docs/levers.md); without it the file is the same."
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic demo ledger (heavy-tailed users, multi-turn sessions with caching, batch...)."""
     from inferonomics.ledger.generate import write_demo
 
     first = _instant(start, "--start")
     assert first is not None
+    if prefix_block_tokens is not None and prefix_block_tokens < 1:
+        raise UserError("--prefix-block-tokens must be at least 1")
     with _progress(f"Generating {rows:,} rows", rows) as advance:
-        written = write_demo(path, rows, seed=seed, start=first, days=days, progress=advance)
+        written = write_demo(
+            path,
+            rows,
+            seed=seed,
+            start=first,
+            days=days,
+            progress=advance,
+            prefix_block_tokens=prefix_block_tokens,
+        )
     err.print(f"wrote {written:,} rows to {path}")
 
 
@@ -425,10 +442,11 @@ def main() -> None:
     from inferonomics.billing.rollup import RollupError
     from inferonomics.catalog.book import PriceBookError
     from inferonomics.ledger.readers.text import InputError
+    from inferonomics.levers.base import LeverError
 
     try:
         app()
-    except (UserError, InputError, PriceBookError, RollupError) as e:
+    except (UserError, InputError, PriceBookError, RollupError, LeverError) as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:

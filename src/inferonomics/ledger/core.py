@@ -191,7 +191,21 @@ class Ledger:
         rows are validated again like any input."""
         cols = [c for c in DATA_COLUMNS if c in rows.columns]
         raw = rows.select(*cols, _file=rows.source_file, _line=rows.source_line)
-        return Ledger([Source(name, "derived", raw, strip=False, unique_ids=unique_ids)], self.con)
+        source = Source(
+            name,
+            "derived",
+            raw,
+            strip=False,
+            unique_ids=unique_ids,
+            prefix_block_tokens=self.prefix_block_tokens,
+        )
+        return Ledger([source], self.con)
+
+    @property
+    def prefix_block_tokens(self) -> int | None:
+        """Tokens per `prefix_hashes` block, when every input that records it agrees (else None)."""
+        sizes = {s.prefix_block_tokens for s in self.sources if s.prefix_block_tokens is not None}
+        return sizes.pop() if len(sizes) == 1 else None
 
     # -- the rows ------------------------------------------------------------------------
 

@@ -29,9 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from inferonomics.ledger.prefix_blocks import block_ids
 from inferonomics.ledger.schema import (
     KEYS_METADATA_KEY,
     LEDGER_SCHEMA,
+    PREFIX_BLOCK_TOKENS_METADATA_KEY,
     REPORTED_COLUMNS,
     UNIQUE_IDS_METADATA_KEY,
 )
@@ -241,8 +243,13 @@ def generate_chunk(
     pop: Population,
     start: dt.datetime,
     days: int,
+    *,
+    prefix_block_tokens: int | None = None,
+    id_base: int = 0,
 ) -> pa.Table:
-    """The rows of `sessions` sessions (a reproducible chunk of the ledger)."""
+    """The rows of `sessions` sessions (a reproducible chunk of the ledger). With
+    `prefix_block_tokens`, rows carry `prefix_hashes` too (see `ledger/prefix_blocks.py`; block ids
+    from `id_base` on); the other columns are the same either way."""
     rng = np.random.default_rng([seed, chunk])
     f_weights = np.array([f.weight for f in FEATURES])
     feat = rng.choice(len(FEATURES), size=sessions, p=f_weights / f_weights.sum())
@@ -314,6 +321,7 @@ def generate_chunk(
     # Prompt: system + history (user and visible output of earlier turns) + this message.
     contrib = user_tok + visible
     history = _segment_cumsum(contrib, first) - contrib
+    epoch = history // np.maximum(cap - system, 1)
     history = history % np.maximum(cap - system, 1)  # compaction when the context fills up
     prompt = system + history + user_tok
 
@@ -403,6 +411,20 @@ def generate_chunk(
         "reasoning_tokens": pa.array(reasoning),
         "web_search_requests": pa.array(web_requests.astype(np.int64)),
     }
+    if prefix_block_tokens is not None:
+        columns["prefix_hashes"], _ = block_ids(
+            sid=sid,
+            prompt=prompt,
+            system=system,
+            epoch=epoch,
+            tenant=tenant[sid],
+            feature=f_of,
+            n_tenants=len(pop.tenant_names),
+            n_features=len(FEATURES),
+            max_system=max(f.system_tokens for f in FEATURES),
+            block=prefix_block_tokens,
+            id_base=id_base,
+        )
     # Logs come in time order: each chunk is sorted by time (this also keeps a chunk's sessions,
     # buckets and keys close together, which query engines like).
     table = pa.table(columns)
@@ -436,8 +458,11 @@ def write_demo(
     tenants: int = 40,
     chunk_rows: int = 1_000_000,
     progress: Callable[[int], None] | None = None,
+    prefix_block_tokens: int | None = None,
 ) -> int:
-    """Write a demo ledger of exactly `rows` rows to Parquet, chunk by chunk. Returns rows written."""
+    """Write a demo ledger of exactly `rows` rows to Parquet, chunk by chunk. Returns rows written.
+    `prefix_block_tokens` adds a `prefix_hashes` column of prompt blocks of that many tokens (for
+    cache replays); without it the file is the same as ever."""
     if rows < 1:
         raise ValueError("rows must be >= 1")
     users = users or max(200, min(200_000, rows // 150))
@@ -447,13 +472,31 @@ def write_demo(
     chunk = 0
     keys: dict[tuple[str, str, str, str | None], int] = {}
     ts_min, ts_max = None, None
-    with pq.ParquetWriter(str(path), GEN_SCHEMA, compression="lz4") as writer:
+    schema = GEN_SCHEMA
+    if prefix_block_tokens is not None:
+        schema = schema.append(pa.field("prefix_hashes", pa.list_(pa.int64()))).with_metadata(
+            {**(schema.metadata or {}), PREFIX_BLOCK_TOKENS_METADATA_KEY: str(prefix_block_tokens).encode()}
+        )
+    id_base = 0
+    with pq.ParquetWriter(str(path), schema, compression="lz4") as writer:
         while written < rows:
             want = min(chunk_rows, rows - written)
             sessions = max(1, int(want / mean_turns))
-            table = generate_chunk(seed, chunk, sessions, pop, start, days)
+            table = generate_chunk(
+                seed,
+                chunk,
+                sessions,
+                pop,
+                start,
+                days,
+                prefix_block_tokens=prefix_block_tokens,
+                id_base=id_base,
+            )
+            if prefix_block_tokens is not None:
+                top = pc.max(table["prefix_hashes"].combine_chunks().flatten()).as_py()
+                id_base = max(id_base, (top or 0) + 1)
             table = table.slice(0, min(table.num_rows, want))
-            writer.write_table(table.cast(GEN_SCHEMA), row_group_size=chunk_rows)
+            writer.write_table(table.cast(schema), row_group_size=chunk_rows)
             counts = table.group_by(["provider", "model", "service_tier", "region"]).aggregate(
                 [([], "count_all")]
             )

@@ -104,6 +104,10 @@ its `fast` tier as `priority`; `scale` (Scale Tier) is prepaid capacity and is n
 UNIQUE_IDS_METADATA_KEY = b"inferonomics.unique_request_ids"
 """Parquet key-value metadata a writer sets when it guarantees request ids are unique."""
 
+PREFIX_BLOCK_TOKENS_METADATA_KEY = b"inferonomics.prefix_block_tokens"
+"""Parquet key-value metadata a writer sets when it knows how many tokens each `prefix_hashes`
+block stands for (the cache replay reads it; a differing `--block-tokens` is refused)."""
+
 KEYS_METADATA_KEY = b"inferonomics.keys"
 """Parquet key-value metadata a writer may set: JSON {"keys": [[provider, model, service_tier,
 region, rows], ...], "ts_min": ISO, "ts_max": ISO}. A hint that saves the billing engine a pass;

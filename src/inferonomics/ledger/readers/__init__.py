@@ -65,6 +65,7 @@ from inferonomics.ledger.readers.text import InputError, csv_records, first_line
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
     KEYS_METADATA_KEY,
+    PREFIX_BLOCK_TOKENS_METADATA_KEY,
     REQUIRED_COLUMNS,
     UNIQUE_IDS_METADATA_KEY,
 )
@@ -139,6 +140,8 @@ class Source:
     unique_ids: bool = False
     keys_hint: dict[str, Any] | None = None
     """The writer's record of the file's keys and time span (see KEYS_METADATA_KEY)."""
+    prefix_block_tokens: int | None = None
+    """Tokens per `prefix_hashes` block, when the writer recorded it (PREFIX_BLOCK_TOKENS_METADATA_KEY)."""
     ignored_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """Things worth telling about the file as a whole (empty, ...)."""
@@ -165,6 +168,8 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
             hint = json.loads(file_meta[KEYS_METADATA_KEY])
         except ValueError:
             hint = None
+    block = meta.get(PREFIX_BLOCK_TOKENS_METADATA_KEY)
+    prefix_block_tokens = int(block) if block is not None and block.isdigit() and int(block) > 0 else None
     table = con.read_parquet(str(path), file_row_number=True)
     renames = {canon: src for canon, src in column_map.items() if src in table.columns}
     if renames:
@@ -187,6 +192,7 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         unique_ids=meta.get(UNIQUE_IDS_METADATA_KEY) == b"true",
         ignored_columns=ignored,
         keys_hint=hint,
+        prefix_block_tokens=prefix_block_tokens,
     )
 
 

@@ -1,0 +1,114 @@
+"""The caching lever without a replay: an assumed hit rate, as pricing guides reason.
+
+A share `hit_rate` of every cacheable prompt (at or above the provider's minimum) is read from
+the cache; with `reads_per_write` = k, each cached token is also written once per k reads (at the
+policy's write rate), the rest is uncached input. One expression over the rows, exact integers.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from inferonomics.ledger.schema import INPUT_COLUMNS
+from inferonomics.levers.base import LeverError, Scenario, derive
+from inferonomics.levers.caching import CacheReplay, Caching, describe_policy
+from inferonomics.levers.policies import CachePolicy, policy_for
+
+
+def assumed_rows(scenario: Scenario, lever: Caching) -> tuple[ir.Table, dict[tuple[str, str], CachePolicy]]:
+    """The rows re-split by an assumed hit rate: one expression, no replay."""
+    h = Fraction(lever.hit_rate or 0)
+    w = Fraction(0) if lever.reads_per_write is None else 1 / Fraction(lever.reads_per_write)
+    if not 0 <= h <= 1:
+        raise LeverError(f"a hit rate is a share between 0 and 1, got {lever.hit_rate}")
+    if lever.reads_per_write is not None and lever.reads_per_write <= 0:
+        raise LeverError(f"reads per write must be > 0, got {lever.reads_per_write}")
+    if h * (1 + w) > 1:
+        raise LeverError(
+            f"a hit rate of {lever.hit_rate} with a write every {lever.reads_per_write} reads needs more "
+            "than the whole prompt: lower the hit rate or raise reads per write"
+        )
+    ledger = scenario.ledger
+    keys = ledger.keys().table.select(["provider", "model"]).to_pylist()
+    pairs = sorted({(k["provider"], k["model"]) for k in keys if k["provider"] and k["model"]})
+    try:
+        policies = {
+            pair: policy_for(
+                scenario.book,
+                *pair,
+                policy=lever.policy,
+                ttl_seconds=lever.ttl_seconds,
+                min_tokens=lever.min_tokens,
+                write_ttl_seconds=lever.write_ttl_seconds,
+            )
+            for pair in pairs
+        }
+    except ValueError as e:
+        raise LeverError(str(e)) from None
+    r = ledger.rows
+
+    def per_pair(value: Any, default: Any) -> ir.Value:
+        if not pairs:
+            return ibis.literal(default)
+        return ibis.cases(
+            *(((r.provider == p) & (r.model == m), value(policies[(p, m)])) for p, m in pairs), else_=default
+        )
+
+    prompt = sum((r[c] for c in INPUT_COLUMNS[1:]), r[INPUT_COLUMNS[0]])
+    minimum = per_pair(lambda p: p.min_tokens, 0)
+    cacheable = prompt >= minimum * r.requests
+    read = ibis.cases((cacheable, prompt * h.numerator // h.denominator), else_=0)
+    written = read * w.numerator // w.denominator if w else ibis.literal(0, "int64")
+    new: dict[str, ir.Value] = {"cache_read_tokens": read}
+    apart = ibis.literal(False)
+    for col in INPUT_COLUMNS[2:]:
+        mine = per_pair(lambda p, col=col: p.write_column == col, False)
+        new[col] = ibis.cases((mine, written), else_=0)
+        apart = apart | mine
+    new["input_tokens"] = prompt - read - ibis.cases((apart, written), else_=0)
+    return r.mutate(**new), policies
+
+
+def assumed_replay(scenario: Scenario, lever: Caching) -> CacheReplay:
+    """An assumed hit rate instead of a replay, with its figures."""
+    expr, policies = assumed_rows(scenario, lever)
+    ledger = scenario.ledger
+    total_in = sum((expr[c] for c in INPUT_COLUMNS[1:]), expr[INPUT_COLUMNS[0]])
+    counted = (
+        expr.aggregate(
+            requests=expr.requests.sum(),
+            total=total_in.sum(),
+            cached=expr.cache_read_tokens.sum(),
+            written=sum((expr[c] for c in INPUT_COLUMNS[2:]), ibis.literal(0)).sum(),
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    by_feature = (
+        expr.group_by("feature")
+        .aggregate(
+            requests=expr.requests.sum(),
+            input_tokens_total=total_in.sum(),
+            cached_input_tokens=expr.cache_read_tokens.sum(),
+        )
+        .to_pyarrow()
+    )
+    return CacheReplay(
+        scenario=scenario.with_ledger(derive(ledger, expr, "<cache assumed>")),
+        requests=int(counted["requests"] or 0),
+        replayed_requests=0,
+        below_minimum_requests=0,
+        input_tokens_total=int(counted["total"] or 0),
+        cached_input_tokens=int(counted["cached"] or 0),
+        cache_write_tokens=int(counted["written"] or 0),
+        storage_usd=Decimal(0),
+        structure="assumed",
+        policies=[describe_policy(pair, p) for pair, p in policies.items()],
+        storage_by_model={},
+        by_feature=by_feature,
+    )
