@@ -63,3 +63,39 @@ def test_b1_cache_multipliers(results: dict[str, CaseResult]) -> None:
     b1 = results["B1"]
     assert b1.figures == {"write_5m": D("3.75"), "write_1h": D(6), "read": D("0.3"), "input": D(3)}
     assert b1.verdict == "holds"
+
+
+@pytest.fixture(scope="module")
+def serving_results() -> dict[str, CaseResult]:
+    return {r.id: r for r in run_cases(["D1", "D2", "D3", "D5"])}
+
+
+def test_d1_reproduces_the_article_chain(serving_results: dict[str, CaseResult]) -> None:
+    d1 = serving_results["D1"]
+    # 3.35 TB/s / 74 GB x 32 x 3600 s = 46.94M tokens/hour; $144/hour over it = $3.068 / MTok
+    assert round(d1.figures["article_output_usd_per_mtok"], 2) == D("3.07")
+    assert d1.verdict == "wrong"
+
+
+def test_d2_flags_the_deepseek_price(serving_results: dict[str, CaseResult]) -> None:
+    d2 = serving_results["D2"]
+    # DeepSeek's 2025-09-29 notice: V3.2-Exp at $0.28 input (cache miss) / $0.42 output per MTok
+    assert d2.figures["DeepSeek V3.2"]["book_price"] == (D("0.28"), D("0.42"))
+    # Anthropic's list prices agree with the article's
+    assert d2.figures["Opus 4.1"]["book_price"] == (D(15), D(75))
+    assert d2.figures["Haiku 3"]["book_price"] == (D("0.25"), D("1.25"))
+    assert any("the book lists $0.28 / $0.42" in line for line in d2.lines)
+
+
+def test_d3_article_arithmetic(serving_results: dict[str, CaseResult]) -> None:
+    d3 = serving_results["D3"]
+    # 500K x $0.003/M + 5K x $3/M = $0.0165 a session; x 50 x 30 = $24.75 a month
+    assert d3.figures["article_month"] == D("24.75")
+    assert d3.figures["sound_month"] > 3 * D("24.75")
+
+
+def test_d5_uses_together_list_prices(serving_results: dict[str, CaseResult]) -> None:
+    d5 = serving_results["D5"]
+    # break-even utilization is cost / price, so a dearer GPU-hour breaks even later for the same model
+    assert d5.figures["Llama-2-7B hyperscaler_on_demand"] > d5.figures["Llama-2-7B specialist"]
+    assert d5.verdict == "partly"

@@ -51,7 +51,7 @@ def case(case_id: str) -> Callable[[Callable[[], CaseResult]], Callable[[], Case
 
 def run_cases(ids: Sequence[str] | None = None) -> list[CaseResult]:
     """Compute the cases (all, or those named), in order."""
-    from inferonomics.cases import levers, prices  # noqa: F401  # registers their cases
+    from inferonomics.cases import levers, prices, serving  # noqa: F401  # registers their cases
 
     wanted = list(CASES) if not ids else [i.upper() for i in ids]
     unknown = [i for i in wanted if i not in CASES]
