@@ -30,11 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inferonomics.catalog.architectures import (
-    ArchitectureError,
-    architecture_from_config,
-    resolve_config_path,
-)
+from inferonomics.catalog.architectures import architecture_from_config, resolve_config_path
+from inferonomics.errors import ArchitectureError
 from inferonomics.serving.configs import ConfigArrays, Workload, build_arrays
 from inferonomics.serving.deploy import make_deployment, predict_one
 from inferonomics.serving.measurements import MeasuredSet, default_calibration_csv, read_measurements

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from inferonomics.catalog.book import PriceBook, PriceBookError, Quote, Unpriced, window_active
+from inferonomics.catalog.book import PriceBook, Quote, Unpriced, window_active
 from inferonomics.catalog.schema import Sheet, Window
+from inferonomics.errors import PriceBookError
 
 D = Decimal
 

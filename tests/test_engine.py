@@ -13,10 +13,10 @@ import pyarrow as pa
 import pytest
 
 import inferonomics.billing.engine as engine_module
+from inferonomics.backend import connect
 from inferonomics.billing.engine import price, usd
 from inferonomics.billing.rollup import rollup, user_distribution
 from inferonomics.catalog.book import PriceBook
-from inferonomics.engine import connect
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.generate import write_demo
 

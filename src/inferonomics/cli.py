@@ -439,10 +439,7 @@ _register_areas()
 
 
 def main() -> None:
-    from inferonomics.billing.rollup import RollupError
-    from inferonomics.catalog.book import PriceBookError
-    from inferonomics.ledger.readers.text import InputError
-    from inferonomics.levers.base import LeverError
+    from inferonomics.errors import InputError, LeverError, PriceBookError, RollupError
 
     try:
         app()

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from format_helpers import FIXTURES
 
+from inferonomics.errors import InputError
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.readers import InputError, detect_format
+from inferonomics.ledger.readers import detect_format
 
 EXPORTS = [
     # Aggregated exports: their rows' ids are made from their content.

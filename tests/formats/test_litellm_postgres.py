@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from format_helpers import FIXTURES
 
+from inferonomics.errors import InputError
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.readers import InputError
 from inferonomics.ledger.readers.litellm import database_url, redacted
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "test_postgres.sh"

@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from inferonomics.catalog.book import PriceBook
 from inferonomics.cli import app
-from inferonomics.levers.base import LeverError, Scenario, measure
+from inferonomics.errors import LeverError
+from inferonomics.levers.assumed import AssumedCaching
+from inferonomics.levers.base import Scenario, measure
 from inferonomics.levers.caching import Caching, replay_cache
 from inferonomics.levers.policies import policy_for
 
@@ -134,10 +136,10 @@ def test_no_structure_is_a_clear_error() -> None:
 
 def test_assumed_hit_rate_exact() -> None:
     s = Scenario(make_ledger([{**SONNET, "input_tokens": 10_000}]), PriceBook.load())
-    after = Caching(hit_rate=D("0.5"), reads_per_write=D(5)).apply(s)
+    after = AssumedCaching(hit_rate=D("0.5"), reads_per_write=D(5)).apply(s)
     assert bill(after) == (5000 * D("0.3") + 1000 * D("3.75") + 4000 * 3) * micro
     with pytest.raises(LeverError, match="more than the whole prompt"):
-        Caching(hit_rate=D("0.9"), reads_per_write=D(1)).apply(s)
+        AssumedCaching(hit_rate=D("0.9"), reads_per_write=D(1)).apply(s)
 
 
 def test_explicit_gemini_cache_bills_storage() -> None:

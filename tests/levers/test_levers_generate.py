@@ -11,9 +11,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.generate import write_demo
-from inferonomics.levers.base import LeverError
 from inferonomics.levers.prefixes import load
 
 

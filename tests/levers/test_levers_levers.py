@@ -13,7 +13,8 @@ import pytest
 from levers_helpers import make_ledger
 
 from inferonomics.catalog.book import PriceBook
-from inferonomics.levers.base import LeverError, Scenario, measure
+from inferonomics.errors import LeverError
+from inferonomics.levers.base import Scenario, measure
 from inferonomics.levers.batch import Batch
 from inferonomics.levers.caps import OutputCap
 from inferonomics.levers.playbook import compound, run
@@ -169,7 +170,7 @@ def test_compound_is_the_product_rule() -> None:
     ("text", "kind"),
     [
         ("cache:policy=anthropic,ttl=1h,writes=reused", "Caching"),
-        ("cache:hit_rate=0.6,reads_per_write=5", "Caching"),
+        ("cache:hit_rate=0.6,reads_per_write=5", "AssumedCaching"),
         ("batch:share=0.5,features=summarize+classify,where=input_total>2000", "Batch"),
         ("route:to=anthropic/claude-haiku-4-5,features=chat", "Route"),
         ("switch:from=anthropic/claude-opus-4-5,to=anthropic/claude-sonnet-4-5", "Route"),

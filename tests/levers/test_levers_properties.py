@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from levers_helpers import make_ledger
 
 from inferonomics.catalog.book import PriceBook
+from inferonomics.levers.assumed import AssumedCaching
 from inferonomics.levers.base import Lever, Scenario, measure
 from inferonomics.levers.batch import Batch
 from inferonomics.levers.caching import Caching, replay_cache
@@ -84,7 +85,7 @@ def test_caching_at_a_zero_hit_rate_is_no_caching(data: list[dict[str, Any]]) ->
     for row in data:
         row["cache_read_tokens"] = 0
     s = Scenario(make_ledger(data), BOOK)
-    assert measure(Caching(hit_rate=Decimal(0)).apply(s)).cost_usd == measure(s).cost_usd
+    assert measure(AssumedCaching(hit_rate=Decimal(0)).apply(s)).cost_usd == measure(s).cost_usd
 
 
 STEPS = st.lists(
@@ -94,7 +95,7 @@ STEPS = st.lists(
         st.builds(OutputCap, max_reasoning=st.sampled_from([0, 1000])),
         st.builds(Discount, st.sampled_from([Decimal(5), Decimal(30)])),
         st.just(Route(((None, ("chat",), "anthropic/claude-haiku-4-5"),))),
-        st.just(Caching(hit_rate=Decimal("0.5"), reads_per_write=Decimal(4))),
+        st.just(AssumedCaching(hit_rate=Decimal("0.5"), reads_per_write=Decimal(4))),
     ),
     min_size=1,
     max_size=4,

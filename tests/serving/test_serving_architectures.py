@@ -9,12 +9,12 @@ import pytest
 from serving_helpers import LLAMA31_8B
 
 from inferonomics.catalog.architectures import (
-    ArchitectureError,
     architecture_from_config,
     list_config_ids,
     load_architecture,
     resolve_config_path,
 )
+from inferonomics.errors import ArchitectureError
 
 # Hand counts for Llama-3.1-8B (hidden 4096, 32 layers, 32 query / 8 KV heads of 128, MLP 14336,
 # vocabulary 128256), norms left out:

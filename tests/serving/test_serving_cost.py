@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from serving_helpers import LLAMA31_8B
 
 from inferonomics.catalog.architectures import architecture_from_config
+from inferonomics.errors import CostError, DeploymentError
 from inferonomics.serving.configs import Workload
-from inferonomics.serving.cost import CostError, CostResult, concurrency_for_tpot, cost_of, gpu_hour_price
-from inferonomics.serving.deploy import DeploymentError, make_deployment
+from inferonomics.serving.cost import CostResult, concurrency_for_tpot, cost_of, gpu_hour_price
+from inferonomics.serving.deploy import make_deployment
 
 LLAMA = architecture_from_config(LLAMA31_8B, "meta-llama/Llama-3.1-8B")
 

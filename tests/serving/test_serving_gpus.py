@@ -7,14 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from inferonomics.catalog.gpus import (
-    GpuCatalog,
-    GpuCatalogError,
-    GpuPrice,
-    GpuSpec,
-    load_gpu_catalog,
-    parse_gpu_catalog,
-)
+from inferonomics.catalog.gpus import GpuCatalog, GpuPrice, GpuSpec, load_gpu_catalog, parse_gpu_catalog
+from inferonomics.errors import GpuCatalogError
 
 REQUIRED = ["h100_sxm", "h100_pcie", "h200_sxm", "b200_sxm", "b300_sxm", "gb200", "gb300", "a100_sxm", "l40s"]
 REQUIRED += ["mi300x", "mi325x", "mi355x"]

@@ -34,6 +34,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inferonomics.backend import backend_name, time_of_week
 from inferonomics.billing.rates import (
     BAND_MAX,
     KEY_COLUMNS,
@@ -45,7 +46,6 @@ from inferonomics.billing.rates import (
     tabulate,
 )
 from inferonomics.catalog.book import PriceBook
-from inferonomics.engine import backend_name, time_of_week
 from inferonomics.ledger.core import Account, Ledger
 from inferonomics.ledger.schema import INPUT_COLUMNS, TS_TYPE
 

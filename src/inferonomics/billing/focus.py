@@ -33,11 +33,12 @@ from typing import Any
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from inferonomics.backend import truncate, untruncate
 from inferonomics.billing.engine import WIDE, Priced, price, request_input
 from inferonomics.billing.focus_spec import FOCUS_SCHEMA, SAVINGS_SCHEMA
 from inferonomics.billing.rates import RATE_COLUMNS, femto
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved
-from inferonomics.engine import truncate, untruncate
+from inferonomics.errors import RollupError
 from inferonomics.ledger.core import Account, Ledger
 from inferonomics.ledger.schema import COUNT_COLUMNS
 
@@ -230,10 +231,10 @@ def focus_rows(
     `list_book` gives list prices (default: `book`); `by` chooses the allocation keys: `tenant` is
     the sub-account, the others become `Tags`."""
     if grain not in (*GRAIN_DELTA, "month"):
-        raise ValueError(f"unknown grain '{grain}' (one of: hour, day, week, month)")
+        raise RollupError(f"unknown grain '{grain}' (one of: hour, day, week, month)")
     unknown = [k for k in by if k not in ALLOCATION_KEYS]
     if unknown:
-        raise ValueError(f"cannot allocate by {', '.join(unknown)} (one of: {', '.join(ALLOCATION_KEYS)})")
+        raise RollupError(f"cannot allocate by {', '.join(unknown)} (one of: {', '.join(ALLOCATION_KEYS)})")
     priced = price(ledger, book)
     groups = _groups(priced, grain, by)
     billed_rates = _rate_rows(priced)

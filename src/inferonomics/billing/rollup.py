@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inferonomics.backend import truncate, untruncate
 from inferonomics.billing.engine import (
     COMPONENTS,
     MISSING,
@@ -32,7 +33,7 @@ from inferonomics.billing.engine import (
     expression,
     usd,
 )
-from inferonomics.engine import truncate, untruncate
+from inferonomics.errors import RollupError
 from inferonomics.ledger.core import Account
 from inferonomics.ledger.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, INPUT_COLUMNS, TS_TYPE
 
@@ -50,10 +51,6 @@ GROUPABLE = (
 
 
 _names = itertools.count()
-
-
-class RollupError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from inferonomics.errors import CaseError
+
 Verdict = Literal["holds", "wrong", "partly"]
 
 
@@ -56,7 +58,7 @@ def run_cases(ids: Sequence[str] | None = None) -> list[CaseResult]:
     wanted = list(CASES) if not ids else [i.upper() for i in ids]
     unknown = [i for i in wanted if i not in CASES]
     if unknown:
-        raise KeyError(f"unknown case {', '.join(unknown)} (known: {', '.join(CASES)})")
+        raise CaseError(f"unknown case {', '.join(unknown)} (known: {', '.join(CASES)})")
     return [CASES[i]() for i in wanted]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from inferonomics.billing.rollup import effective_rates
 from inferonomics.cases import CaseResult, case, usd
 from inferonomics.cases.prices import WHEN, book, ledger_of, rates
+from inferonomics.levers.assumed import AssumedCaching
 from inferonomics.levers.base import Lever, Scenario, measure
 from inferonomics.levers.batch import Batch
 from inferonomics.levers.caching import Caching
@@ -161,9 +162,9 @@ def _monthly(input_tokens: int, **extra: Any) -> list[dict[str, Any]]:
 def b4() -> CaseResult:
     rows = _monthly(500_000_000)
     before = _cost(rows)
-    free_writes = _cost(rows, Caching(hit_rate=Decimal("0.6")))
-    with_writes = _cost(rows, Caching(hit_rate=Decimal("0.6"), reads_per_write=Decimal(10)))
-    everything = _cost(rows, Caching(hit_rate=Decimal(1)))
+    free_writes = _cost(rows, AssumedCaching(hit_rate=Decimal("0.6")))
+    with_writes = _cost(rows, AssumedCaching(hit_rate=Decimal("0.6"), reads_per_write=Decimal(10)))
+    everything = _cost(rows, AssumedCaching(hit_rate=Decimal(1)))
     yearly = (before - free_writes) * 12
     figures = {
         "monthly_input_usd": before,
@@ -203,7 +204,7 @@ def b5() -> CaseResult:
             hit = Decimal(h)
             if k is not None and hit * (1 + 1 / k) > 1:
                 continue
-            after = measure(Caching(hit_rate=hit, reads_per_write=k).apply(scenario)).cost_usd
+            after = measure(AssumedCaching(hit_rate=hit, reads_per_write=k).apply(scenario)).cost_usd
             grid[f"h={h},k={k or 'inf'}"] = 1 - after / before
             cells.append(f"h={h}: {_pct(1 - after / before)}")
         lines.append(f"{'no writes' if k is None else f'a write every {k} reads'}: " + ", ".join(cells))

@@ -24,17 +24,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from inferonomics.catalog.hf_layers import (
-    ArchitectureError,
     ConfigReader,
     LayerSpec,
     checkpoint_precision,
     parse_layers,
     text_config,
 )
+from inferonomics.errors import ArchitectureError
 
 __all__ = [
     "BYTES_PER_PARAM",
-    "ArchitectureError",
     "LayerSpec",
     "ModelArchitecture",
     "architecture_from_config",

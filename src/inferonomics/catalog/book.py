@@ -55,15 +55,12 @@ from inferonomics.catalog.schema import (
     TierRule,
     Window,
 )
+from inferonomics.errors import PriceBookError
 
 EPOCH_MIN = dt.datetime(1, 1, 1)
 MAX_NAME = 300
 """Longer provider or model names are not looked up (nor matched for suggestions)."""
 _E = TypeVar("_E", "PeriodEntry", "TierEntry")
-
-
-class PriceBookError(ValueError):
-    """A price book or price sheet that cannot be loaded, with what and where."""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from inferonomics.errors import GpuCatalogError
+
 __all__ = [
     "GpuCatalog",
-    "GpuCatalogError",
     "GpuPrice",
     "GpuSpec",
     "load_gpu_catalog",
@@ -27,10 +28,6 @@ __all__ = [
 
 Precision = Literal["bf16", "fp8", "fp4"]
 Money = Annotated[Decimal, Field(strict=False, ge=0)]
-
-
-class GpuCatalogError(ValueError):
-    """Unknown GPU or tier, or an invalid catalogue file; the message names the nearest matches."""
 
 
 class DenseTflops(BaseModel):

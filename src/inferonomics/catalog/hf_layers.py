@@ -13,18 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inferonomics.errors import ArchitectureError
+
 __all__ = [
-    "ArchitectureError",
     "ConfigReader",
     "LayerSpec",
     "checkpoint_precision",
     "parse_layers",
     "text_config",
 ]
-
-
-class ArchitectureError(ValueError):
-    """A config cannot be found or read; the message says which file, which field, what to do."""
 
 
 @dataclass(frozen=True)

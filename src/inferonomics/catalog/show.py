@@ -12,6 +12,7 @@ from rich.table import Table
 
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
 from inferonomics.catalog.matching import nearest
+from inferonomics.errors import UnknownModelError
 
 RATE_LABELS = (
     ("input_usd_per_mtok", "input", "MTok"),
@@ -43,7 +44,7 @@ def list_models(book: PriceBook, provider: str, at: dt.datetime) -> pa.Table:
     found = book.find_provider(provider)
     if found is None:
         hint = nearest(provider, book.providers)
-        raise LookupError(
+        raise UnknownModelError(
             f"unknown provider '{provider}'" + (f" (nearest: {', '.join(hint)})" if hint else "")
         )
     rows: list[dict[str, Any]] = []
@@ -84,16 +85,16 @@ def describe_model(
     if provider is None:
         pool = book.model_names()
         hint = nearest(model, [k.split("/", 1)[1] for k in pool])
-        raise LookupError(
+        raise UnknownModelError(
             f"unknown model '{model}'"
             + (f" (nearest: {', '.join(hint)})" if hint else "")
             + "; name the provider with --provider or as PROVIDER/MODEL"
         )
     found = book.find_model(provider, model)
     if isinstance(found, Unpriced):
-        raise LookupError(found.reason)
+        raise UnknownModelError(found.reason)
     if tier not in ("standard", "batch", "flex", "priority"):
-        raise LookupError(f"unknown service tier '{tier}' (standard, batch, flex or priority)")
+        raise UnknownModelError(f"unknown service tier '{tier}' (standard, batch, flex or priority)")
     m = found.model
     base = book.resolve(found, tier, region, at, at.weekday(), _tod(at), 0)
     info: dict[str, Any] = {

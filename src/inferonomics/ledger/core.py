@@ -27,8 +27,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inferonomics import engine
-from inferonomics.ledger.readers import InputError, Source, open_source
+from inferonomics import backend
+from inferonomics.errors import InputError
+from inferonomics.ledger.readers import Source, open_source
 from inferonomics.ledger.schema import DATA_COLUMNS, LEDGER_SCHEMA, TS_TYPE
 from inferonomics.ledger.staging import QuarantineRecord
 from inferonomics.ledger.validate import canonical
@@ -147,7 +148,7 @@ class Ledger:
         trace_start: dt.datetime | None = None,
     ) -> Ledger:
         """Read files (CSV, Parquet, JSON lines, gzip or not; detected from content)."""
-        con = con or engine.connect()
+        con = con or backend.connect()
         pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
         stage_dir = tempfile.mkdtemp(prefix="inferonomics-stage-")
         try:
@@ -173,7 +174,7 @@ class Ledger:
     @classmethod
     def from_arrow(cls, table: pa.Table, *, con: Any | None = None, name: str = "<table>") -> Ledger:
         """A ledger from an Arrow table in canonical columns (others ignored), validated as a file."""
-        con = con or engine.connect()
+        con = con or backend.connect()
         cols = [c for c in DATA_COLUMNS if c in table.column_names]
         data = table.select(cols)
         # Typed as the ledger types them (an all-null column has no type of its own).

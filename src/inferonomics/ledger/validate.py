@@ -26,7 +26,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from inferonomics.engine import naive_utc
+from inferonomics.backend import naive_utc
 from inferonomics.ledger.schema import (
     COST_SOURCES,
     COUNT_COLUMNS,

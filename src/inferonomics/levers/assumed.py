@@ -3,26 +3,64 @@
 A share `hit_rate` of every cacheable prompt (at or above the provider's minimum) is read from
 the cache; with `reads_per_write` = k, each cached token is also written once per k reads (at the
 policy's write rate), the rest is uncached input. One expression over the rows, exact integers.
+The replayed lever, from the prompts' real prefix structure, is `levers/caching.py`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
 
+from inferonomics.errors import LeverError
 from inferonomics.ledger.schema import INPUT_COLUMNS
-from inferonomics.levers.base import LeverError, Scenario, derive
-from inferonomics.levers.caching import CacheReplay, Caching, describe_policy
+from inferonomics.levers.base import Scenario, derive
+from inferonomics.levers.caching import CacheReplay, describe_policy
 from inferonomics.levers.policies import CachePolicy, policy_for
 
 
-def assumed_rows(scenario: Scenario, lever: Caching) -> tuple[ir.Table, dict[tuple[str, str], CachePolicy]]:
+@dataclass(frozen=True)
+class AssumedCaching:
+    """Prompt caching at an assumed hit rate (see the module docstring): no prefix structure
+    needed, and none used."""
+
+    name: ClassVar[str] = "cache"
+    hit_rate: Decimal
+    """Share of each cacheable prompt read from the cache (0-1)."""
+    reads_per_write: Decimal | None = None
+    """Each cached token is written once per this many reads (None: writes not counted)."""
+    policy: str | None = None
+    """anthropic, openai, gemini, gemini-explicit, deepseek; None: each model's own provider's."""
+    ttl_seconds: float | None = None
+    """The TTL whose write rate bills writes (None: the policy's)."""
+    min_tokens: int | None = None
+    write_ttl_seconds: float | None = None
+
+    def apply(self, scenario: Scenario) -> Scenario:
+        expr, _ = assumed_rows(scenario, self)
+        return scenario.with_ledger(derive(scenario.ledger, expr, "<cache assumed>"))
+
+    def describe(self) -> str:
+        return f"prompt caching, {self.hit_rate * 100:g}% of cacheable input read from cache (assumed)"
+
+    def assumptions(self) -> list[str]:
+        return [
+            f"an assumed hit rate of {self.hit_rate * 100:g}% of each cacheable prompt, not replayed",
+            "cache writes not counted"
+            if self.reads_per_write is None
+            else f"every cached token written once per {self.reads_per_write} reads",
+        ]
+
+
+def assumed_rows(
+    scenario: Scenario, lever: AssumedCaching
+) -> tuple[ir.Table, dict[tuple[str, str], CachePolicy]]:
     """The rows re-split by an assumed hit rate: one expression, no replay."""
-    h = Fraction(lever.hit_rate or 0)
+    h = Fraction(lever.hit_rate)
     w = Fraction(0) if lever.reads_per_write is None else 1 / Fraction(lever.reads_per_write)
     if not 0 <= h <= 1:
         raise LeverError(f"a hit rate is a share between 0 and 1, got {lever.hit_rate}")
@@ -74,7 +112,7 @@ def assumed_rows(scenario: Scenario, lever: Caching) -> tuple[ir.Table, dict[tup
     return r.mutate(**new), policies
 
 
-def assumed_replay(scenario: Scenario, lever: Caching) -> CacheReplay:
+def assumed_replay(scenario: Scenario, lever: AssumedCaching) -> CacheReplay:
     """An assumed hit rate instead of a replay, with its figures."""
     expr, policies = assumed_rows(scenario, lever)
     ledger = scenario.ledger

@@ -31,10 +31,6 @@ from inferonomics.ledger.schema import DATA_COLUMNS, INPUT_COLUMNS
 _tables = itertools.count()
 
 
-class LeverError(ValueError):
-    """A lever that cannot be applied as asked: says what, and what to do instead."""
-
-
 @dataclass(frozen=True)
 class MonthlyMinimum:
     """A commitment's floor: spend with `provider` (all providers when None) is billed at least

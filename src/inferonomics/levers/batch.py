@@ -18,8 +18,9 @@ import ibis
 import ibis.expr.types as ir
 
 from inferonomics.catalog.book import PriceBook, Unpriced
+from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
-from inferonomics.levers.base import LeverError, Scenario, derive
+from inferonomics.levers.base import Scenario, derive
 from inferonomics.levers.rules import Rule, select
 
 SHARE_SCALE = 1_000_000

@@ -15,9 +15,8 @@ provider's rules (`levers/policies.py`):
 * explicit Gemini caches add storage: tokens held times hours times the storage price.
 
 Rows that are aggregates of several requests, or that the structure says nothing about, keep
-their recorded buckets. Without a prefix structure, `hit_rate` assumes a share of each cacheable
-prompt is read (and `reads_per_write`, when given, how often each cached token is re-written;
-see `levers/assumed.py`).
+their recorded buckets. Without a prefix structure, `AssumedCaching` (`levers/assumed.py`) assumes
+a share of each cacheable prompt is read instead of replaying.
 """
 
 from __future__ import annotations
@@ -32,9 +31,10 @@ import numpy as np
 import pyarrow as pa
 
 from inferonomics.catalog.book import PriceBook
+from inferonomics.errors import LeverError
 from inferonomics.ledger.schema import INPUT_COLUMNS
 from inferonomics.levers import prefixes
-from inferonomics.levers.base import LeverError, Scenario, counterfactual, derive, measure
+from inferonomics.levers.base import Scenario, counterfactual, measure
 from inferonomics.levers.policies import INPUT, TTL_OPTIONS, CachePolicy, policy_for
 from inferonomics.levers.replay import lru_replay, ttl_replay
 
@@ -66,8 +66,6 @@ class Caching:
     writes: str = "all"
     capacity_blocks: int | None = None
     """A self-hosted KV cache of this many blocks per model (LRU, no expiry) instead of a TTL."""
-    hit_rate: Decimal | None = None
-    reads_per_write: Decimal | None = None
     write_ttl_seconds: float | None = None
     """The TTL whose write rate bills writes (default: the TTL's own)."""
     ttl_by_model: Mapping[str, float] | None = None
@@ -77,16 +75,9 @@ class Caching:
     Gemini caches), replay each and keep the one that bills least."""
 
     def apply(self, scenario: Scenario) -> Scenario:
-        if self.hit_rate is not None:  # no figures needed: just the rows
-            from inferonomics.levers.assumed import assumed_rows
-
-            expr, _ = assumed_rows(scenario, self)
-            return scenario.with_ledger(derive(scenario.ledger, expr, "<cache assumed>"))
         return replay_cache(scenario, self).scenario
 
     def describe(self) -> str:
-        if self.hit_rate is not None:
-            return f"prompt caching, {self.hit_rate * 100:g}% of cacheable input read from cache (assumed)"
         rules = self.policy or "each provider's own"
         ttl = "" if self.ttl_seconds is None else f", TTL {_ttl_text(self.ttl_seconds)}"
         if self.choose_ttl:
@@ -96,16 +87,6 @@ class Caching:
 
     def assumptions(self) -> list[str]:
         out = []
-        if self.hit_rate is not None:
-            out.append(
-                f"an assumed hit rate of {self.hit_rate * 100:g}% of each cacheable prompt, not replayed"
-            )
-            out.append(
-                "cache writes not counted"
-                if self.reads_per_write is None
-                else f"every cached token written once per {self.reads_per_write} reads"
-            )
-            return out
         out.append("requests arrive in timestamp order; a response's cache entry is usable at once")
         out.append("one cache per model shared by every request of the ledger (one organisation)")
         if self.writes == "all":
@@ -234,10 +215,6 @@ def replay_cache(scenario: Scenario, lever: Caching) -> CacheReplay:
     """Replay the lever's caching over the scenario's ledger (see the module docstring)."""
     if lever.writes not in WRITES:
         raise LeverError(f"unknown writes mode '{lever.writes}' (one of: {', '.join(WRITES)})")
-    if lever.hit_rate is not None:
-        from inferonomics.levers.assumed import assumed_replay
-
-        return assumed_replay(scenario, lever)
     if lever.capacity_blocks is not None and lever.structure not in ("auto", "hashes"):
         raise LeverError("an LRU cache of blocks needs per-request block hashes (prefix_hashes)")
     req = _load(scenario, lever)

@@ -18,7 +18,8 @@ from typing import ClassVar
 import ibis
 import ibis.expr.types as ir
 
-from inferonomics.levers.base import LeverError, Scenario, derive
+from inferonomics.errors import LeverError
+from inferonomics.levers.base import Scenario, derive
 from inferonomics.levers.rules import Rule, select
 
 

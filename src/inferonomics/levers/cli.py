@@ -167,24 +167,25 @@ def cache(
 
     JSON keys: requests, input_tokens_total, cached_input_tokens, cached_input_share,
     cache_write_tokens, cost_before_usd, cost_after_usd, cost_uncached_usd (decimal strings), policies."""
+    from inferonomics.levers.assumed import AssumedCaching
     from inferonomics.levers.caching import Caching
     from inferonomics.levers.report import cache_report
-    from inferonomics.levers.spec import _decimal, _system, parse_ttl
+    from inferonomics.levers.spec import lever_from
 
-    lever = Caching(
-        policy=policy,
-        ttl_seconds=parse_ttl(ttl) if ttl is not None else None,
-        min_tokens=min_tokens,
-        structure=structure,
-        block_tokens=block_tokens,
-        system_tokens=_system(system_tokens) if system_tokens is not None else None,
-        writes=writes.value,
-        capacity_blocks=capacity_blocks,
-        hit_rate=_decimal("--hit-rate", hit_rate) if hit_rate is not None else None,
-        reads_per_write=_decimal("--reads-per-write", reads_per_write)
-        if reads_per_write is not None
-        else None,
-    )
+    settings = {
+        "policy": policy,
+        "ttl": ttl,
+        "min_tokens": None if min_tokens is None else str(min_tokens),
+        "structure": None if structure == "auto" else structure,
+        "block_tokens": None if block_tokens is None else str(block_tokens),
+        "system_tokens": system_tokens,
+        "writes": None if writes is Writes.all else writes.value,
+        "capacity_blocks": None if capacity_blocks is None else str(capacity_blocks),
+        "hit_rate": hit_rate,
+        "reads_per_write": reads_per_write,
+    }
+    lever = lever_from("cache", {k: v for k, v in settings.items() if v is not None})
+    assert isinstance(lever, Caching | AssumedCaching)
     ledger = _open(paths, model_as, input_format, trace_start)
     report = cache_report(ledger, _book(price_sheets), lever, by_feature=by_feature)
     if fmt is Format.json:
@@ -259,7 +260,7 @@ def _run(
     *,
     defaults: bool,
 ) -> tuple[Any, list[str]]:
-    from inferonomics.levers.base import LeverError
+    from inferonomics.errors import LeverError
     from inferonomics.levers.playbook import default_levers, run
     from inferonomics.levers.spec import parse_lever
 

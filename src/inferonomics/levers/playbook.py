@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from inferonomics.catalog.book import PriceBook
+from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
-from inferonomics.levers.base import Lever, LeverError, Scenario, Totals, materialize, measure
+from inferonomics.levers.base import Lever, Scenario, Totals, materialize, measure
 from inferonomics.levers.batch import Batch
 from inferonomics.levers.caching import Caching
 

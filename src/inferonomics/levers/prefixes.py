@@ -25,10 +25,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inferonomics.engine import epoch_micros
+from inferonomics.backend import epoch_micros
+from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.schema import INPUT_COLUMNS
-from inferonomics.levers.base import LeverError
 from inferonomics.levers.replay import Blocks
 
 STRUCTURES = ("auto", "hashes", "sessions", "declared")

@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from inferonomics.catalog.schema import Discount as DiscountEntry
 from inferonomics.catalog.schema import ServiceTier, Sheet
-from inferonomics.levers.base import LeverError, MonthlyMinimum, Scenario
+from inferonomics.errors import LeverError
+from inferonomics.levers.base import MonthlyMinimum, Scenario
 
 
 def _sheet(

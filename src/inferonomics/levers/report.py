@@ -13,6 +13,7 @@ import pyarrow as pa
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.schema import INPUT_COLUMNS
+from inferonomics.levers.assumed import AssumedCaching, assumed_replay
 from inferonomics.levers.base import Scenario, derive, measure
 from inferonomics.levers.caching import CacheReplay, Caching, replay_cache
 from inferonomics.levers.policies import DEFAULT_TTL_SECONDS
@@ -27,11 +28,14 @@ def uncached(ledger: Ledger) -> Ledger:
 
 
 def cache_report(
-    ledger: Ledger, book: PriceBook, lever: Caching, *, by_feature: bool = False
+    ledger: Ledger, book: PriceBook, lever: Caching | AssumedCaching, *, by_feature: bool = False
 ) -> dict[str, Any]:
     """The figures of `inferonomics levers cache` (money as exact Decimals)."""
     scenario = Scenario(ledger, book)
-    replay = replay_cache(scenario, lever)
+    if isinstance(lever, AssumedCaching):
+        replay = assumed_replay(scenario, lever)
+    else:
+        replay = replay_cache(scenario, lever)
     by = ["feature"] if by_feature else []
     before = measure(scenario, by)
     after = measure(replay.scenario, by)
@@ -60,14 +64,18 @@ def cache_report(
 
 
 def _by_feature(
-    scenario: Scenario, lever: Caching, replay: CacheReplay, before: pa.Table, after: pa.Table
+    scenario: Scenario,
+    lever: Caching | AssumedCaching,
+    replay: CacheReplay,
+    before: pa.Table,
+    after: pa.Table,
 ) -> list[dict[str, Any]]:
     """Per feature: cached share with the lever and with no expiry, and the cost of expiry."""
     costs_before = {r["feature"]: r["cost_usd"] for r in before.to_pylist()}
     costs_after = {r["feature"]: r["cost_usd"] for r in after.to_pylist()}
     forever: CacheReplay | None = None
     costs_forever: dict[Any, Decimal] = {}
-    if lever.hit_rate is None and lever.capacity_blocks is None:
+    if isinstance(lever, Caching) and lever.capacity_blocks is None:
         # No expiry, writes at the lever's own rates: the difference is what expiry costs.
         ttl = lever.write_ttl_seconds or lever.ttl_seconds or DEFAULT_TTL_SECONDS
         forever = replay_cache(scenario, replace(lever, ttl_seconds=math.inf, write_ttl_seconds=ttl))

@@ -25,8 +25,9 @@ import ibis.expr.types as ir
 import yaml
 
 from inferonomics.catalog.book import PriceBook, Unpriced
+from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger, parse_model_as
-from inferonomics.levers.base import LeverError, Scenario, derive, measure
+from inferonomics.levers.base import Scenario, derive, measure
 from inferonomics.levers.batch import tier_available
 from inferonomics.levers.rules import LABEL_COLUMNS, Rule
 

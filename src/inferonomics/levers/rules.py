@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from inferonomics.errors import LeverError
 from inferonomics.ledger.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, INPUT_COLUMNS
-from inferonomics.levers.base import LeverError
 
 LABEL_COLUMNS = ("provider", "model", "service_tier", *DIMENSION_COLUMNS, "request_id")
 SIZE_COLUMNS = ("input_total", *COUNT_COLUMNS)

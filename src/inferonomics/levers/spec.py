@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from inferonomics.catalog.schema import SERVICE_TIERS, ServiceTier
-from inferonomics.levers.base import Lever, LeverError
+from inferonomics.errors import LeverError
+from inferonomics.levers.assumed import AssumedCaching
+from inferonomics.levers.base import Lever
 from inferonomics.levers.batch import Batch
 from inferonomics.levers.caching import Caching
 from inferonomics.levers.caps import OutputCap
@@ -112,6 +114,11 @@ def split(text: str) -> tuple[str, dict[str, str]]:
 def parse_lever(text: str) -> Lever:
     """A lever from its text (see the module docstring)."""
     name, p = split(text)
+    return lever_from(name, p)
+
+
+def lever_from(name: str, p: dict[str, str]) -> Lever:
+    """A lever from its name and its settings as text (`{"ttl": "1h", ...}`)."""
     if name not in NAMES:
         raise LeverError(f"unknown lever '{name}' (one of: {', '.join(NAMES)})")
     parser = _PARSERS[name]
@@ -131,7 +138,28 @@ def _scope(p: dict[str, str]) -> dict[str, Any]:
     }
 
 
+_REPLAY_ONLY = ("structure", "block_tokens", "system_tokens", "writes", "capacity_blocks")
+
+
 def _cache(p: dict[str, str]) -> Lever:
+    if "hit_rate" in p:
+        extra = [k for k in _REPLAY_ONLY if k in p]
+        if extra:
+            raise LeverError(
+                f"cache: hit_rate assumes a share of each prompt is cached instead of replaying; "
+                f"{', '.join(extra)} apply to a replay only (drop them, or drop hit_rate)"
+            )
+        return AssumedCaching(
+            hit_rate=_decimal("hit_rate", p["hit_rate"]),
+            reads_per_write=_decimal("reads_per_write", p["reads_per_write"])
+            if "reads_per_write" in p
+            else None,
+            policy=p.get("policy"),
+            ttl_seconds=parse_ttl(p["ttl"]) if "ttl" in p else None,
+            min_tokens=_int("min_tokens", p["min_tokens"]) if "min_tokens" in p else None,
+        )
+    if "reads_per_write" in p:
+        raise LeverError("cache: reads_per_write goes with hit_rate (an assumed hit rate)")
     return Caching(
         policy=p.get("policy"),
         ttl_seconds=parse_ttl(p["ttl"]) if "ttl" in p else None,
@@ -141,8 +169,6 @@ def _cache(p: dict[str, str]) -> Lever:
         system_tokens=_system(p["system_tokens"]) if "system_tokens" in p else None,
         writes=p.get("writes", "all"),
         capacity_blocks=_int("capacity_blocks", p["capacity_blocks"]) if "capacity_blocks" in p else None,
-        hit_rate=_decimal("hit_rate", p["hit_rate"]) if "hit_rate" in p else None,
-        reads_per_write=_decimal("reads_per_write", p["reads_per_write"]) if "reads_per_write" in p else None,
     )
 
 

@@ -10,7 +10,7 @@
 
 from inferonomics.serving.configs import ConfigArrays, Deployment, Parallelism, Workload, build_arrays
 from inferonomics.serving.cost import CostResult, concurrency_for_tpot, cost_of, gpu_hour_price
-from inferonomics.serving.deploy import DeploymentError, make_deployment, predict_one
+from inferonomics.serving.deploy import make_deployment, predict_one
 from inferonomics.serving.frontier import FrontierResult, best_layout_under_slo, frontier
 from inferonomics.serving.params import EfficiencyParams, load_fitted_params
 from inferonomics.serving.score import ScoreReport, score_file
@@ -20,7 +20,6 @@ __all__ = [
     "ConfigArrays",
     "CostResult",
     "Deployment",
-    "DeploymentError",
     "EfficiencyParams",
     "FrontierResult",
     "Parallelism",

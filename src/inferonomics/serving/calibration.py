@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from inferonomics.errors import InputError
 from inferonomics.serving.configs import ConfigArrays
 from inferonomics.serving.measurements import MeasuredSet
 from inferonomics.serving.params import FIT_NAMES, EfficiencyParams
@@ -53,7 +54,7 @@ class TrainingData:
 def training_data(measured: MeasuredSet) -> TrainingData:
     """The predictable rows with finite, positive measurements."""
     if measured.arrays is None:
-        raise ValueError(f"{measured.path}: no predictable rows")
+        raise InputError(f"{measured.path}: no predictable rows")
     idx = measured.predictable
     ttft = measured.measured_ttft_ms[idx]
     tpot = measured.measured_tpot_ms[idx]

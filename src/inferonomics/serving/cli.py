@@ -14,11 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from inferonomics.catalog.architectures import ArchitectureError
-from inferonomics.catalog.gpus import GpuCatalogError
+from inferonomics.errors import ArchitectureError, CostError, DeploymentError, GpuCatalogError
 from inferonomics.serving.configs import Workload
-from inferonomics.serving.cost import CostError, concurrency_for_tpot, cost_of, gpu_hour_price
-from inferonomics.serving.deploy import DeploymentError, make_deployment
+from inferonomics.serving.cost import concurrency_for_tpot, cost_of, gpu_hour_price
+from inferonomics.serving.deploy import make_deployment
 from inferonomics.serving.frontier import frontier as run_frontier
 from inferonomics.serving.score import GroupScore, ScoreReport, score_file
 

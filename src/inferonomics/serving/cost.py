@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from inferonomics.catalog.gpus import load_gpu_catalog
+from inferonomics.errors import CostError
 from inferonomics.serving.configs import Deployment, Workload, build_arrays
 from inferonomics.serving.params import EfficiencyParams, load_fitted_params
 from inferonomics.serving.physics import kv_shards
@@ -37,7 +38,6 @@ from inferonomics.serving.steady import predict_arrays
 
 __all__ = [
     "COST_RULE",
-    "CostError",
     "CostResult",
     "concurrency_for_tpot",
     "cost_of",
@@ -52,10 +52,6 @@ COST_RULE = (
 )
 
 _MICRO = Decimal("0.000001")
-
-
-class CostError(ValueError):
-    """A cost that cannot be computed; the message says what to change."""
 
 
 def _dec(x: float) -> Decimal:

@@ -14,18 +14,15 @@ from pydantic import ValidationError
 
 from inferonomics.catalog.architectures import ModelArchitecture, bytes_per_param, load_architecture
 from inferonomics.catalog.gpus import GpuSpec, load_gpu_catalog
+from inferonomics.errors import DeploymentError
 from inferonomics.serving.configs import Deployment, Parallelism, Workload, build_arrays, kv_precision_for
 from inferonomics.serving.params import EfficiencyParams, load_fitted_params
 from inferonomics.serving.steady import Prediction, predict_arrays
 
-__all__ = ["DeploymentError", "make_deployment", "predict_one", "weights_per_gpu_bytes"]
+__all__ = ["make_deployment", "predict_one", "weights_per_gpu_bytes"]
 
 _PRECISION_ALIASES = {"fp4": "nvfp4", "bfloat16": "bf16", "float16": "fp16", "w4a16": "int4"}
 _VALID = ("bf16", "fp16", "fp8", "fp8_block", "nvfp4", "mxfp4", "int4")
-
-
-class DeploymentError(ValueError):
-    """A deployment that cannot be built; the message says what to change."""
 
 
 def weights_per_gpu_bytes(

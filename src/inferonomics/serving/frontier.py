@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inferonomics.catalog.architectures import ModelArchitecture, load_architecture
 from inferonomics.catalog.gpus import GpuSpec, load_gpu_catalog
+from inferonomics.errors import DeploymentError
 from inferonomics.serving.configs import ConfigArrays, Deployment, Workload, build_arrays
-from inferonomics.serving.deploy import DeploymentError, make_deployment
+from inferonomics.serving.deploy import make_deployment
 from inferonomics.serving.params import EfficiencyParams, load_fitted_params
 from inferonomics.serving.steady import predict_arrays
 

@@ -30,13 +30,9 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from inferonomics.catalog.architectures import (
-    ArchitectureError,
-    ModelArchitecture,
-    load_architecture,
-    shared_data_dir,
-)
-from inferonomics.catalog.gpus import GpuCatalogError, GpuSpec, load_gpu_catalog
+from inferonomics.catalog.architectures import ModelArchitecture, load_architecture, shared_data_dir
+from inferonomics.catalog.gpus import GpuSpec, load_gpu_catalog
+from inferonomics.errors import ArchitectureError, GpuCatalogError, InputError
 from inferonomics.serving.configs import ConfigArrays, Deployment, Parallelism, Workload, build_arrays
 
 __all__ = ["MeasuredSet", "UnpredictedRow", "default_calibration_csv", "read_measurements"]
@@ -209,12 +205,12 @@ def row_to_config(
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; pass a CSV in the calibration file's format")
+        raise InputError(f"{path}: no such file; pass a CSV in the calibration file's format")
     convert = pacsv.ConvertOptions(strings_can_be_null=True)
     table = pacsv.read_csv(path, convert_options=convert)
     missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"{path}: missing column(s) {', '.join(missing)}; "
             "the file must have the calibration file's columns (see shared/data/measured/README.md)"
         )

@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inferonomics.catalog.architectures import ModelArchitecture, architecture_from_config
 from inferonomics.catalog.gpus import load_gpu_catalog
+from inferonomics.errors import DeploymentError
 from inferonomics.serving.configs import Workload
 from inferonomics.serving.cost import CostResult, cost_of, gpu_hour_price
-from inferonomics.serving.deploy import DeploymentError, make_deployment, weights_per_gpu_bytes
+from inferonomics.serving.deploy import make_deployment, weights_per_gpu_bytes
 from inferonomics.serving.frontier import best_layout_under_slo
 from inferonomics.serving.params import EfficiencyParams, load_fitted_params
 from inferonomics.serving.physics import expected_distinct_experts

@@ -48,6 +48,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow.parquet as pq
 
+from inferonomics.errors import InputError, RecordError
 from inferonomics.ledger.readers import (
     anthropic_reports,
     gemini,
@@ -60,8 +61,8 @@ from inferonomics.ledger.readers import (
 )
 from inferonomics.ledger.readers.base import Context, Reader, Rows
 from inferonomics.ledger.readers.detect import detect, keys_of, near_misses
-from inferonomics.ledger.readers.responses import RowError, quarantine_from, response_row
-from inferonomics.ledger.readers.text import InputError, csv_records, first_line, json_lines
+from inferonomics.ledger.readers.responses import quarantine_from, response_row
+from inferonomics.ledger.readers.text import csv_records, first_line, json_lines
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
     KEYS_METADATA_KEY,
@@ -87,7 +88,7 @@ def _responses(ctx: Context) -> Rows:
             obj = {**obj, "ts": batch_ts}
         try:
             yield line, response_row(obj)
-        except RowError as e:
+        except RecordError as e:
             yield line, e
 
 
@@ -118,7 +119,7 @@ READERS: dict[str, Reader] = {
 FORMATS = ("ledger-parquet", "ledger-csv", "ledger-jsonl", *READERS, "azure-trace", "mooncake-trace")
 TRACE_FORMATS = ("azure-trace", "mooncake-trace")
 
-__all__ = ["FORMATS", "InputError", "Source", "detect_format", "open_source"]
+__all__ = ["FORMATS", "Source", "detect_format", "open_source"]
 
 _TEXT_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
 _parts = itertools.count()
@@ -309,7 +310,7 @@ def _python_source(ctx: Context, fmt: str, read: Reader, con: Any, stage: Path) 
     stager = Stager(stage, _part_name(), _TEXT_COLUMNS)
     seen_ids: dict[str, int] = {}
     for line, row in read(ctx):
-        if isinstance(row, RowError):
+        if isinstance(row, RecordError):
             ctx.quarantine.append(quarantine_from(row, ctx.display, line))
             continue
         rid = row.get("request_id")

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
 from inferonomics.ledger.readers.fields import (
-    RowError,
     bucket_id,
     count,
     dig,
@@ -64,7 +64,7 @@ def _buckets(ctx: Context) -> Any:
                     line,
                     None,
                     None,
-                    RowError("not a report bucket (expected starting_at, ending_at, results)"),
+                    RecordError("not a report bucket (expected starting_at, ending_at, results)"),
                 )
                 continue
             for result in bucket["results"]:
@@ -73,15 +73,15 @@ def _buckets(ctx: Context) -> Any:
 
 def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any) -> Row:
     if start is None:
-        raise RowError("the bucket has no starting_at", "starting_at")
+        raise RecordError("the bucket has no starting_at", "starting_at")
     model = r.get("model")
     if not model:
-        raise RowError(
+        raise RecordError(
             "no model: fetch the usage report grouped by model (group_by[]=model) so it can be priced",
             "model",
         )
     if r.get("uncached_input_tokens") is None and r.get("output_tokens") is None:
-        raise RowError("no token counts (uncached_input_tokens, output_tokens)", "uncached_input_tokens")
+        raise RecordError("no token counts (uncached_input_tokens, output_tokens)", "uncached_input_tokens")
     uncached = count(r.get("uncached_input_tokens"), "uncached_input_tokens")
     read = count(r.get("cache_read_input_tokens"), "cache_read_input_tokens")
     w5 = count(
@@ -115,7 +115,7 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any) -> Row:
 
 def usage_report(ctx: Context) -> Rows:
     for line, start, end, r in _buckets(ctx):
-        if isinstance(r, RowError):
+        if isinstance(r, RecordError):
             yield line, r
         elif not isinstance(r, Mapping):
             yield line, not_an_object(r)
@@ -133,7 +133,7 @@ def _cost_model(r: Mapping[str, Any]) -> str:
     name, sep, _ = description.partition(" Usage")
     if sep and name.lower().startswith("claude") and any(ch.isdigit() for ch in name):
         return display_model(name)
-    raise RowError(
+    raise RecordError(
         f'no model in this cost row (description "{description[:60]}"): fetch the cost report grouped by '
         "description (group_by[]=description) so costs can be matched to models",
         "model",
@@ -142,13 +142,13 @@ def _cost_model(r: Mapping[str, Any]) -> str:
 
 def _cost_row(r: Mapping[str, Any], start: Any, end: Any) -> Row:
     if start is None:
-        raise RowError("the bucket has no starting_at", "starting_at")
+        raise RecordError("the bucket has no starting_at", "starting_at")
     currency = str(r.get("currency") or "USD")
     if currency.upper() != "USD":
-        raise RowError(f"amount in {currency}: only USD amounts are read", "currency")
+        raise RecordError(f"amount in {currency}: only USD amounts are read", "currency")
     amount = money(r.get("amount"), "amount", divide_by=100)  # the lowest currency unit: cents
     if amount is None:
-        raise RowError("no amount", "amount")
+        raise RecordError("no amount", "amount")
     dims = {k: v for k, v in r.items() if k != "amount"}
     return {
         "ts": start,
@@ -165,7 +165,7 @@ def _cost_row(r: Mapping[str, Any], start: Any, end: Any) -> Row:
 
 def cost_report(ctx: Context) -> Rows:
     for line, start, end, r in _buckets(ctx):
-        if isinstance(r, RowError):
+        if isinstance(r, RecordError):
             yield line, r
         elif not isinstance(r, Mapping):
             yield line, not_an_object(r)
@@ -188,7 +188,7 @@ def _model_name(text: str | None) -> str | None:
 def _console_usage_row(rec: Mapping[str, str]) -> Row:
     model = _model_name(rec.get("model_version"))
     if not model:
-        raise RowError("column model_version is empty", "model_version")
+        raise RecordError("column model_version is empty", "model_version")
     uncached = count(rec.get("usage_input_tokens_no_cache"), "usage_input_tokens_no_cache")
     read = count(rec.get("usage_input_tokens_cache_read"), "usage_input_tokens_cache_read")
     w5 = count(rec.get("usage_input_tokens_cache_write_5m"), "usage_input_tokens_cache_write_5m")
@@ -229,10 +229,10 @@ def console_usage_csv(ctx: Context) -> Rows:
 def _console_cost_row(rec: Mapping[str, str]) -> Row:
     model = _model_name(rec.get("model"))
     if not model:
-        raise RowError("column model is empty: a cost that is not a model's usage", "model")
+        raise RecordError("column model is empty: a cost that is not a model's usage", "model")
     amount = money(rec.get("cost_usd"), "cost_usd")
     if amount is None:
-        raise RowError("column cost_usd is empty", "cost_usd")
+        raise RecordError("column cost_usd is empty", "cost_usd")
     dims = {k: v for k, v in rec.items() if k not in ("cost_usd", "list_price_usd")}
     return {
         "ts": rec.get("usage_date_utc"),

@@ -1,5 +1,5 @@
 """What a format reader is: a function from a file (its `Context`) to ledger rows, each with the
-line it came from, or a `RowError` saying why that record cannot be a row (it is quarantined with
+line it came from, or a `RecordError` saying why that record cannot be a row (it is quarantined with
 its file and line). `notes` counts records that are not usage at all (a span that is not a model
 call, an empty bucket): they are skipped, and the run says how many."""
 
@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inferonomics.ledger.readers.responses import RowError
+from inferonomics.errors import RecordError
 from inferonomics.ledger.staging import QuarantineRecord
 
 Row = dict[str, Any]
-Rows = Iterator[tuple[int, Row | RowError]]
+Rows = Iterator[tuple[int, Row | RecordError]]
 
 
 @dataclass
@@ -30,17 +30,17 @@ class Context:
 Reader = Callable[[Context], Rows]
 
 
-def guarded(line: int, make: Callable[..., Row], *args: Any) -> tuple[int, Row | RowError]:
-    """(line, `make(*args)`), or (line, the RowError that making the row raised)."""
+def guarded(line: int, make: Callable[..., Row], *args: Any) -> tuple[int, Row | RecordError]:
+    """(line, `make(*args)`), or (line, the RecordError that making the row raised)."""
     try:
         return line, make(*args)
-    except RowError as e:
+    except RecordError as e:
         return line, e
 
 
-def not_an_object(value: Any) -> RowError:
+def not_an_object(value: Any) -> RecordError:
     """The reason a record that is not a JSON object is quarantined."""
     kind = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}.get(
         type(value), "null"
     )
-    return RowError(f"a JSON {kind}, expected an object")
+    return RecordError(f"a JSON {kind}, expected an object")

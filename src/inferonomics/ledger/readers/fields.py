@@ -1,7 +1,7 @@
 """Small, strict helpers the format readers share: counts, exact amounts, instants, deterministic
 ids for bucket rows, model names from display names.
 
-A helper that meets a value it cannot use raises `RowError`, whose message is the quarantine
+A helper that meets a value it cannot use raises `RecordError`, whose message is the quarantine
 reason; the reader's driver records it with the file and line.
 """
 
@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from inferonomics.ledger.readers.responses import RowError
+from inferonomics.errors import RecordError
 
 __all__ = [
-    "RowError",
     "bucket_id",
     "count",
     "dig",
@@ -54,17 +53,17 @@ def count(value: Any, name: str, *, default: int = 0) -> int:
     if value is None or value == "":
         return default
     if isinstance(value, bool):
-        raise RowError(f"{name} is {value!r}: not a whole number >= 0", name)
+        raise RecordError(f"{name} is {value!r}: not a whole number >= 0", name)
     number: Any = value
     if isinstance(value, str):
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
-            raise RowError(f'{name} is "{value[:60]}": not a whole number >= 0', name) from None
+            raise RecordError(f'{name} is "{value[:60]}": not a whole number >= 0', name) from None
     if isinstance(number, float) and not math.isfinite(number):
-        raise RowError(f"{name} is {value!r}: not a whole number >= 0", name)
+        raise RecordError(f"{name} is {value!r}: not a whole number >= 0", name)
     if not isinstance(number, int | float | Decimal) or number != int(number) or number < 0:
-        raise RowError(f"{name} is {value!r}: not a whole number >= 0", name)
+        raise RecordError(f"{name} is {value!r}: not a whole number >= 0", name)
     return int(number)
 
 
@@ -75,7 +74,7 @@ def money(value: Any, name: str, *, divide_by: int = 1) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise RowError(f"{name} is {value!r}: not an amount", name)
+        raise RecordError(f"{name} is {value!r}: not an amount", name)
     try:
         if isinstance(value, float):
             if not math.isfinite(value):
@@ -88,9 +87,9 @@ def money(value: Any, name: str, *, divide_by: int = 1) -> str | None:
         else:
             raise InvalidOperation
     except InvalidOperation:
-        raise RowError(f"{name} is {str(value)[:60]!r}: not an amount", name) from None
+        raise RecordError(f"{name} is {str(value)[:60]!r}: not an amount", name) from None
     if not amount.is_finite():
-        raise RowError(f"{name} is {value!r}: not an amount", name)
+        raise RecordError(f"{name} is {value!r}: not an amount", name)
     if divide_by != 1:
         amount = amount / Decimal(divide_by)
     return format(amount.normalize(), "f")
@@ -100,7 +99,7 @@ def instant(value: Any, name: str, *, unit: str = "s") -> str:
     """An instant as ISO 8601 text: numbers are epoch `unit`s (s, ms, ns), text is passed on (the
     validator parses it and says when it is not a timestamp)."""
     if value is None or value == "":
-        raise RowError(f"no {name}: every row needs a timestamp", name)
+        raise RecordError(f"no {name}: every row needs a timestamp", name)
     if isinstance(value, str) and unit == "ns" and value.isdigit():
         value = int(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -109,7 +108,7 @@ def instant(value: Any, name: str, *, unit: str = "s") -> str:
         try:
             base = dt.datetime.fromtimestamp(seconds, dt.UTC)
         except (OverflowError, OSError, ValueError):
-            raise RowError(f"{name} is {value!r}: not a time", name) from None
+            raise RecordError(f"{name} is {value!r}: not a time", name) from None
         if rest:
             base += dt.timedelta(microseconds=rest * 1_000_000 // scale)
         return base.isoformat()

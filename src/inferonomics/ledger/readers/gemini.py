@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
-from inferonomics.ledger.readers.fields import RowError, count, first, instant
+from inferonomics.ledger.readers.fields import count, first, instant
 from inferonomics.ledger.readers.jsondoc import documents, items, line_of
 from inferonomics.ledger.readers.responses import ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
 
@@ -58,7 +59,7 @@ def _web_searches(response: Mapping[str, Any], model: str) -> int:
 def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: bool) -> Row:
     usage = _get(response, "usageMetadata", "usage_metadata")
     if not isinstance(usage, Mapping):
-        raise RowError("no usageMetadata in the response", "usageMetadata")
+        raise RecordError("no usageMetadata in the response", "usageMetadata")
     prompt = count(_get(usage, "promptTokenCount", "prompt_token_count"), "promptTokenCount")
     cached = count(
         _get(usage, "cachedContentTokenCount", "cached_content_token_count"), "cachedContentTokenCount"
@@ -69,7 +70,7 @@ def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: 
         _get(usage, "toolUsePromptTokenCount", "tool_use_prompt_token_count"), "toolUsePromptTokenCount"
     )
     if cached > prompt:
-        raise RowError(
+        raise RecordError(
             f"cachedContentTokenCount ({cached}) exceeds promptTokenCount ({prompt}) "
             "(Gemini counts cached tokens inside the prompt)",
             "cachedContentTokenCount",
@@ -79,7 +80,7 @@ def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: 
     tier: Any = envelope.get("service_tier")
     if traffic is not None:
         if str(traffic) == "PROVISIONED_THROUGHPUT":
-            raise RowError(
+            raise RecordError(
                 "trafficType PROVISIONED_THROUGHPUT: billed as reserved capacity, not per token",
                 "trafficType",
             )
@@ -89,7 +90,7 @@ def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: 
     ts = next((envelope[k] for k in ENVELOPE_TS_KEYS if envelope.get(k) is not None), None)
     ts = first(ts, _get(response, "createTime", "create_time"))
     if ts is None:
-        raise RowError(
+        raise RecordError(
             "no timestamp: a Gemini response carries none outside Vertex AI (createTime); "
             'wrap the line as {"ts": "2026-01-31T12:00:00Z", "response": {...}}',
             "ts",
@@ -117,11 +118,11 @@ def _record(obj: Any) -> Row:
         raise not_an_object(obj)
     if "key" in obj and ("response" in obj or "error" in obj):  # Gemini API batch output line
         if obj.get("error") or not isinstance(obj.get("response"), Mapping):
-            raise RowError(f"batch request {obj.get('key')} failed: not billed")
+            raise RecordError(f"batch request {obj.get('key')} failed: not billed")
         return gemini_row(obj["response"], obj, batch=True)
     if "request" in obj and "response" in obj:  # Vertex AI batch prediction output line
         if obj.get("status") or not isinstance(obj.get("response"), Mapping):
-            raise RowError(f"batch request failed ({str(obj.get('status'))[:60]}): not billed")
+            raise RecordError(f"batch request failed ({str(obj.get('status'))[:60]}): not billed")
         return gemini_row(obj["response"], obj, batch=True)
     if isinstance(obj.get("response"), Mapping):
         return gemini_row(obj["response"], obj, batch=False)

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
-from inferonomics.ledger.readers.fields import RowError, count, dig, first, money
+from inferonomics.ledger.readers.fields import count, dig, first, money
 from inferonomics.ledger.readers.jsondoc import documents, items, line_of
 
 COST_PRECISION_MULTIPLIER = 1_000_000_000
@@ -56,10 +57,10 @@ def _status(rec: Mapping[str, Any]) -> int | None:
 def request_row(rec: Mapping[str, Any]) -> Row:
     status = _status(rec)
     if status is not None and not 200 <= status < 300:
-        raise RowError(f"response status {status}: the request failed, not billed", "response_status")
+        raise RecordError(f"response status {status}: the request failed, not billed", "response_status")
     cache_ref = rec.get("cache_reference_id")
     if cache_ref is not None and str(cache_ref) not in NO_CACHE:
-        raise RowError(
+        raise RecordError(
             "served from Helicone's response cache (cache_reference_id): no provider call, not billed",
             "cache_reference_id",
         )

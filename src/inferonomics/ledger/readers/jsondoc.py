@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from inferonomics.ledger.readers.text import InputError, json_problem, open_text
+from inferonomics.errors import InputError
+from inferonomics.ledger.readers.text import json_problem, open_text
 from inferonomics.ledger.staging import QuarantineRecord
 
 MAX_DOCUMENT_BYTES = 1 << 30

@@ -22,8 +22,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
-from inferonomics.ledger.readers.fields import RowError, count, dig, first, money
+from inferonomics.ledger.readers.fields import count, dig, first, money
 from inferonomics.ledger.readers.jsondoc import documents, items, line_of
 
 READ_KEYS = ("input_cached_tokens", "input_cache_read", "cache_read_input_tokens", "cached_tokens")
@@ -136,7 +137,7 @@ def _usage(obs: Mapping[str, Any]) -> Mapping[str, Any]:
     completion = _get(obs, "completionTokens", "completion_tokens")
     if prompt is not None or completion is not None:
         return {"input": prompt or 0, "output": completion or 0}
-    raise RowError("no usage (usageDetails) in this generation", "usageDetails")
+    raise RecordError("no usage (usageDetails) in this generation", "usageDetails")
 
 
 def _tag_feature(tags: Any) -> Any:
@@ -151,11 +152,11 @@ def observation_row(obs: Mapping[str, Any]) -> Row:
     usage = _usage(obs)
     model = _get(obs, "providedModelName", "provided_model_name", "model")
     if not model:
-        raise RowError("no model name (providedModelName) in this generation", "providedModelName")
+        raise RecordError("no model name (providedModelName) in this generation", "providedModelName")
     metadata = obs.get("metadata")
     provider = provider_of(str(model), metadata)
     if provider is None:
-        raise RowError(
+        raise RecordError(
             f'no provider for model "{str(model)[:60]}": Langfuse does not record it; '
             "add metadata.provider to the generation",
             "provider",

@@ -20,10 +20,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from inferonomics.errors import InputError, RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
-from inferonomics.ledger.readers.fields import RowError, count, dig, first, money
+from inferonomics.ledger.readers.fields import count, dig, first, money
 from inferonomics.ledger.readers.jsondoc import documents, items, line_of
-from inferonomics.ledger.readers.text import InputError, csv_records
+from inferonomics.ledger.readers.text import csv_records
 
 TABLE = "LiteLLM_SpendLogs"
 COLUMNS = (
@@ -80,9 +81,9 @@ def _region(api_base: Any) -> str | None:
 def spend_row(rec: Mapping[str, Any], notes: Any) -> Row:
     status = rec.get("status")
     if status not in (None, "", "success"):
-        raise RowError(f'status "{status}": the request failed, not billed', "status")
+        raise RecordError(f'status "{status}": the request failed, not billed', "status")
     if str(rec.get("cache_hit")).lower() == "true":
-        raise RowError(
+        raise RecordError(
             "served from LiteLLM's own response cache (cache_hit True): no provider call, not billed",
             "cache_hit",
         )

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
-from inferonomics.ledger.readers.fields import RowError, bucket_id, count, dig, first, instant, money
+from inferonomics.ledger.readers.fields import bucket_id, count, dig, first, instant, money
 from inferonomics.ledger.readers.jsondoc import documents, items, line_of
 from inferonomics.ledger.readers.text import csv_records
 
@@ -55,7 +56,7 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, skip: Any) 
     """A Usage API result (or an activity-CSV record) as a row; None for an empty result."""
     kind = r.get("object") or COMPLETIONS
     if kind not in (COMPLETIONS, EMBEDDINGS):
-        raise RowError(f"{kind} results are not token usage of a model: not read", "object")
+        raise RecordError(f"{kind} results are not token usage of a model: not read", "object")
     total_in = count(r.get("input_tokens"), "input_tokens")
     cached = count(r.get("input_cached_tokens"), "input_cached_tokens")
     written = count(r.get("input_cache_write_tokens"), "input_cache_write_tokens")
@@ -64,7 +65,7 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, skip: Any) 
     if first(r.get("input_uncached_tokens")) is not None:
         uncached = count(r.get("input_uncached_tokens"), "input_uncached_tokens")
         if uncached + cached + written != total_in and total_in:
-            raise RowError(
+            raise RecordError(
                 f"input_uncached_tokens ({uncached}) + input_cached_tokens ({cached}) + "
                 f"input_cache_write_tokens ({written}) do not add up to input_tokens ({total_in})",
                 "input_uncached_tokens",
@@ -72,7 +73,7 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, skip: Any) 
     else:
         uncached = total_in - cached - written
         if uncached < 0:
-            raise RowError(
+            raise RecordError(
                 f"input_cached_tokens ({cached}) + input_cache_write_tokens ({written}) exceed input_tokens "
                 f"({total_in}) (OpenAI counts cached tokens inside input_tokens)",
                 "input_cached_tokens",
@@ -81,10 +82,10 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, skip: Any) 
         if uncached + cached + written + output == 0:
             skip["empty results skipped (no requests, no tokens)"] += 1
             return None
-        raise RowError("num_model_requests is 0 but the result has tokens", "num_model_requests")
+        raise RecordError("num_model_requests is 0 but the result has tokens", "num_model_requests")
     model = r.get("model")
     if not model:
-        raise RowError(
+        raise RecordError(
             "no model: fetch the usage grouped by model (group_by=model) so it can be priced", "model"
         )
     dims = {k: v for k, v in r.items() if k not in USAGE_METRICS}
@@ -113,7 +114,7 @@ def _buckets(ctx: Context) -> Any:
                     line,
                     None,
                     None,
-                    RowError("not a usage bucket (expected start_time, end_time, results)"),
+                    RecordError("not a usage bucket (expected start_time, end_time, results)"),
                 )
                 continue
             start = bucket.get("start_time")
@@ -125,18 +126,18 @@ def _buckets(ctx: Context) -> Any:
 
 def usage_api(ctx: Context) -> Rows:
     for line, start, end, r in _buckets(ctx):
-        if isinstance(r, RowError):
+        if isinstance(r, RecordError):
             yield line, r
             continue
         if not isinstance(r, Mapping):
             yield line, not_an_object(r)
             continue
         if start is None:
-            yield line, RowError("the bucket has no start_time", "start_time")
+            yield line, RecordError("the bucket has no start_time", "start_time")
             continue
         try:
             row = _usage_row("openai-usage-api", r, start, end, ctx.notes)
-        except RowError as e:
+        except RecordError as e:
             yield line, e
             continue
         if row is not None:
@@ -147,7 +148,7 @@ def _line_item(text: str) -> tuple[str, str]:
     """("gpt-5-nano", "input_tokens") from "gpt-5-nano, input_tokens"."""
     model, sep, kind = text.partition(",")
     if not sep or not model.strip():
-        raise RowError(
+        raise RecordError(
             f'line item "{text[:60]}" names no model: a cost that is not a model\'s token usage', "line_item"
         )
     return model.strip(), kind.strip().lower()
@@ -155,13 +156,13 @@ def _line_item(text: str) -> tuple[str, str]:
 
 def _cost_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, value: Any, currency: Any) -> Row:
     if str(currency or "usd").lower() != "usd":
-        raise RowError(f"amount in {currency}: only USD amounts are read", "currency")
+        raise RecordError(f"amount in {currency}: only USD amounts are read", "currency")
     amount = money(value, "amount.value")
     if amount is None:
-        raise RowError("no amount", "amount")
+        raise RecordError("no amount", "amount")
     line_item = r.get("line_item")
     if not line_item:
-        raise RowError(
+        raise RecordError(
             "no line_item: fetch the costs grouped by line_item (group_by=line_item) so costs can be "
             "matched to models",
             "line_item",
@@ -184,12 +185,12 @@ def _cost_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, value: Any, 
 
 def costs_api(ctx: Context) -> Rows:
     for line, start, end, r in _buckets(ctx):
-        if isinstance(r, RowError):
+        if isinstance(r, RecordError):
             yield line, r
         elif not isinstance(r, Mapping):
             yield line, not_an_object(r)
         elif start is None:
-            yield line, RowError("the bucket has no start_time", "start_time")
+            yield line, RecordError("the bucket has no start_time", "start_time")
         else:
             yield guarded(
                 line,
@@ -210,7 +211,7 @@ def _csv_start(rec: Mapping[str, str]) -> str:
     epoch = (rec.get("start_time") or "").strip()
     if epoch.isdigit():
         return instant(int(epoch), "start_time")
-    raise RowError("no start_time_iso or start_time", "start_time")
+    raise RecordError("no start_time_iso or start_time", "start_time")
 
 
 def dashboard_cost_csv(ctx: Context) -> Rows:
@@ -220,7 +221,7 @@ def dashboard_cost_csv(ctx: Context) -> Rows:
             continue
         try:
             start = _csv_start(rec)
-        except RowError as e:
+        except RecordError as e:
             yield line, e
             continue
         yield guarded(
@@ -241,7 +242,7 @@ def dashboard_activity_csv(ctx: Context) -> Rows:
             start = _csv_start(rec)
             clean = {k: v for k, v in rec.items() if v != "" and k not in ("start_time", "start_time_iso")}
             row = _usage_row("openai-dashboard-usage-csv", clean, start, rec.get("end_time"), ctx.notes)
-        except RowError as e:
+        except RecordError as e:
             yield line, e
             continue
         if row is not None:

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
-from inferonomics.ledger.readers.fields import RowError, count, dig, first, instant, money
+from inferonomics.ledger.readers.fields import count, dig, first, instant, money
 from inferonomics.ledger.readers.jsondoc import documents, items, line_of
 from inferonomics.ledger.readers.responses import ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
 
@@ -55,7 +56,7 @@ def _charged(cost: Any, byok: Any, upstream: Any) -> str | None:
 def response_row(body: Mapping[str, Any], envelope: Mapping[str, Any]) -> Row:
     usage = body.get("usage")
     if not isinstance(usage, Mapping):
-        raise RowError("no usage object in the response", "usage")
+        raise RecordError("no usage object in the response", "usage")
     prompt = count(first(usage.get("prompt_tokens"), usage.get("input_tokens")), "prompt_tokens")
     details = first(usage.get("prompt_tokens_details"), usage.get("input_tokens_details")) or {}
     out_details = first(usage.get("completion_tokens_details"), usage.get("output_tokens_details")) or {}
@@ -70,7 +71,7 @@ def response_row(body: Mapping[str, Any], envelope: Mapping[str, Any]) -> Row:
     else:
         w5 = w1 = 0
     if read + written > prompt:
-        raise RowError(
+        raise RecordError(
             f"cached_tokens ({read}) + cache_write_tokens ({written}) exceed prompt_tokens ({prompt}) "
             "(OpenRouter counts cache tokens inside the prompt)",
             "prompt_tokens_details",
@@ -79,7 +80,7 @@ def response_row(body: Mapping[str, Any], envelope: Mapping[str, Any]) -> Row:
     ts = next((envelope[k] for k in ENVELOPE_TS_KEYS if envelope.get(k) is not None), None)
     ts = first(ts, body.get("created"), body.get("created_at"))
     if ts is None:
-        raise RowError("no timestamp (created) in the response", "created")
+        raise RecordError("no timestamp (created) in the response", "created")
     amount = _charged(
         usage.get("cost"), usage.get("is_byok"), dig(usage, "cost_details", "upstream_inference_cost")
     )
@@ -117,7 +118,7 @@ def generation_row(g: Mapping[str, Any]) -> Row:
     )
     reasoning = count(g.get("native_tokens_reasoning"), "native_tokens_reasoning")
     if read > prompt:
-        raise RowError(
+        raise RecordError(
             f"native_tokens_cached ({read}) exceeds native_tokens_prompt ({prompt})", "native_tokens_cached"
         )
     amount = _charged(g.get("total_cost"), g.get("is_byok"), g.get("upstream_inference_cost"))

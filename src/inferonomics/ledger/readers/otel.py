@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded
-from inferonomics.ledger.readers.fields import RowError, count, first, instant
+from inferonomics.ledger.readers.fields import count, first, instant
 from inferonomics.ledger.readers.jsondoc import documents, line_of
 
 INPUT = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt")
@@ -134,7 +135,7 @@ def span_row(span: Mapping[str, Any], resource: Mapping[str, Any], notes: Any) -
     else:
         uncached = total_in - read - written
     if reasoning > output:
-        raise RowError(
+        raise RecordError(
             f"reasoning tokens ({reasoning}) exceed output tokens ({output}); reasoning is a part of output",
             "gen_ai.usage.reasoning.output_tokens",
         )

@@ -16,18 +16,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from inferonomics.errors import RecordError
 from inferonomics.ledger.staging import QuarantineRecord
 
 ENVELOPE_TS_KEYS = ("ts", "timestamp", "created_at", "start_time", "time")
 ENVELOPE_DIMENSIONS = ("tenant", "user", "feature", "session", "region", "provider")
-
-
-class RowError(ValueError):
-    """A record that cannot become a ledger row; the message is the quarantine reason."""
-
-    def __init__(self, reason: str, field: str | None = None) -> None:
-        super().__init__(reason)
-        self.field = field
 
 
 def _int(obj: Mapping[str, Any] | None, *path: str) -> Any:
@@ -44,7 +37,7 @@ def _as_count(value: Any, name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 0:
-        raise RowError(f"usage field {name} is {value!r}: not a whole number >= 0", name)
+        raise RecordError(f"usage field {name} is {value!r}: not a whole number >= 0", name)
     return int(value)
 
 
@@ -58,16 +51,16 @@ def anthropic_message(msg: Mapping[str, Any]) -> dict[str, Any]:
     """Ledger fields of an Anthropic Messages API response (`type: message`)."""
     usage = msg.get("usage")
     if not isinstance(usage, Mapping):
-        raise RowError("Anthropic message has no usage object", "usage")
+        raise RecordError("Anthropic message has no usage object", "usage")
     if usage.get("input_tokens") is None or usage.get("output_tokens") is None:
-        raise RowError("Anthropic usage lacks input_tokens or output_tokens", "usage")
+        raise RecordError("Anthropic usage lacks input_tokens or output_tokens", "usage")
     written = _as_count(usage.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
     breakdown = usage.get("cache_creation")
     if isinstance(breakdown, Mapping):
         w5 = _as_count(breakdown.get("ephemeral_5m_input_tokens"), "cache_creation.ephemeral_5m_input_tokens")
         w1 = _as_count(breakdown.get("ephemeral_1h_input_tokens"), "cache_creation.ephemeral_1h_input_tokens")
         if w5 + w1 > written and written:
-            raise RowError(
+            raise RecordError(
                 f"cache_creation breakdown ({w5 + w1}) exceeds cache_creation_input_tokens ({written})",
                 "cache_creation",
             )
@@ -103,7 +96,7 @@ def _openai_common(
     cached = _as_count(_int(details, "cached_tokens"), "cached_tokens")
     written = _as_count(_int(details, "cache_write_tokens"), "cache_write_tokens")
     if cached + written > total_in:
-        raise RowError(
+        raise RecordError(
             f"cached_tokens ({cached}) + cache_write_tokens ({written}) "
             f"exceed the prompt's {total_in} tokens "
             "(OpenAI counts cache tokens inside the prompt)",
@@ -126,7 +119,7 @@ def _openai_common(
 def openai_chat(obj: Mapping[str, Any]) -> dict[str, Any]:
     usage = obj.get("usage")
     if not isinstance(usage, Mapping):
-        raise RowError("chat.completion has no usage object", "usage")
+        raise RecordError("chat.completion has no usage object", "usage")
     return _openai_common(
         obj,
         usage.get("prompt_tokens"),
@@ -139,7 +132,7 @@ def openai_chat(obj: Mapping[str, Any]) -> dict[str, Any]:
 def openai_response(obj: Mapping[str, Any]) -> dict[str, Any]:
     usage = obj.get("usage")
     if not isinstance(usage, Mapping):
-        raise RowError("response has no usage object", "usage")
+        raise RecordError("response has no usage object", "usage")
     row = _openai_common(
         obj,
         usage.get("input_tokens"),
@@ -172,19 +165,19 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(obj.get("result"), Mapping) and "custom_id" in obj:  # Anthropic batch result
         result = obj["result"]
         if result.get("type") != "succeeded":
-            raise RowError(
+            raise RecordError(
                 f"batch request {obj['custom_id']} did not succeed ({result.get('type')}): not billed"
             )
         body, tier, envelope = result.get("message"), "batch", obj
     elif isinstance(obj.get("response"), Mapping) and isinstance(obj["response"].get("body"), Mapping):
         response = obj["response"]  # OpenAI Batch output line
         if obj.get("error") or response.get("status_code", 200) >= 400:
-            raise RowError(f"batch request {obj.get('custom_id')} failed: not billed")
+            raise RecordError(f"batch request {obj.get('custom_id')} failed: not billed")
         body, tier, envelope = response["body"], "batch", obj
     elif isinstance(obj.get("response"), Mapping):
         body, envelope = obj["response"], obj
     if not isinstance(body, Mapping):
-        raise RowError("no response object in the line")
+        raise RecordError("no response object in the line")
     if body.get("type") == "message" or (
         "usage" in body and "cache_read_input_tokens" in (body.get("usage") or {})
     ):
@@ -194,7 +187,7 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
     elif body.get("object") == "response":
         row = openai_response(body)
     else:
-        raise RowError(
+        raise RecordError(
             "not an Anthropic message or an OpenAI chat.completion / response "
             "(expected 'type': 'message' or 'object': 'chat.completion' / 'response')"
         )
@@ -212,7 +205,7 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
         row["service_tier"] = tier
         row["request_id"] = row.get("request_id") or envelope.get("custom_id")
     if row.get("ts") is None:
-        raise RowError(
+        raise RecordError(
             "no timestamp: Anthropic messages and batch results carry none; "
             'wrap the line as {"ts": "2026-01-31T12:00:00Z", "response": {...}}',
             "ts",
@@ -220,5 +213,5 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def quarantine_from(error: RowError, display: str, line: int) -> QuarantineRecord:
+def quarantine_from(error: RecordError, display: str, line: int) -> QuarantineRecord:
     return QuarantineRecord(display, line, error.field, str(error))

@@ -12,13 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from inferonomics.errors import InputError
 from inferonomics.ledger.staging import MAX_FIELD_CHARS, QuarantineRecord, show_value
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-
-
-class InputError(ValueError):
-    """A whole input that cannot be read (missing file, missing required column...)."""
 
 
 def is_gzip(path: Path) -> bool:

@@ -1,4 +1,4 @@
-"""The query engine: an Ibis backend (DuckDB by default) and the few backend-specific helpers.
+"""The query backend: an Ibis connection (DuckDB by default) and the few backend-specific helpers.
 
 Every expression in the library is plain Ibis, so it can run on another Ibis backend. The one
 exception lives here, with its reason: DuckDB evaluates time-zone-aware timestamps through ICU,

@@ -1,0 +1,104 @@
+"""The exceptions inferonomics raises for problems a user can fix.
+
+Every one derives from `InferonomicsError`, so a program (and the CLI, once, at its boundary)
+catches them all with one clause; each is also the builtin a caller would expect (`ValueError`
+for a bad value, `LookupError` for an unknown name), so existing `except ValueError` code keeps
+working. The message always says what is wrong, where (file, line, option, entry) and what to do.
+
+    InferonomicsError
+    ├── InputError            an input (file, URL, option value) that cannot be read as asked
+    ├── PriceBookError        a price book or price sheet that cannot be loaded
+    │   └── UnknownModelError     a model or provider the book does not know (names the nearest)
+    ├── RollupError           a grouping or time grain a bill cannot be rolled up by
+    ├── LeverError            a what-if lever that cannot be applied as asked
+    ├── ServingError          the serving model cannot answer as asked
+    │   ├── ArchitectureError     a model config that cannot be found or read
+    │   ├── GpuCatalogError       an unknown GPU or price tier, or a bad GPU catalogue
+    │   ├── DeploymentError       a deployment that cannot be built (does not fit, bad layout)
+    │   └── CostError             a cost that cannot be computed
+    ├── CaseError             an unknown worked case
+    └── OptionError           command-line options that do not go together
+
+`RecordError` is apart: one input record that cannot become a ledger row. Readers raise it and
+the ledger turns it into a quarantined row with its reason; it never reaches a caller.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArchitectureError",
+    "CaseError",
+    "CostError",
+    "DeploymentError",
+    "GpuCatalogError",
+    "InferonomicsError",
+    "InputError",
+    "LeverError",
+    "OptionError",
+    "PriceBookError",
+    "RecordError",
+    "RollupError",
+    "ServingError",
+    "UnknownModelError",
+]
+
+
+class InferonomicsError(Exception):
+    """Base of every error inferonomics raises for a problem the user can fix."""
+
+
+class InputError(InferonomicsError, ValueError):
+    """A whole input that cannot be read (missing file, missing required column, bad option value)."""
+
+
+class PriceBookError(InferonomicsError, ValueError):
+    """A price book or price sheet that cannot be loaded, with what and where."""
+
+
+class UnknownModelError(PriceBookError, LookupError):
+    """A model, provider or tier the price book does not know; the message names the nearest."""
+
+
+class RollupError(InferonomicsError, ValueError):
+    """A rollup that cannot be made: an unknown column to group by, an unknown time grain."""
+
+
+class LeverError(InferonomicsError, ValueError):
+    """A lever that cannot be applied as asked: says what, and what to do instead."""
+
+
+class ServingError(InferonomicsError, ValueError):
+    """The serving model cannot answer as asked; the message says what to change."""
+
+
+class ArchitectureError(ServingError):
+    """A config cannot be found or read; the message says which file, which field, what to do."""
+
+
+class GpuCatalogError(ServingError):
+    """Unknown GPU or tier, or an invalid catalogue file; the message names the nearest matches."""
+
+
+class DeploymentError(ServingError):
+    """A deployment that cannot be built; the message says what to change."""
+
+
+class CostError(ServingError):
+    """A cost that cannot be computed; the message says what to change."""
+
+
+class CaseError(InferonomicsError, LookupError):
+    """An unknown worked case; the message lists the known ones."""
+
+
+class OptionError(InferonomicsError, ValueError):
+    """Command-line options that do not go together, or an option value that makes no sense."""
+
+
+class RecordError(InferonomicsError, ValueError):
+    """One input record that cannot become a ledger row; the message is the quarantine reason and
+    `field` the column it is about. Caught by the ledger, which quarantines the record."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
