@@ -13,10 +13,11 @@ import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ENGINES", "FIT_NAMES", "EfficiencyParams", "load_fitted_params"]
+__all__ = ["ENGINES", "FIT_NAMES", "EfficiencyParams", "fitted_record", "load_fitted_params"]
 
 # Serving engines with their own fixed request overhead; `generic` uses the mean of the three.
 ENGINES: tuple[str, ...] = ("trtllm", "vllm", "sglang", "generic")
@@ -220,13 +221,24 @@ _FITTED_FILE = "fitted_params.json"
 
 
 @cache
-def load_fitted_params() -> EfficiencyParams:
-    """The fitted parameters shipped in `serving/fitted_params.json` (defaults if it is absent)."""
+def fitted_record() -> dict[str, Any] | None:
+    """The whole of `serving/fitted_params.json` (None if it is absent): the parameters, what they
+    were fitted on (the file's SHA-256, the fingerprints of the rows used), the fit's score and its
+    cross-validation. Treat it as read-only: it is cached."""
     path = resources.files("inferonomics.serving").joinpath(_FITTED_FILE)
     if not path.is_file():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+@cache
+def load_fitted_params() -> EfficiencyParams:
+    """The fitted parameters shipped in `serving/fitted_params.json` (defaults if it is absent)."""
+    record = fitted_record()
+    if record is None:
         return EfficiencyParams()
-    data = json.loads(path.read_text())
-    return EfficiencyParams.model_validate(data["params"])
+    return EfficiencyParams.model_validate(record["params"])
 
 
 def fitted_params_path() -> Path:
