@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test quick lint typecheck unit unit-quick bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/inferonomics report
 
+# Everything: what CI runs.
 test: $(STAMP) lint typecheck unit
+
+# The edit loop: the same checks, and the tests not marked slow.
+quick: $(STAMP) lint typecheck unit-quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -26,7 +30,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest --durations=10
+
+unit-quick: $(STAMP)
+	$(BIN)/pytest -m "not slow" --durations=5
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bill.py

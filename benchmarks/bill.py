@@ -37,14 +37,14 @@ from inferonomics.billing.engine import price
 from inferonomics.billing.rollup import rollup
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.generate import write_demo
+from inferonomics.ledger.generate import generate_demo
 
 
 def ledger_file(directory: Path, rows: int) -> Path:
     path = directory / f"bench-ledger-{rows}.parquet"
     if not path.exists() or pq.read_metadata(path).num_rows != rows:
         t = time.perf_counter()
-        write_demo(path, rows, seed=2026)
+        generate_demo(path, rows, seed=2026)
         print(f"generated {rows:,} rows in {time.perf_counter() - t:.1f} s -> {path}")
     return path
 

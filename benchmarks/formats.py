@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from inferonomics.billing.focus import focus_rows
+from inferonomics.billing.focus import focus_export
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
 
@@ -64,7 +64,7 @@ def main() -> None:
         print(f"ratio (LiteLLM / baseline time): {read_s / base_s:.2f}")
         start = time.perf_counter()
         with Ledger.open([spend]) as ledger:
-            export = focus_rows(ledger, book)
+            export = focus_export(ledger, book)
         seconds = time.perf_counter() - start
         print(f"read + price + FOCUS export: {export.table.num_rows:,} rows in {seconds:.2f} s")
 

@@ -34,7 +34,7 @@ from inferonomics.billing.engine import price
 from inferonomics.billing.rollup import rollup
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.generate import write_demo
+from inferonomics.ledger.generate import generate_demo
 from inferonomics.levers import prefixes
 from inferonomics.levers.base import Scenario
 from inferonomics.levers.caching import Caching, replay_cache
@@ -46,7 +46,7 @@ def ledger_file(directory: Path, rows: int, block: int) -> Path:
     path = directory / f"bench-levers-{rows}-{block}.parquet"
     if not path.exists() or pq.read_metadata(path).num_rows != rows:
         t = time.perf_counter()
-        write_demo(path, rows, seed=2026, prefix_block_tokens=block)
+        generate_demo(path, rows, seed=2026, prefix_block_tokens=block)
         print(f"generated {rows:,} rows in {time.perf_counter() - t:.1f} s -> {path}")
     return path
 

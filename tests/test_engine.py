@@ -18,13 +18,13 @@ from inferonomics.billing.engine import price, usd
 from inferonomics.billing.rollup import rollup, user_distribution
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.generate import write_demo
+from inferonomics.ledger.generate import generate_demo
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.parquet"
-    write_demo(path, 30_000, seed=3)
+    generate_demo(path, 30_000, seed=3)
     return path
 
 
@@ -103,8 +103,8 @@ def test_user_distribution_is_heavy_tailed(demo: Path, book: PriceBook) -> None:
 
 def test_generator_is_reproducible_and_consistent(tmp_path: Path) -> None:
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
-    assert write_demo(a, 5_000, seed=11) == 5_000
-    write_demo(b, 5_000, seed=11)
+    assert generate_demo(a, 5_000, seed=11) == 5_000
+    generate_demo(b, 5_000, seed=11)
     ta, tb = Ledger.open([a]).to_arrow(), Ledger.open([b]).to_arrow()
     assert ta.drop_columns(["source_file"]).equals(tb.drop_columns(["source_file"]))
     rows = ta.to_pylist()

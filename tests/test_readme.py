@@ -57,9 +57,9 @@ def test_tour_commands_run(tmp_path: Path) -> None:
 
 
 def test_python_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from inferonomics.ledger.generate import write_demo
+    from inferonomics.ledger.generate import generate_demo
 
-    write_demo(tmp_path / "demo.parquet", 2_000, seed=1)
+    generate_demo(tmp_path / "demo.parquet", 2_000, seed=1)
     snippet = re.search(r"```python\n(.*?)```", section("A short tour"), re.S)
     assert snippet is not None
     monkeypatch.chdir(tmp_path)

@@ -1,7 +1,214 @@
 """inferonomics: the economics of LLM inference.
 
 Price any usage ledger exactly, simulate what each cost lever would save, and compare the API
-bill with the true cost of serving the same tokens on GPUs.
+bill with the true cost of serving the same tokens on GPUs::
+
+    import inferonomics as inf
+
+    ledger = inf.Ledger.open(["usage.csv"])                  # any supported format, detected
+    result = inf.bill(ledger, by=["provider", "model"], grain="day")
+    result.table                                             # pyarrow.Table, exact decimal costs
+    result.account                                           # rows read = billed + quarantined
+    plan = inf.whatif(ledger, ["cache:policy=anthropic", "batch:features=summarize"])
+    inf.serving_cost("Qwen/Qwen3-32B", "h100_sxm", isl=1024, osl=256, concurrency=32)
+
+This namespace is the public API: everything below it may move. Names load on first use (so
+`import inferonomics` stays quick); type checkers see them all.
 """
 
+import importlib as _importlib
+import typing as _typing
+
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    # price book and ledger
+    "PriceBook": "inferonomics.catalog.book",
+    "Ledger": "inferonomics.ledger.core",
+    "Account": "inferonomics.ledger.core",
+    "generate_demo": "inferonomics.ledger.generate",
+    "write_ledger": "inferonomics.ledger.writer",
+    # billing
+    "price": "inferonomics.billing.bill",
+    "bill": "inferonomics.billing.bill",
+    "summarize": "inferonomics.billing.bill",
+    "Priced": "inferonomics.billing.engine",
+    "Bill": "inferonomics.billing.bill",
+    "Summary": "inferonomics.billing.bill",
+    "reconcile": "inferonomics.billing.reconcile",
+    "Reconciliation": "inferonomics.billing.reconcile",
+    "focus_export": "inferonomics.billing.focus",
+    "FocusExport": "inferonomics.billing.focus",
+    "savings_dataset": "inferonomics.billing.focus",
+    "read_focus": "inferonomics.billing.focus_rules",
+    "validate_focus": "inferonomics.billing.focus_rules",
+    "FocusCheck": "inferonomics.billing.focus_rules",
+    # levers
+    "whatif": "inferonomics.levers.playbook",
+    "playbook": "inferonomics.levers.playbook",
+    "Playbook": "inferonomics.levers.playbook",
+    "Step": "inferonomics.levers.playbook",
+    "parse_lever": "inferonomics.levers.spec",
+    "cache_report": "inferonomics.levers.report",
+    "CacheReport": "inferonomics.levers.report",
+    "Lever": "inferonomics.levers.base",
+    "Caching": "inferonomics.levers.caching",
+    "AssumedCaching": "inferonomics.levers.assumed",
+    "Batch": "inferonomics.levers.batch",
+    "Route": "inferonomics.levers.routing",
+    "QualityRoute": "inferonomics.levers.routing",
+    "OutputCap": "inferonomics.levers.caps",
+    "PriceChange": "inferonomics.levers.pricing",
+    "Discount": "inferonomics.levers.pricing",
+    "Commitment": "inferonomics.levers.pricing",
+    # serving
+    "serving_cost": "inferonomics.serving.api",
+    "serving_frontier": "inferonomics.serving.api",
+    "score_serving": "inferonomics.serving.api",
+    "gpu_listing": "inferonomics.serving.api",
+    "GpuListing": "inferonomics.serving.api",
+    "CostResult": "inferonomics.serving.cost",
+    "FrontierResult": "inferonomics.serving.frontier",
+    "ScoreReport": "inferonomics.serving.score",
+    # worked cases
+    "run_cases": "inferonomics.cases",
+    "CaseResult": "inferonomics.cases",
+    # errors
+    "InferonomicsError": "inferonomics.errors",
+    "InputError": "inferonomics.errors",
+    "PriceBookError": "inferonomics.errors",
+    "UnknownModelError": "inferonomics.errors",
+    "RollupError": "inferonomics.errors",
+    "LeverError": "inferonomics.errors",
+    "ServingError": "inferonomics.errors",
+    "ArchitectureError": "inferonomics.errors",
+    "GpuCatalogError": "inferonomics.errors",
+    "DeploymentError": "inferonomics.errors",
+    "CostError": "inferonomics.errors",
+    "CaseError": "inferonomics.errors",
+    "OptionError": "inferonomics.errors",
+}
+
+__all__ = [
+    "Account",
+    "ArchitectureError",
+    "AssumedCaching",
+    "Batch",
+    "Bill",
+    "CacheReport",
+    "Caching",
+    "CaseError",
+    "CaseResult",
+    "Commitment",
+    "CostError",
+    "CostResult",
+    "DeploymentError",
+    "Discount",
+    "FocusCheck",
+    "FocusExport",
+    "FrontierResult",
+    "GpuCatalogError",
+    "GpuListing",
+    "InferonomicsError",
+    "InputError",
+    "Ledger",
+    "Lever",
+    "LeverError",
+    "OptionError",
+    "OutputCap",
+    "Playbook",
+    "PriceBook",
+    "PriceBookError",
+    "PriceChange",
+    "Priced",
+    "QualityRoute",
+    "Reconciliation",
+    "RollupError",
+    "Route",
+    "ScoreReport",
+    "ServingError",
+    "Step",
+    "Summary",
+    "UnknownModelError",
+    "bill",
+    "cache_report",
+    "focus_export",
+    "generate_demo",
+    "gpu_listing",
+    "parse_lever",
+    "playbook",
+    "price",
+    "read_focus",
+    "reconcile",
+    "run_cases",
+    "savings_dataset",
+    "score_serving",
+    "serving_cost",
+    "serving_frontier",
+    "summarize",
+    "validate_focus",
+    "whatif",
+    "write_ledger",
+]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'inferonomics' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if _typing.TYPE_CHECKING:
+    from inferonomics.billing.bill import Bill, Summary, bill, price, summarize
+    from inferonomics.billing.engine import Priced
+    from inferonomics.billing.focus import FocusExport, focus_export, savings_dataset
+    from inferonomics.billing.focus_rules import FocusCheck, read_focus, validate_focus
+    from inferonomics.billing.reconcile import Reconciliation, reconcile
+    from inferonomics.cases import CaseResult, run_cases
+    from inferonomics.catalog.book import PriceBook
+    from inferonomics.errors import (
+        ArchitectureError,
+        CaseError,
+        CostError,
+        DeploymentError,
+        GpuCatalogError,
+        InferonomicsError,
+        InputError,
+        LeverError,
+        OptionError,
+        PriceBookError,
+        RollupError,
+        ServingError,
+        UnknownModelError,
+    )
+    from inferonomics.ledger.core import Account, Ledger
+    from inferonomics.ledger.generate import generate_demo
+    from inferonomics.ledger.writer import write_ledger
+    from inferonomics.levers.assumed import AssumedCaching
+    from inferonomics.levers.base import Lever
+    from inferonomics.levers.batch import Batch
+    from inferonomics.levers.caching import Caching
+    from inferonomics.levers.caps import OutputCap
+    from inferonomics.levers.playbook import Playbook, Step, playbook, whatif
+    from inferonomics.levers.pricing import Commitment, Discount, PriceChange
+    from inferonomics.levers.report import CacheReport, cache_report
+    from inferonomics.levers.routing import QualityRoute, Route
+    from inferonomics.levers.spec import parse_lever
+    from inferonomics.serving.api import (
+        GpuListing,
+        gpu_listing,
+        score_serving,
+        serving_cost,
+        serving_frontier,
+    )
+    from inferonomics.serving.cost import CostResult
+    from inferonomics.serving.frontier import FrontierResult
+    from inferonomics.serving.score import ScoreReport

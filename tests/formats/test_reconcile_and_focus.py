@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from format_helpers import FIXTURES, SONNET_46, billed, buckets, cost
 
-from inferonomics.billing.focus import focus_rows, savings_dataset, to_csv_table
+from inferonomics.billing.focus import focus_export, savings_dataset, to_csv_table
 from inferonomics.billing.focus_rules import read_focus, validate_focus
 from inferonomics.billing.reconcile import reconcile
 from inferonomics.catalog.book import PriceBook
@@ -109,7 +109,7 @@ FOCUS_INPUTS = [
 @pytest.fixture(scope="module")
 def export(book: PriceBook) -> pa.Table:
     with Ledger.open([FIXTURES / n for n in FOCUS_INPUTS]) as ledger:
-        return focus_rows(ledger, book).table
+        return focus_export(ledger, book).table
 
 
 def test_focus_rows_pass_the_validator_and_add_up_to_the_bill(export: pa.Table, book: PriceBook) -> None:
@@ -185,13 +185,13 @@ def test_the_validator_rejects_a_broken_file(export: pa.Table, tmp_path: Path) -
 
 def test_simulated_savings_are_a_separate_dataset(book: PriceBook, tmp_path: Path) -> None:
     with Ledger.open([FIXTURES / "anthropic_messages.jsonl"]) as ledger:
-        base = focus_rows(ledger, book).table
+        base = focus_export(ledger, book).table
         # A what-if ledger: the same requests at the batch tier.
         what_if = ledger.derived(
             ledger.rows.mutate(service_tier=ledger.rows.service_tier.substitute({"standard": "batch"}))
         )
         savings = savings_dataset(ledger, what_if, book, name="batch everything")
-        again = focus_rows(ledger, book).table
+        again = focus_export(ledger, book).table
     assert again.equals(base)  # the export of billed cost is untouched by a scenario
     assert not {"BilledCost", "EffectiveCost", "ListCost"} & set(savings.column_names)
     [row] = savings.to_pylist()

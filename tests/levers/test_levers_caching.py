@@ -189,13 +189,22 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
         "ts,provider,model,input_tokens,session\n2026-10-05T12:00:00Z,anthropic,claude-sonnet-4-5,10,s\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "inferonomics", "levers", "cache", str(path), "--policy", "nope"],
+        [sys.executable, "-m", "inferonomics", "levers", "cache", str(path), "--ttl", "0"],
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 2
-    assert "unknown caching policy 'nope'" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.stderr == "error: a TTL must be > 0, got '0'\n"
+    listed = subprocess.run(
+        [sys.executable, "-m", "inferonomics", "levers", "cache", str(path), "--policy", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert listed.returncode == 2
+    assert (
+        "'nope' is not one of 'anthropic', 'openai', 'gemini', 'gemini-explicit', 'deepseek'" in listed.stderr
+    )
+    assert "Traceback" not in listed.stderr
 
 
 @pytest.mark.parametrize(

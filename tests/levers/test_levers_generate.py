@@ -13,14 +13,14 @@ import pytest
 
 from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.generate import write_demo
+from inferonomics.ledger.generate import generate_demo
 from inferonomics.levers.prefixes import load
 
 
 def test_prefix_hashes_leave_the_rest_alone(tmp_path: Path) -> None:
     plain, hashed = tmp_path / "plain.parquet", tmp_path / "hashed.parquet"
-    write_demo(plain, 5_000, seed=9)
-    write_demo(hashed, 5_000, seed=9, prefix_block_tokens=512)
+    generate_demo(plain, 5_000, seed=9)
+    generate_demo(hashed, 5_000, seed=9, prefix_block_tokens=512)
     a, b = pq.read_table(plain), pq.read_table(hashed)
     assert "prefix_hashes" not in a.column_names
     assert b.drop_columns(["prefix_hashes"]).equals(a)
@@ -34,7 +34,7 @@ def test_prefix_hashes_leave_the_rest_alone(tmp_path: Path) -> None:
 
 def test_a_turn_extends_the_previous_turn(tmp_path: Path) -> None:
     path = tmp_path / "hashed.parquet"
-    write_demo(path, 5_000, seed=9, prefix_block_tokens=512)
+    generate_demo(path, 5_000, seed=9, prefix_block_tokens=512)
     t = pq.read_table(path, columns=["session", "ts", "prefix_hashes"]).sort_by(
         [("session", "ascending"), ("ts", "ascending")]
     )
@@ -53,7 +53,7 @@ def test_the_block_size_travels_with_the_file(tmp_path: Path) -> None:
     """The replay reads the block size the generator recorded: a 1,024-token file replayed as
     512-token blocks would count half the cached tokens, so a contradicting size is refused."""
     path = tmp_path / "hashed.parquet"
-    write_demo(path, 2_000, seed=9, prefix_block_tokens=1024)
+    generate_demo(path, 2_000, seed=9, prefix_block_tokens=1024)
     ledger = Ledger.open([path])
     assert ledger.prefix_block_tokens == 1024
     assert ledger.derived(ledger.rows).prefix_block_tokens == 1024
@@ -62,5 +62,5 @@ def test_the_block_size_travels_with_the_file(tmp_path: Path) -> None:
     with pytest.raises(LeverError, match="1024 tokens each"):
         load(ledger, structure="hashes", block_tokens=512)
     plain = tmp_path / "plain.parquet"
-    write_demo(plain, 100, seed=9)
+    generate_demo(plain, 100, seed=9)
     assert Ledger.open([plain]).prefix_block_tokens is None

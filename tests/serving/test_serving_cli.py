@@ -10,7 +10,7 @@ from serving_helpers import LLAMA31_8B
 from test_serving_score import write_points
 from typer.testing import CliRunner
 
-from inferonomics.serving.cli import app
+from inferonomics.cli.serve import app
 
 runner = CliRunner()
 
@@ -66,9 +66,9 @@ def test_cost_json_keys(llama_config_file: Path) -> None:
     ("extra", "message"),
     [
         (["--gpu", "h1000", "--concurrency", "4"], "nearest: h100"),
-        (["--gpu", "h100"], "exactly one of --concurrency and --tpot-slo"),
+        (["--gpu", "h100"], "exactly one of a concurrency and a TPOT target (--concurrency / --tpot-slo)"),
         (["--gpu", "h100", "--concurrency", "4", "--utilization", "x"], "not a number"),
-        (["--gpu", "h100", "--concurrency", "4", "--precision", "fp3"], "unknown precision"),
+        (["--gpu", "h100", "--concurrency", "4", "--precision", "fp3"], "'fp3' is not one of"),
         (["--gpu", "l40s", "--concurrency", "4"], "no catalogue price"),
     ],
 )

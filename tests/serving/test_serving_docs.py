@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from inferonomics.catalog.architectures import shared_data_dir
-from inferonomics.serving.cli import app
+from inferonomics.cli.serve import app
 from inferonomics.serving.score import GroupScore, score_file
 
 ROOT = Path(__file__).resolve().parents[2]

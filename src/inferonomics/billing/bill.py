@@ -1,4 +1,4 @@
-"""The public billing API: bill a ledger (rollups as Arrow tables) and summarise it."""
+"""The public billing API: price a ledger row by row, bill it (rollups as Arrow tables), summarise it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inferonomics.billing.engine import COMPONENTS, Priced, price
+from inferonomics.billing.engine import COMPONENTS, Priced
+from inferonomics.billing.engine import price as _price
 from inferonomics.billing.rollup import UserDistribution, effective_rates, rollup, user_distribution
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Account, Ledger
@@ -29,6 +30,13 @@ class Bill:
         return self.priced.ledger.quarantine(limit)
 
 
+def price(ledger: Ledger, *, book: PriceBook | None = None) -> Priced:
+    """The ledger priced row by row (lazily: nothing runs until a result is asked for).
+    `Priced.to_arrow()` gives every row with its cost components, price entry and status;
+    `Priced.account()` where every row read went. `book` defaults to the packaged price book."""
+    return _price(ledger, book or PriceBook.load())
+
+
 def bill(
     ledger: Ledger,
     *,
@@ -36,8 +44,9 @@ def bill(
     by: Sequence[str] = (),
     grain: str | None = None,
 ) -> Bill:
-    """Price a ledger and roll it up by `by` columns and an optional time grain."""
-    priced = price(ledger, book or PriceBook.load())
+    """Price a ledger and roll it up by `by` columns (canonical dimensions or the ledger's tags)
+    and an optional time grain (hour, day, week, month). `book` defaults to the packaged book."""
+    priced = _price(ledger, book or PriceBook.load())
     result = rollup(priced, by, grain)
     return Bill(table=result.table, account=result.account, priced=priced)
 
@@ -58,6 +67,8 @@ class Summary:
     unpriced: pa.Table
     quarantine: pa.Table
     layers: list[str]
+    by: dict[str, pa.Table]
+    """Breakdowns by the extra columns asked for (`summarize(..., by=[...])`), by name."""
 
 
 _SUMS = (
@@ -83,11 +94,20 @@ def regroup(table: pa.Table, keys: list[str]) -> pa.Table:
 
 
 def summarize(
-    ledger: Ledger, book: PriceBook, *, top_users: int = 10, quarantine_sample: int = 10
+    ledger: Ledger,
+    book: PriceBook | None = None,
+    *,
+    by: Sequence[str] = (),
+    top_users: int = 10,
+    quarantine_sample: int = 10,
 ) -> Summary:
-    """Price a ledger and gather the totals, breakdowns and distributions of the summary."""
-    priced = price(ledger, book)
-    base = rollup(priced, ["provider", "model", "feature", "service_tier"])
+    """Price a ledger and gather the totals, breakdowns and distributions of the summary; `by`
+    adds a breakdown by each of those columns (a tag such as team or project, say)."""
+    book = book or PriceBook.load()
+    priced = _price(ledger, book)
+    base_keys = ["provider", "model", "feature", "service_tier"]
+    extra = [c for c in dict.fromkeys(by) if c not in base_keys]
+    base = rollup(priced, [*base_keys, *extra])
     priced_only = rollup(priced, priced_only=True)
 
     def unpriced_expr(t: Any) -> Any:
@@ -112,4 +132,5 @@ def summarize(
         if base.account.rows_quarantined
         else pa.table({}),
         layers=list(book.layers),
+        by={c: regroup(base.table, [c]) for c in dict.fromkeys(by)},
     )

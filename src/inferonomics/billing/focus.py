@@ -167,7 +167,8 @@ def _groups(priced: Priced, grain: str, by: Sequence[str]) -> pa.Table:
             rep_input=request_input(t).min(),
             femto=total.sum() if priced.wide else total.sum().cast(WIDE),
         )
-        return g.mutate(period=untruncate(g.period, con))
+        # In a stable order: the same ledger exports the same rows in the same order.
+        return g.mutate(period=untruncate(g.period, con)).order_by(list(keys))
 
     return priced.execute(lambda e: e.to_pyarrow(), expr)
 
@@ -217,9 +218,9 @@ def _band(entry: str) -> str | None:
     return f"above-{m.group(1)}" if m else None
 
 
-def focus_rows(
+def focus_export(
     ledger: Ledger,
-    book: PriceBook,
+    book: PriceBook | None = None,
     *,
     list_book: PriceBook | None = None,
     grain: str = "day",
@@ -229,12 +230,15 @@ def focus_rows(
 ) -> FocusExport:
     """The ledger priced with `book` as FOCUS 1.3 cost-and-usage rows (see the module docstring).
     `list_book` gives list prices (default: `book`); `by` chooses the allocation keys: `tenant` is
-    the sub-account, the others become `Tags`."""
+    the sub-account, the others (user, feature, session, or any of the ledger's tags) become
+    `Tags`. `book` defaults to the packaged price book."""
+    book = book or PriceBook.load()
     if grain not in (*GRAIN_DELTA, "month"):
         raise RollupError(f"unknown grain '{grain}' (one of: hour, day, week, month)")
-    unknown = [k for k in by if k not in ALLOCATION_KEYS]
+    allowed = [*ALLOCATION_KEYS, *ledger.tags]
+    unknown = [k for k in by if k not in allowed]
     if unknown:
-        raise RollupError(f"cannot allocate by {', '.join(unknown)} (one of: {', '.join(ALLOCATION_KEYS)})")
+        raise RollupError(f"cannot allocate by {', '.join(unknown)} (one of: {', '.join(allowed)})")
     priced = price(ledger, book)
     groups = _groups(priced, grain, by)
     billed_rates = _rate_rows(priced)
@@ -351,7 +355,7 @@ def savings_dataset(
     (a lever's counterfactual) priced with the same book. A separate dataset, never billed cost."""
     totals: dict[tuple[dt.datetime, Any], list[Decimal]] = {}
     for index, ledger in enumerate((baseline, scenario)):
-        export = focus_rows(ledger, book, grain=grain, by=("tenant",))
+        export = focus_export(ledger, book, grain=grain, by=("tenant",))
         for r in export.table.select(["ChargePeriodStart", "SubAccountId", "BilledCost"]).to_pylist():
             key = (r["ChargePeriodStart"], r["SubAccountId"])
             totals.setdefault(key, [Decimal(0), Decimal(0)])[index] += r["BilledCost"]

@@ -281,13 +281,15 @@ def _explain(book: PriceBook, parts: list[_Part], reported: Decimal, ours: Decim
 
 def reconcile(
     ledger: Ledger,
-    book: PriceBook,
+    book: PriceBook | None = None,
     *,
     tolerance: Decimal = Decimal("0.005"),
     floor_usd: Decimal = Decimal("0.000001"),
 ) -> Reconciliation:
     """Compare reported costs with our prices per model and day (see the module docstring). A
-    residual within `tolerance` of the reported amount (or `floor_usd`) is a match."""
+    residual within `tolerance` of the reported amount (or `floor_usd`) is a match. `book`
+    defaults to the packaged price book."""
+    book = book or PriceBook.load()
     priced = price(ledger, book)
     parts = _parts(priced)
     groups: dict[tuple[str, dt.date, str | None], list[_Part]] = defaultdict(list)

@@ -61,10 +61,22 @@ class Rollup:
     """Billed rows that found no rate row (always 0 unless a file's key hint was wrong)."""
 
 
-def _check(by: Sequence[str], grain: str | None) -> None:
-    unknown = [c for c in by if c not in GROUPABLE]
+def groupable(tags: Sequence[str] = ()) -> list[str]:
+    """The columns a rollup can group by: the canonical dimensions and the ledger's tags."""
+    return [*GROUPABLE, *(t for t in tags if t not in GROUPABLE)]
+
+
+def _check(by: Sequence[str], grain: str | None, tags: Sequence[str] = ()) -> None:
+    allowed = groupable(tags)
+    unknown = [c for c in by if c not in allowed]
     if unknown:
-        raise RollupError(f"cannot group by {', '.join(unknown)} (columns: {', '.join(GROUPABLE)})")
+        raise RollupError(
+            f"cannot group by {', '.join(unknown)} (columns: {', '.join(allowed)}"
+            + ("" if tags else "; this ledger has no extra columns (tags)")
+            + ")"
+        )
+    if len(set(by)) != len(by):
+        raise RollupError(f"a column is named twice in --by: {', '.join(by)}")
     if grain is not None and grain not in GRAINS:
         raise RollupError(f"unknown grain '{grain}' (one of: {', '.join(GRAINS)})")
 
@@ -82,7 +94,7 @@ def rollup(
     """Sums by `by` (and `period`, the start of each hour/day/week/month when `grain` is given):
     `rows`, `requests`, token buckets, `cost_usd` and its components, `unpriced_requests`; with
     the account of the rows read. `priced_only` leaves unpriced rows out of the token sums."""
-    _check(by, grain)
+    _check(by, grain, priced.ledger.tags)
     if "price_entry" not in by and "status" not in by:
         result = _rollup_cells(priced, by, grain, priced_only)
         if result is not None:

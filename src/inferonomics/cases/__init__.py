@@ -51,15 +51,46 @@ def case(case_id: str) -> Callable[[Callable[[], CaseResult]], Callable[[], Case
     return register
 
 
-def run_cases(ids: Sequence[str] | None = None) -> list[CaseResult]:
-    """Compute the cases (all, or those named), in order."""
+CASE_IDS = (
+    "A1",
+    "A2",
+    "A3",
+    "A4",
+    "A5",
+    "B1",
+    "B2",
+    "B3",
+    "B4",
+    "B5",
+    "C1",
+    "C2",
+    "C3",
+    "C4",
+    "D1",
+    "D2",
+    "D3",
+    "D5",
+)
+"""Every case, in the articles' order."""
+
+
+def run_cases(
+    ids: Sequence[str] | None = None, *, progress: Callable[[str], None] | None = None
+) -> list[CaseResult]:
+    """Compute the cases (all, or those named), in order; `progress` is told each case's id
+    before it is computed."""
     from inferonomics.cases import levers, prices, serving  # noqa: F401  # registers their cases
 
-    wanted = list(CASES) if not ids else [i.upper() for i in ids]
+    wanted = list(CASE_IDS) if not ids else [i.upper() for i in ids]
     unknown = [i for i in wanted if i not in CASES]
     if unknown:
         raise CaseError(f"unknown case {', '.join(unknown)} (known: {', '.join(CASES)})")
-    return [CASES[i]() for i in wanted]
+    results = []
+    for i in wanted:
+        if progress is not None:
+            progress(i)
+        results.append(CASES[i]())
+    return results
 
 
 def usd(value: Decimal) -> str:

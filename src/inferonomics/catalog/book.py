@@ -25,7 +25,7 @@ from decimal import Decimal
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -56,6 +56,9 @@ from inferonomics.catalog.schema import (
     Window,
 )
 from inferonomics.errors import PriceBookError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 EPOCH_MIN = dt.datetime(1, 1, 1)
 MAX_NAME = 300
@@ -661,6 +664,36 @@ class PriceBook:
             label.append(f"discount x{d.factor.normalize()}")
             origins.append(origin)
         return _with_fallbacks(rates, " ".join(label), tuple(origins))
+
+    def describe_model(
+        self,
+        model: str,
+        *,
+        provider: str | None = None,
+        at: dt.datetime | None = None,
+        tier: str = "standard",
+        region: str | None = None,
+    ) -> dict[str, Any]:
+        """Everything about a model's price at an instant (default: now): the rates of every
+        token class, long-context tiers and time windows, the entry and its sources, the history.
+        `model` may be `PROVIDER/MODEL`; an unknown one raises `UnknownModelError` naming the
+        nearest names."""
+        from inferonomics.catalog.show import describe_model
+
+        when = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        return describe_model(self, model, provider=provider, at=when, tier=tier, region=region)
+
+    def providers_table(self) -> pa.Table:
+        """The providers of the book: id, name, model count, pricing page."""
+        from inferonomics.catalog.show import list_providers
+
+        return list_providers(self)
+
+    def models_table(self, provider: str, at: dt.datetime | None = None) -> pa.Table:
+        """A provider's models with their standard input, output and cache-read rates at `at`."""
+        from inferonomics.catalog.show import list_models
+
+        return list_models(self, provider, at or dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
     def quote(
         self,

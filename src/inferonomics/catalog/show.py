@@ -7,8 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-from rich.console import Console
-from rich.table import Table
 
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
 from inferonomics.catalog.matching import nearest
@@ -183,63 +181,3 @@ def _history(m: Any) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _in_out(r: dict[str, Decimal | None]) -> str:
-    inp, out = r["input_usd_per_mtok"], r["output_usd_per_mtok"]
-    shown = [f"{v.normalize():f}" if v is not None else "–" for v in (inp, out)]
-    return f"${shown[0]}, output ${shown[1]} /MTok"
-
-
-def print_model(info: dict[str, Any], console: Console) -> None:
-    console.print(
-        f"[bold]{info['provider']}/{info['model']}[/bold]"
-        + (f" ({info['name']})" if info.get("name") else "")
-        + f" — {info['service_tier']}"
-        + (f", region {info['region']}" if info.get("region") else "")
-        + f", at {info['at']}",
-        highlight=False,
-    )
-    if "unpriced" in info:
-        console.print(f"[yellow]no price: {info['unpriced']}[/yellow]", highlight=False)
-    else:
-        table = Table(show_edge=False, pad_edge=False)
-        table.add_column("rate")
-        table.add_column("USD", justify="right")
-        table.add_column("per")
-        for key, label, per in RATE_LABELS:
-            value = info["rates"][key]
-            if value is None:
-                continue
-            table.add_row(label, f"{value.normalize():f}", per)
-        console.print(table)
-        for t in info.get("long_context", []):
-            r = t["rates"]
-            console.print(
-                f"above {t['above_input_tokens']:,} input tokens (all tokens of the request): input "
-                + _in_out(r),
-                highlight=False,
-            )
-        for w in info.get("windows", []):
-            r = w["rates"]
-            console.print(
-                f"{w['label']} {w['utc']} UTC on {','.join(w['weekdays'])}: input " + _in_out(r),
-                highlight=False,
-            )
-        console.print(f"[dim]entry: {info['entry']}[/dim]", highlight=False)
-        for s in info.get("sources", []):
-            console.print(f"[dim]source: {s}[/dim]", highlight=False)
-        for n in info.get("notes", []):
-            console.print(f"[dim]note: {n}[/dim]", highlight=False)
-    hist = info.get("history", [])
-    if len(hist) > 1:
-        console.print("history:")
-        for h in hist:
-            console.print(
-                f"  from {h['valid_from']}: input {h['input_usd_per_mtok']}, "
-                f"output {h['output_usd_per_mtok']}"
-                + (f", {h['windows']} time windows" if h["windows"] else "")
-                + (f", {h['tiers']} long-context tiers" if h["tiers"] else "")
-                + f"  [{h['source']}]",
-                highlight=False,
-            )

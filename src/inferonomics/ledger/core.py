@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from inferonomics import backend
 from inferonomics.errors import InputError
 from inferonomics.ledger.readers import Source, open_source
-from inferonomics.ledger.schema import DATA_COLUMNS, LEDGER_SCHEMA, TS_TYPE
+from inferonomics.ledger.schema import DATA_COLUMNS, LEDGER_SCHEMA, MAX_TAGS, TS_TYPE, tag_problem
 from inferonomics.ledger.staging import QuarantineRecord
 from inferonomics.ledger.validate import canonical
 
@@ -143,11 +143,17 @@ class Ledger:
         *,
         con: Any | None = None,
         input_format: str | None = None,
-        column_map: Mapping[str, str] | None = None,
+        column_map: Mapping[str, str] | Sequence[str] | None = None,
         model_as: str | tuple[str, str] | None = None,
         trace_start: dt.datetime | None = None,
     ) -> Ledger:
-        """Read files (CSV, Parquet, JSON lines, gzip or not; detected from content)."""
+        """Read files (CSV, Parquet, JSON lines, provider exports, gateway logs, traces; gzip or
+        not; the format detected from content unless `input_format` names it). `column_map` maps
+        canonical names to the file's ({"ts": "created_at"}, or ["ts=created_at", ...]);
+        `model_as` ("PROVIDER/MODEL") prices every row as one model (traces carry none);
+        `trace_start` is when a Mooncake trace starts (default: today 00:00 UTC)."""
+        if column_map is not None and not isinstance(column_map, Mapping):
+            column_map = parse_column_map(column_map)
         con = con or backend.connect()
         pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
         stage_dir = tempfile.mkdtemp(prefix="inferonomics-stage-")
@@ -173,17 +179,27 @@ class Ledger:
 
     @classmethod
     def from_arrow(cls, table: pa.Table, *, con: Any | None = None, name: str = "<table>") -> Ledger:
-        """A ledger from an Arrow table in canonical columns (others ignored), validated as a file."""
+        """A ledger from an Arrow table in canonical columns, validated as a file. Other columns
+        of single values are kept as tags (text); nested ones are ignored."""
         con = con or backend.connect()
         cols = [c for c in DATA_COLUMNS if c in table.column_names]
+        tags = [
+            c
+            for c in table.column_names
+            if c not in DATA_COLUMNS
+            and tag_problem(c) is None
+            and not pa.types.is_nested(table.schema.field(c).type)
+        ][:MAX_TAGS]
         data = table.select(cols)
         # Typed as the ledger types them (an all-null column has no type of its own).
         data = data.cast(pa.schema([LEDGER_SCHEMA.field(c).with_nullable(True) for c in cols]))
+        for t in tags:
+            data = data.append_column(t, table[t].cast(pa.string()))
         data = data.append_column("_file", pa.array([name] * data.num_rows, pa.string()))
         data = data.append_column("_line", pa.array(range(1, data.num_rows + 1), pa.int64()))
         unique = "request_id" in cols and pc.count_distinct(data["request_id"]).as_py() == data.num_rows
         raw = con.create_table(f"ledger_{next(_tables)}", data, temp=True)
-        return cls([Source(name, "arrow", raw, strip=False, unique_ids=unique)], con)
+        return cls([Source(name, "arrow", raw, strip=False, unique_ids=unique, tags=tags)], con)
 
     def derived(self, rows: ir.Table, *, name: str = "<derived>", unique_ids: bool = True) -> Ledger:
         """A new ledger from an expression over this one's valid rows (`self.rows`, transformed:
@@ -191,7 +207,8 @@ class Ledger:
         canonical columns (`ts` naive UTC, as in `rows`) and `source_file` / `source_line`; its
         rows are validated again like any input."""
         cols = [c for c in DATA_COLUMNS if c in rows.columns]
-        raw = rows.select(*cols, _file=rows.source_file, _line=rows.source_line)
+        tags = [t for t in self.tags if t in rows.columns]
+        raw = rows.select(*cols, *tags, _file=rows.source_file, _line=rows.source_line)
         source = Source(
             name,
             "derived",
@@ -199,8 +216,20 @@ class Ledger:
             strip=False,
             unique_ids=unique_ids,
             prefix_block_tokens=self.prefix_block_tokens,
+            tags=tags,
         )
         return Ledger([source], self.con)
+
+    @property
+    def tags(self) -> list[str]:
+        """The extra columns of the inputs, kept as text (team, project, cost center...), in the
+        order first seen; a row whose input lacks one has NULL there. Grouped by like `feature`."""
+        return list(dict.fromkeys(t for s in self.sources for t in s.tags))
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of `rows`: the canonical ones, then the tags."""
+        return [*DATA_COLUMNS, *self.tags, "source_file", "source_line"]
 
     @property
     def prefix_block_tokens(self) -> int | None:
@@ -214,8 +243,9 @@ class Ledger:
     def checked(self) -> ir.Table:
         """Every row read (after parsing), typed, with `_ok`, `_problem` and `_src` (input index)."""
         provider, model = self.model_as or (None, None)
+        tags = self.tags
         parts = [
-            canonical(s.raw, self.con, provider=provider, model=model, strip=s.strip).mutate(
+            canonical(s.raw, self.con, provider=provider, model=model, strip=s.strip, tags=tags).mutate(
                 _src=ibis.literal(i)
             )
             for i, s in enumerate(self.sources)
@@ -417,12 +447,11 @@ class Ledger:
         return out if limit is None else out.slice(0, limit)
 
     def to_arrow(self) -> pa.Table:
-        """The valid rows as an Arrow table in the canonical schema."""
+        """The valid rows as an Arrow table in the canonical schema, the tags after it (text)."""
         table = self.rows.to_pyarrow()
         table = table.set_column(table.schema.get_field_index("ts"), "ts", table["ts"].cast(TS_TYPE))
-        return table.select(LEDGER_SCHEMA.names).cast(LEDGER_SCHEMA)
-
-
-def format_quarantine(record: Mapping[str, Any]) -> str:
-    """`usage.csv line 4312: column output_tokens is "-5": token counts must be >= 0 (row quarantined)`."""
-    return f"{record['source_file']} line {record['source_line']}: {record['reason']} (row quarantined)"
+        tags = self.tags
+        schema = pa.schema(
+            [*LEDGER_SCHEMA, *(pa.field(t, pa.string()) for t in tags)], metadata=LEDGER_SCHEMA.metadata
+        )
+        return table.select([*LEDGER_SCHEMA.names, *tags]).cast(schema)

@@ -447,7 +447,7 @@ GEN_SCHEMA = pa.schema(
 )
 
 
-def write_demo(
+def generate_demo(
     path: str | Path,
     rows: int,
     *,

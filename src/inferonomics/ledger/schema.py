@@ -75,6 +75,42 @@ LEDGER_SCHEMA = pa.schema(
 """The canonical ledger schema (`source_file`/`source_line` are provenance)."""
 
 CANONICAL_COLUMNS = tuple(LEDGER_SCHEMA.names)
+
+RESERVED_NAMES = frozenset(
+    {
+        "rows",
+        "period",
+        "cost_usd",
+        "unpriced_requests",
+        "price_entry",
+        "status",
+        "file_row_number",
+        *(f"cost_{c}_usd" for c in ("input", "cache_read", "cache_write", "output", "fees")),
+    }
+)
+"""Names a rollup or the engine gives its own columns: an input column so named is not a tag."""
+
+MAX_TAGS = 64
+"""Most extra columns kept as tags per ledger (the rest are ignored, and the run says so)."""
+
+MAX_TAG_NAME = 100
+
+
+def tag_problem(name: str) -> str | None:
+    """Why an extra input column cannot be kept as a tag (None: it can). Tags are the columns of
+    an input beyond the canonical ones (team, project, cost center...): kept as text, grouped by
+    like any dimension."""
+    if not name.strip() or name != name.strip():
+        return "an empty name, or spaces around it"
+    if name.startswith("_"):
+        return "names starting with _ are the engine's"
+    if name in CANONICAL_COLUMNS or name in RESERVED_NAMES:
+        return "a name the ledger or its rollups use"
+    if "," in name or len(name) > MAX_TAG_NAME or any(ord(ch) < 32 for ch in name):
+        return f"a comma, a control character or more than {MAX_TAG_NAME} characters"
+    return None
+
+
 DATA_COLUMNS = tuple(n for n in CANONICAL_COLUMNS if n not in ("source_file", "source_line"))
 
 REQUIRED_COLUMNS = ("ts", "provider", "model")

@@ -46,6 +46,9 @@ class Stager:
     name: str
     columns: tuple[str, ...]
     list_columns: tuple[str, ...] = ()
+    tags: list[str] = field(default_factory=list)
+    """Extra text columns, found as rows come (a reader appends to the list): parts written
+    before a tag was found lack it, so parts are read back by column name."""
     batch_rows: int = 100_000
     _rows: list[dict[str, Any]] = field(default_factory=list)
     _parts: list[Path] = field(default_factory=list)
@@ -58,7 +61,7 @@ class Stager:
             self.flush()
 
     def _schema(self) -> pa.Schema:
-        fields = [pa.field(c, pa.string()) for c in self.columns]
+        fields = [pa.field(c, pa.string()) for c in (*self.columns, *self.tags)]
         fields += [pa.field(c, pa.list_(pa.int64())) for c in self.list_columns]
         return pa.schema([*fields, pa.field("_file", pa.string()), pa.field("_line", pa.int64())])
 

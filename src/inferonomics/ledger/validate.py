@@ -19,6 +19,7 @@ The checks:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,13 +141,15 @@ def canonical(
     provider: str | None = None,
     model: str | None = None,
     strip: bool = True,
+    tags: Sequence[str] = (),
 ) -> ir.Table:
     """Typed ledger columns, provenance, `_ok` and `_problem` for every row of `raw`.
 
     `raw` has the file's columns under canonical names plus `_file` and `_line`. `provider` and
     `model`, when given, replace the file's (the `--model-as` option). `strip` trims text columns
     and maps providers' service-tier spellings (staged text input); a typed Parquet ledger is
-    taken as written."""
+    taken as written. `tags` are the ledger's extra columns, as text (NULL where `raw` lacks one);
+    provider names are case-folded ("OpenAI" and "openai" are one provider)."""
     checks: list[_Check] = []
 
     if "ts" not in raw.columns:
@@ -175,7 +178,7 @@ def canonical(
     else:
         raise TypeError(f"column ts has type {ts_raw.type()}; expected a timestamp")
 
-    provider_col = _text(raw, "provider", provider, strip=strip)
+    provider_col = _text(raw, "provider", provider, strip=strip).lower()
     model_col = _text(raw, "model", model, strip=strip)
     checks.append(
         _Check(provider_col.notnull() & (provider_col != ""), ibis.literal("column provider is empty"), False)
@@ -240,6 +243,7 @@ def canonical(
         **counts,
         "reported_cost_usd": reported,
         "cost_source": cost_source,
+        **{t: _text(raw, t, strip=strip) for t in tags},
     }
     if "prefix_hashes" in raw.columns and raw.prefix_hashes.type().is_array():
         columns["prefix_hashes"] = raw.prefix_hashes.cast(dt.Array(dt.int64))

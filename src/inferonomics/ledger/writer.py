@@ -32,10 +32,10 @@ def keys_hint(table: pa.Table) -> dict[str, object]:
     }
 
 
-def write_parquet(ledger: Ledger, path: str | Path) -> pa.Table:
-    """Write the ledger's valid rows to `path` (canonical schema); returns them."""
+def write_ledger(ledger: Ledger, path: str | Path) -> pa.Table:
+    """Write the ledger's valid rows to `path` (canonical schema, then the tags); returns them."""
     table = ledger.to_arrow()
-    schema = LEDGER_SCHEMA.with_metadata(
+    schema = table.schema.with_metadata(
         {
             **(LEDGER_SCHEMA.metadata or {}),
             UNIQUE_IDS_METADATA_KEY: b"true",

@@ -113,12 +113,19 @@ class Totals:
         }
 
 
-def measure(scenario: Scenario, by: Sequence[str] = ()) -> Totals:
-    """Bill a scenario (one rollup pass; by month and provider too when it has minimums)."""
+def measure(scenario: Scenario, by: Sequence[str] = (), grain: str | None = None) -> Totals:
+    """Bill a scenario (one rollup pass; by month and provider too when it has minimums, whose
+    shortfall is then in the totals but not in `table`'s rows)."""
     keys = list(by)
     if scenario.minimums:
+        if grain not in (None, "month"):
+            # A monthly floor needs months: bill the floor on its own pass, the rows by `grain`.
+            whole = measure(scenario, by)
+            per_period = measure(replace(scenario, minimums=()), by, grain)
+            return replace(whole, table=per_period.table)
         keys = list(dict.fromkeys([*keys, "provider"]))
-    result = rollup(price(scenario.ledger, scenario.book), keys, "month" if scenario.minimums else None)
+        grain = "month"
+    result = rollup(price(scenario.ledger, scenario.book), keys, grain)
     rows = result.table.to_pylist()
     rows_usd = sum((r["cost_usd"] for r in rows), Decimal(0))
     shortfall = Decimal(0)
@@ -146,7 +153,11 @@ def materialize(ledger: Ledger, *, keep_prefixes: bool = True) -> Ledger:
     """The ledger's valid rows as a temporary table on its connection, as a new ledger (so a
     chain of counterfactuals is not recomputed from the source at every bill)."""
     rows = ledger.rows
-    cols = [c for c in DATA_COLUMNS if c in rows.columns and (keep_prefixes or c != "prefix_hashes")]
+    cols = [
+        c
+        for c in (*DATA_COLUMNS, *ledger.tags)
+        if c in rows.columns and (keep_prefixes or c != "prefix_hashes")
+    ]
     name = f"_inferonomics_scenario_{next(_tables)}"
     table = ledger.con.create_table(name, rows.select(*cols, "source_file", "source_line"), temp=True)
     return ledger.derived(table, name="<scenario>")

@@ -10,9 +10,11 @@ previous step's result). Adding the s_i instead (what "65-85 %" tables do) overs
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
+
+import pyarrow as pa
 
 from inferonomics.catalog.book import PriceBook
 from inferonomics.errors import LeverError
@@ -61,9 +63,17 @@ class Step:
 
 @dataclass(frozen=True)
 class Playbook:
+    """Levers applied in sequence: the bill before, after each step, and after all of them."""
+
     baseline: Totals
     final: Totals
     steps: list[Step]
+    notes: list[str] = field(default_factory=list)
+    """What the playbook could not try, and why."""
+    breakdown: pa.Table | None = None
+    """With `by` / `grain`: the bill before and after every step, per group (and period):
+    the group columns, `cost_before_usd`, `cost_after_usd`, `saving_usd`. Costs outside the rows
+    (cache storage, commitment shortfalls) are not in it; `baseline` and `final` have them."""
 
     @property
     def saving_usd(self) -> Decimal:
@@ -101,6 +111,8 @@ class Playbook:
             "unpriced_requests_after": self.final.unpriced_requests,
             "steps": [s.as_dict() for s in self.steps],
             "ranked": [s.lever for s in self.ranked],
+            "notes": self.notes,
+            **({} if self.breakdown is None else {"breakdown": self.breakdown.to_pylist()}),
         }
 
 
@@ -119,12 +131,16 @@ def run(
     *,
     keep: bool = False,
     skip_losers: bool = False,
+    by: Sequence[str] = (),
+    grain: str | None = None,
 ) -> Playbook:
     """Apply `levers` in order and bill after each (see the module docstring). With `keep`, each
     step's ledger is materialised (a table on the connection) so the next steps do not recompute
     the chain: worth it for long chains of levers that rewrite every row. With `skip_losers` (a
-    playbook), a step that would raise the bill is reported and left out."""
+    playbook), a step that would raise the bill is reported and left out. `by` / `grain` add the
+    breakdown of the bill before and after, per group and period."""
     scenario = Scenario(ledger, book)
+    start = scenario
     baseline = measure(scenario)
     before = baseline
     steps = []
@@ -142,7 +158,7 @@ def run(
             new_notes.append(f"left out: it would raise the bill by ${after.cost_usd - before.cost_usd:,.2f}")
         steps.append(
             Step(
-                lever=lever.name,
+                lever=getattr(lever, "label", lever.name),
                 description=lever.describe(),
                 before_usd=before.cost_usd,
                 after_usd=after.cost_usd if applied else before.cost_usd,
@@ -154,7 +170,35 @@ def run(
         )
         if applied:
             scenario, before = after_scenario, after
-    return Playbook(baseline, before, steps)
+    breakdown = _breakdown(start, scenario, by, grain) if by or grain else None
+    return Playbook(baseline, before, steps, breakdown=breakdown)
+
+
+def _breakdown(before: Scenario, after: Scenario, by: Sequence[str], grain: str | None) -> pa.Table:
+    """The rows' bill before and after, per group (and period), largest saving first."""
+    keys = [*(["period"] if grain else []), *by]
+    first = measure(before, by, grain).table
+    last = measure(after, by, grain).table
+
+    def costs(table: pa.Table) -> dict[tuple[Any, ...], Decimal]:
+        out: dict[tuple[Any, ...], Decimal] = {}
+        for r in table.to_pylist():
+            k = tuple(r[c] for c in keys)
+            out[k] = out.get(k, Decimal(0)) + r["cost_usd"]
+        return out
+
+    was, now = costs(first), costs(last)
+    rows = [
+        {
+            **dict(zip(keys, k, strict=True)),
+            "cost_before_usd": was.get(k, Decimal(0)),
+            "cost_after_usd": now.get(k, Decimal(0)),
+            "saving_usd": was.get(k, Decimal(0)) - now.get(k, Decimal(0)),
+        }
+        for k in dict.fromkeys([*was, *now])
+    ]
+    rows.sort(key=lambda r: (*(() if not grain else (r["period"],)), -r["saving_usd"]))
+    return pa.Table.from_pylist(rows)
 
 
 def default_levers(ledger: Ledger) -> tuple[list[Lever], list[str]]:
@@ -183,3 +227,43 @@ def default_levers(ledger: Ledger) -> tuple[list[Lever], list[str]]:
     if not levers:
         raise LeverError("no lever to try: " + "; ".join(notes))
     return levers, notes
+
+
+def whatif(
+    ledger: Ledger,
+    levers: Sequence[Lever | str],
+    *,
+    book: PriceBook | None = None,
+    by: Sequence[str] = (),
+    grain: str | None = None,
+) -> Playbook:
+    """Apply `levers` (objects, or text such as "batch:features=summarize") in order and bill
+    after each; `by` and `grain` break the bill before and after down by columns and time."""
+    from inferonomics.levers.spec import parse_lever
+
+    parsed = [parse_lever(x) if isinstance(x, str) else x for x in levers]
+    if not parsed:
+        raise LeverError("a what-if needs at least one lever (e.g. batch:share=0.5)")
+    return run(ledger, book or PriceBook.load(), parsed, by=by, grain=grain)
+
+
+def playbook(
+    ledger: Ledger,
+    levers: Sequence[Lever | str] | None = None,
+    *,
+    book: PriceBook | None = None,
+    by: Sequence[str] = (),
+    grain: str | None = None,
+) -> Playbook:
+    """The savings playbook: `levers` (default: those the ledger itself suggests, see
+    `default_levers`) applied in sequence, each billed on what the previous ones left; a step
+    that would raise the bill is reported and left out."""
+    from inferonomics.levers.spec import parse_lever
+
+    notes: list[str] = []
+    if levers:
+        parsed = [parse_lever(x) if isinstance(x, str) else x for x in levers]
+    else:
+        parsed, notes = default_levers(ledger)
+    result = run(ledger, book or PriceBook.load(), parsed, skip_losers=True, by=by, grain=grain)
+    return replace(result, notes=[*result.notes, *notes])

@@ -93,6 +93,8 @@ class Route:
     rules: tuple[tuple[Rule | None, tuple[str, ...] | None, str], ...]
     """(rule, features, "provider/model"): a row matches when it is of one of the features (any
     feature when None) and the rule holds (always when None)."""
+    label: str = "route"
+    """How the step is named in a playbook: `switch` for a wholesale move from one model."""
 
     def apply(self, scenario: Scenario) -> Scenario:
         r = scenario.ledger.rows
@@ -115,7 +117,7 @@ class Route:
             if rule is not None:
                 scope.append(str(rule))
             parts.append(f"{' and '.join(scope) or 'everything'} → {to}")
-        return "route " + "; ".join(parts)
+        return f"{self.label} " + "; ".join(parts)
 
     def assumptions(self) -> list[str]:
         return [

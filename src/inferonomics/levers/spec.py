@@ -114,11 +114,6 @@ def split(text: str) -> tuple[str, dict[str, str]]:
 def parse_lever(text: str) -> Lever:
     """A lever from its text (see the module docstring)."""
     name, p = split(text)
-    return lever_from(name, p)
-
-
-def lever_from(name: str, p: dict[str, str]) -> Lever:
-    """A lever from its name and its settings as text (`{"ttl": "1h", ...}`)."""
     if name not in NAMES:
         raise LeverError(f"unknown lever '{name}' (one of: {', '.join(NAMES)})")
     parser = _PARSERS[name]
@@ -202,7 +197,7 @@ def _switch(p: dict[str, str]) -> Lever:
         provider, model = target(p["from"])
         source = Rule.parse(f"provider:{provider}&model:{model}")
         rule = source if rule is None else Rule(source.clauses + rule.clauses, f"{source.text}&{rule.text}")
-    return Route(((rule, scope["features"], p["to"]),))
+    return Route(((rule, scope["features"], p["to"]),), label="switch")
 
 
 def _cap(p: dict[str, str]) -> Lever:

@@ -99,6 +99,10 @@ class CostResult(BaseModel):
     rule: str = Field(description="How GPU time is split between phases.")
 
 
+DEFAULT_MARKETS = ("owner_neocloud", "rental_3yr", "mid_tier")
+"""The market tier a cost uses when none is named: the first of these the GPU has a price in."""
+
+
 def gpu_hour_price(gpu: str, *, usd: Decimal | str | None = None, market: str | None = None) -> Decimal:
     """A $/GPU-hour: given directly, or the mid-point of a catalogue market tier's range."""
     if usd is not None:
@@ -109,7 +113,7 @@ def gpu_hour_price(gpu: str, *, usd: Decimal | str | None = None, market: str | 
     catalog = load_gpu_catalog()
     spec = catalog.get(gpu)
     tiers = catalog.tiers(spec.name)
-    tier = market or next((t for t in ("owner_neocloud", "rental_3yr", "mid_tier") if t in tiers), None)
+    tier = market or next((t for t in DEFAULT_MARKETS if t in tiers), None)
     if tier is None:
         raise CostError(f"no catalogue price for {spec.name}: pass --gpu-hour-usd")
     return catalog.price(spec.name, tier).mid_usd_per_gpu_hour

@@ -66,9 +66,11 @@ from inferonomics.ledger.readers.text import csv_records, first_line, json_lines
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
     KEYS_METADATA_KEY,
+    MAX_TAGS,
     PREFIX_BLOCK_TOKENS_METADATA_KEY,
     REQUIRED_COLUMNS,
     UNIQUE_IDS_METADATA_KEY,
+    tag_problem,
 )
 from inferonomics.ledger.staging import MAX_FIELD_CHARS, QuarantineRecord, Stager, show_value
 
@@ -143,7 +145,10 @@ class Source:
     """The writer's record of the file's keys and time span (see KEYS_METADATA_KEY)."""
     prefix_block_tokens: int | None = None
     """Tokens per `prefix_hashes` block, when the writer recorded it (PREFIX_BLOCK_TOKENS_METADATA_KEY)."""
+    tags: list[str] = field(default_factory=list)
+    """Extra columns kept as tags (text), in the order the input gave them."""
     ignored_columns: list[str] = field(default_factory=list)
+    """Extra columns that could not be kept as tags, each with the reason."""
     notes: list[str] = field(default_factory=list)
     """Things worth telling about the file as a whole (empty, ...)."""
 
@@ -155,6 +160,36 @@ def detect_format(path: Path) -> str:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     return detect(path)
+
+
+class _Tags:
+    """Sorts an input's extra columns into tags (kept as text) and ignored columns (with why)."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.ignored: list[str] = []
+        self._seen: set[str] = set()
+
+    def add(self, name: str, unsupported: str | None = None) -> bool:
+        """Whether `name` is kept as a tag (it is seen once; later calls give the same answer)."""
+        if name in self._seen:
+            return name in self.kept
+        self._seen.add(name)
+        why = unsupported or tag_problem(name)
+        if why is None and len(self.kept) >= MAX_TAGS:
+            why = f"more than {MAX_TAGS} extra columns"
+        if why is not None:
+            self.ignored.append(f"{show_value(name, 40)} ({why})")
+            return False
+        self.kept.append(name)
+        return True
+
+
+def _tag_type_problem(dtype: Any) -> str | None:
+    """Tags are text: a column of another scalar type is turned into text; a nested one is not kept."""
+    if dtype.is_nested():
+        return f"a {dtype} column: tags are single values"
+    return None
 
 
 def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str, str]) -> Source:
@@ -174,14 +209,18 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
     table = con.read_parquet(str(path), file_row_number=True)
     renames = {canon: src for canon, src in column_map.items() if src in table.columns}
     if renames:
-        table = table.rename(renames)
+        # A column already named as a mapping's target is shadowed by the mapped one.
+        shadowed = [c for c in renames if c in table.columns and c not in renames.values()]
+        table = table.drop(*shadowed).rename(renames) if shadowed else table.rename(renames)
     has_provenance = {"source_file", "source_line"} <= set(table.columns)
     keep = [c for c in DATA_COLUMNS if c in table.columns]
-    ignored = [
-        c for c in table.columns if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line")
-    ]
+    tags = _Tags()
+    for c in table.columns:
+        if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line"):
+            tags.add(c, _tag_type_problem(table[c].type()))
     raw = table.select(
         *keep,
+        *tags.kept,
         _file=table.source_file if has_provenance else ibis.literal(display),
         _line=table.source_line if has_provenance else table.file_row_number + 1,
     )
@@ -191,7 +230,8 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         raw=raw,
         strip=False,
         unique_ids=meta.get(UNIQUE_IDS_METADATA_KEY) == b"true",
-        ignored_columns=ignored,
+        tags=tags.kept,
+        ignored_columns=tags.ignored,
         keys_hint=hint,
         prefix_block_tokens=prefix_block_tokens,
     )
@@ -234,9 +274,9 @@ def _tabular_source(
 ) -> Source:
     quarantine: list[QuarantineRecord] = []
     inverse = {src: canon for canon, src in column_map.items()}
-    stager = Stager(stage, _part_name(), _TEXT_COLUMNS, ("prefix_hashes",))
+    tags = _Tags()
+    stager = Stager(stage, _part_name(), _TEXT_COLUMNS, ("prefix_hashes",), tags=tags.kept)
     seen_columns: list[str] | None = None
-    ignored: set[str] = set()
     records = (
         csv_records(path, display, quarantine)
         if fmt == "ledger-csv"
@@ -245,11 +285,14 @@ def _tabular_source(
     for line, record in records:
         row: dict[str, Any] = {}
         for key, value in record.items():
-            canon = inverse.get(key, key)
-            if canon in DATA_COLUMNS:
+            # A column mapped to a canonical name takes it; a column of that name is then shadowed.
+            canon = inverse.get(key) or (None if key in column_map else key)
+            if canon is not None and canon in DATA_COLUMNS:
                 row[canon] = value
-            else:
-                ignored.add(key)
+            elif canon is None:
+                tags.add(key, f"--columns maps {column_map[key]} to {key}")
+            elif tags.add(key, None if _scalar(value) else "nested values: tags are single values"):
+                row[key] = value if _scalar(value) else None
         long = next((k for k, v in row.items() if isinstance(v, str) and len(v) > MAX_FIELD_CHARS), None)
         if long is not None:
             quarantine.append(
@@ -262,7 +305,7 @@ def _tabular_source(
             )
             continue
         if seen_columns is None:
-            seen_columns = list(row)
+            seen_columns = [c for c in row if c in DATA_COLUMNS]
             _check_columns(display, [*seen_columns], model_as, path)
         if "prefix_hashes" in row:
             try:
@@ -279,8 +322,14 @@ def _tabular_source(
         row["_file"], row["_line"] = display, line
         stager.add(row)
     parts = stager.finish()
-    raw = con.read_parquet([str(p) for p in parts])
-    return Source(display, fmt, raw, strip=True, quarantine=quarantine, ignored_columns=sorted(ignored))
+    raw = con.read_parquet([str(p) for p in parts], union_by_name=True)
+    return Source(
+        display, fmt, raw, strip=True, quarantine=quarantine, tags=tags.kept, ignored_columns=tags.ignored
+    )
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
 
 
 def _hash_list(value: Any) -> list[int] | None:

@@ -1,0 +1,40 @@
+"""The `inferonomics` command: the nouns' commands assembled, and the one error boundary.
+
+An `InferonomicsError` (bad input, bad options, an unknown model...) ends the run with one line
+on stderr, `error: <what, where, what to do>`, and exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.text import Text
+
+from inferonomics.cli import bill, cases, export, ledger, levers, report, serve
+from inferonomics.cli._common import err
+from inferonomics.errors import InferonomicsError
+
+app = typer.Typer(
+    help="The economics of LLM inference: what usage costs, where the money goes, what would save, "
+    "and what the same tokens cost on your own GPUs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+for noun in (report, bill, ledger, export, levers, serve, cases):
+    noun.register(app)
+
+
+def main() -> None:
+    """Run the CLI: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except InferonomicsError as e:
+        err().print(Text.assemble(("error: ", "red"), str(e)))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err().print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,412 @@
+"""What-if commands: `levers cache` (prompt caching replayed with a provider's rules), `whatif`
+(levers applied in order) and `playbook` (levers the ledger suggests, compounded)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from inferonomics.cli._common import (
+    ByOpt,
+    ColumnsOpt,
+    GrainOpt,
+    InputFormatOpt,
+    ModelAsOpt,
+    OutOpt,
+    PathsArg,
+    PricesOpt,
+    TraceStartOpt,
+    add_command,
+    book,
+    by_columns,
+    check_out,
+    deny,
+    heading,
+    open_ledger,
+    to_console,
+    write_text,
+)
+from inferonomics.report.format import count, money, pct
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from inferonomics import CacheReport, Playbook
+
+Format = Literal["table", "json"]
+
+LeverOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lever",
+        metavar="NAME[:KEY=VALUE,...]",
+        help="A lever: cache, batch, route, switch, cap, trim, prices, discount or commit (e.g. "
+        "batch:features=summarize, cap:reasoning=4000; settings in docs/levers.md). Repeatable; "
+        "applied in order.",
+    ),
+]
+
+WRITE_RATES = {
+    "cache_write_5m_tokens": "the 5-minute write rate",
+    "cache_write_1h_tokens": "the 1-hour write rate",
+    "cache_write_other_tokens": "the provider's write rate",
+    "input_tokens": "the input rate (no write surcharge)",
+}
+
+
+def cache(
+    paths: PathsArg,
+    policy: Annotated[
+        Literal["anthropic", "openai", "gemini", "gemini-explicit", "deepseek"] | None,
+        typer.Option(help="Caching rules to replay (default: each model's own provider's)."),
+    ] = None,
+    ttl: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TTL",
+            help="Cache lifetime, refreshed on every hit: seconds, 5m, 1h, or inf (no expiry). "
+            "Writes bill at the rate of the TTL asked for (1h and beyond: the 1-hour rate).",
+        ),
+    ] = None,
+    min_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--min-tokens", min=0, help="Smallest cached prompt (default: the provider's; 0: none)."
+        ),
+    ] = None,
+    writes: Annotated[
+        Literal["all", "reused"],
+        typer.Option(help="all: every cacheable prompt is written; reused: only what a later request reads."),
+    ] = "all",
+    structure: Annotated[
+        Literal["auto", "hashes", "sessions", "declared"],
+        typer.Option(help="Where the prompts' shared prefixes come from."),
+    ] = "auto",
+    block_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--block-tokens",
+            min=1,
+            help="Tokens per prefix-hash block (default: the size the file records, else 512, Mooncake's).",
+        ),
+    ] = None,
+    system_tokens: Annotated[
+        str | None,
+        typer.Option(
+            "--system-tokens",
+            metavar="N|FEATURE:N+...",
+            help="A shared prefix every request starts with: N tokens, or per feature.",
+        ),
+    ] = None,
+    capacity_blocks: Annotated[
+        int | None,
+        typer.Option(
+            "--capacity-blocks", min=1, help="Replay a self-hosted LRU KV cache of this many blocks."
+        ),
+    ] = None,
+    hit_rate: Annotated[
+        str | None,
+        typer.Option(
+            "--hit-rate",
+            metavar="SHARE",
+            help="Assume this share (0-1) of each cacheable prompt is cached (no replay).",
+        ),
+    ] = None,
+    reads_per_write: Annotated[
+        str | None,
+        typer.Option(
+            "--reads-per-write", metavar="K", help="With --hit-rate: reads of each cached token per write."
+        ),
+    ] = None,
+    by: ByOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
+    out_file: OutOpt = None,
+    price_sheets: PricesOpt = None,
+    model_as: ModelAsOpt = None,
+    columns: ColumnsOpt = None,
+    input_format: InputFormatOpt = None,
+    trace_start: TraceStartOpt = None,
+) -> None:
+    """Replay prompt caching over usage with a provider's rules: the share of input read from
+    cache, and the bill as recorded, with this caching and with no caching at all. With --ttl
+    inf and --min-tokens 0: the pure prefix-reuse bound (longest prefix shared with any earlier
+    request, one shared cache per model). --by adds the same per group, with what each group
+    loses to expiry.
+
+    JSON keys: lever, requests, input_tokens_total, cached_input_tokens, cached_input_share,
+    cache_write_tokens, cost_before_usd, cost_after_usd, cost_uncached_usd, saving_usd,
+    storage_usd (decimal strings), policies, notes, and with --by: by, groups."""
+    import inferonomics as inf
+
+    check_out(out_file)
+    settings = {
+        "policy": policy,
+        "ttl": ttl,
+        "min_tokens": None if min_tokens is None else str(min_tokens),
+        "structure": None if structure == "auto" else structure,
+        "block_tokens": None if block_tokens is None else str(block_tokens),
+        "system_tokens": system_tokens,
+        "writes": None if writes == "all" else writes,
+        "capacity_blocks": None if capacity_blocks is None else str(capacity_blocks),
+        "hit_rate": hit_rate,
+        "reads_per_write": reads_per_write,
+    }
+    given = [f"{k}={v}" for k, v in settings.items() if v is not None]
+    deny(any("," in v for v in given), "a cache setting contains a comma: lists are joined with +")
+    lever = inf.parse_lever("cache:" + ",".join(given) if given else "cache")
+    assert isinstance(lever, inf.Caching | inf.AssumedCaching)
+    ledger = open_ledger(
+        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+    )
+    report = inf.cache_report(ledger, lever, book=book(price_sheets), by=by_columns(by))
+    if fmt == "json":
+        write_text(_json(report.as_dict()), out_file)
+        return
+    with to_console(out_file) as console:
+        _print_cache(report, console)
+
+
+def _json(data: dict[str, object]) -> str:
+    from inferonomics.report.format import to_json
+
+    shown = _shares_as_numbers(data)
+    assert isinstance(shown, dict)
+    return to_json(shown)
+
+
+def _shares_as_numbers(value: object) -> object:
+    """Shares (`*_share`) as JSON numbers; money stays an exact decimal string."""
+    if isinstance(value, dict):
+        return {
+            k: (float(v) if k.endswith("_share") and isinstance(v, Decimal) else _shares_as_numbers(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_shares_as_numbers(v) for v in value]
+    return value
+
+
+def _print_cache(r: CacheReport, console: Console) -> None:
+    heading(console, r.lever)
+    console.print(
+        f"Requests {count(r.requests)} (replayed {count(r.replayed_requests)}, below the minimum "
+        f"{count(r.below_minimum_requests)}; structure: {r.structure})"
+    )
+    console.print(
+        Text.assemble(
+            f"Input tokens {count(r.input_tokens_total)}; read from cache {count(r.cached_input_tokens)} (",
+            (pct(r.cached_input_share), "bold"),
+            f"); written {count(r.cache_write_tokens)}",
+        )
+    )
+    writes = ", ".join(WRITE_RATES.get(b, b) for b in r.write_buckets) or "none"
+    line = Text.assemble(
+        f"Bill as recorded {money(r.cost_before_usd)}; with this caching ",
+        (money(r.cost_after_usd), "bold"),
+        f" (writes billed at {writes}",
+        f", cache storage {money(r.storage_usd)}" if r.storage_usd else "",
+        f"); with no caching at all {money(r.cost_uncached_usd)}",
+    )
+    console.print(line)
+    change = r.cost_after_usd - r.cost_before_usd
+    if change > 0:
+        console.print(
+            Text(
+                f"This caching costs {money(change)} more than what the ledger records: the recorded "
+                "traffic already caches better than this replay, or its writes cost more than its reads "
+                "save.",
+                style="yellow",
+            )
+        )
+    if r.unpriced_requests:
+        console.print(
+            Text(f"{count(r.unpriced_requests)} requests unpriced (not in the totals)", style="yellow")
+        )
+    rules = Table(show_edge=False, pad_edge=False, title="Rules replayed", title_justify="left")
+    for c in ("provider", "model", "policy", "ttl", "min tokens", "increment", "writes billed as"):
+        rules.add_column(c, no_wrap=True)
+    for p in r.policies:
+        ttl_text = "none" if p["ttl_seconds"] is None else f"{p['ttl_seconds']:g} s"
+        rules.add_row(
+            Text(str(p["provider"])),
+            Text(str(p["model"])),
+            p["policy"],
+            ttl_text,
+            f"{p['min_tokens']:,}",
+            str(p["increment"]),
+            p["writes_billed_as"],
+        )
+    console.print(rules)
+    for note in r.notes:
+        console.print(Text(note, style="dim"))
+    if r.groups is not None:
+        t = Table(show_edge=False, pad_edge=False, title=f"By {', '.join(r.by)}", title_justify="left")
+        expiry = "lost_to_expiry_usd" in r.groups.column_names
+        cols = [*r.by, "requests", "cached", *(["no expiry"] if expiry else []), "before", "after"]
+        cols += ["lost to expiry"] if expiry else []
+        for c in cols:
+            t.add_column(c, justify="left" if c in r.by else "right", no_wrap=True)
+        for g in r.groups.to_pylist():
+            t.add_row(
+                *[Text("–" if g[c] is None else str(g[c])) for c in r.by],
+                count(g["requests"]),
+                pct(g["cached_input_share"]),
+                *([pct(g["cached_no_expiry_share"])] if expiry else []),
+                money(g["cost_before_usd"]),
+                money(g["cost_after_usd"]),
+                *([money(g["lost_to_expiry_usd"])] if expiry else []),
+            )
+        console.print(t)
+
+
+def _print_playbook(result: Playbook, console: Console, *, ranked: bool) -> None:
+    console.print(
+        Text.assemble(
+            f"Bill {money(result.baseline.cost_usd)} → ",
+            (money(result.final.cost_usd), "bold"),
+            f": saves {money(result.saving_usd)} (",
+            (pct(result.saving_share), "bold"),
+            f") over {count(result.baseline.requests)} requests",
+        )
+    )
+    t = Table(show_edge=False, pad_edge=False)
+    t.add_column("#", justify="right")
+    t.add_column("lever")
+    for c in ("before", "after", "saves", "of what was left"):
+        t.add_column(c, justify="right", no_wrap=True)
+    for i, s in enumerate(result.steps, 1):
+        t.add_row(
+            str(i),
+            s.lever if s.applied else f"{s.lever} (left out)",
+            money(s.before_usd),
+            money(s.after_usd),
+            money(s.saving_usd),
+            pct(s.saving_share),
+        )
+    console.print(t)
+    console.print(
+        f"Compounded: 1 - Π(1 - s) = {pct(result.compounded_share)}; adding the steps' shares would claim "
+        f"{pct(result.added_share)}"
+    )
+    if ranked:
+        console.print(
+            "Ranked by saving: " + ", ".join(f"{s.lever} {money(s.saving_usd)}" for s in result.ranked)
+        )
+    for i, s in enumerate(result.steps, 1):
+        console.print(Text(f"{i}. {s.lever}: {s.description}"))
+        console.print(Text(f"   rests on: {'; '.join(s.assumptions)}", style="dim"))
+        for note in s.notes:
+            console.print(Text(f"   {note}"))
+        if s.unpriced_requests:
+            console.print(
+                Text(f"   {count(s.unpriced_requests)} requests unpriced after this step", style="yellow")
+            )
+    if result.breakdown is not None:
+        table = result.breakdown
+        keys = [c for c in table.column_names if not c.endswith("_usd")]
+        view = Table(show_edge=False, pad_edge=False, title=f"By {', '.join(keys)}", title_justify="left")
+        for k in keys:
+            view.add_column(k, no_wrap=True)
+        for c in ("before", "after", "saves"):
+            view.add_column(c, justify="right", no_wrap=True)
+        from inferonomics.report.tables import cell
+
+        for row in table.to_pylist():
+            view.add_row(
+                *[cell(row[k]) for k in keys],
+                money(row["cost_before_usd"]),
+                money(row["cost_after_usd"]),
+                money(row["saving_usd"]),
+            )
+        console.print(view)
+        console.print(
+            Text(
+                "(the rows' bills; cache storage and commitment shortfalls are in the totals above)",
+                style="dim",
+            )
+        )
+    for note in result.notes:
+        console.print(Text(note, style="dim"))
+
+
+def whatif(
+    paths: PathsArg,
+    lever: LeverOpt = None,
+    by: ByOpt = None,
+    grain: GrainOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
+    out_file: OutOpt = None,
+    price_sheets: PricesOpt = None,
+    model_as: ModelAsOpt = None,
+    columns: ColumnsOpt = None,
+    input_format: InputFormatOpt = None,
+    trace_start: TraceStartOpt = None,
+) -> None:
+    """Apply levers to usage, in order, and show the bill before and after each (each billed on
+    what the previous ones left); --by and --grain break the bill down before and after.
+
+    JSON: cost_before_usd, cost_after_usd, saving_usd, saving_share, each step's figures, and
+    with --by or --grain a breakdown."""
+    import inferonomics as inf
+
+    deny(not lever, "whatif needs at least one --lever (e.g. --lever batch:share=0.5)")
+    check_out(out_file)
+    levers = [inf.parse_lever(text) for text in lever or []]
+    ledger = open_ledger(
+        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+    )
+    result = inf.whatif(ledger, levers, book=book(price_sheets), by=by_columns(by), grain=grain)
+    if fmt == "json":
+        write_text(_json(result.as_dict()), out_file)
+        return
+    with to_console(out_file) as console:
+        _print_playbook(result, console, ranked=False)
+
+
+def playbook(
+    paths: PathsArg,
+    lever: LeverOpt = None,
+    by: ByOpt = None,
+    grain: GrainOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
+    out_file: OutOpt = None,
+    price_sheets: PricesOpt = None,
+    model_as: ModelAsOpt = None,
+    columns: ColumnsOpt = None,
+    input_format: InputFormatOpt = None,
+    trace_start: TraceStartOpt = None,
+) -> None:
+    """The savings playbook: levers applied in sequence, each measured on what the previous ones
+    left (savings compound), ranked by saving, with the assumptions each rests on; a lever that
+    would raise the bill is left out. Without --lever: caching replayed with each provider's
+    rules, and batch for the features that already use batch or flex."""
+    import inferonomics as inf
+
+    check_out(out_file)
+    levers = [inf.parse_lever(text) for text in lever or []]
+    ledger = open_ledger(
+        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+    )
+    result = inf.playbook(ledger, levers or None, book=book(price_sheets), by=by_columns(by), grain=grain)
+    if fmt == "json":
+        write_text(_json(result.as_dict()), out_file)
+        return
+    with to_console(out_file) as console:
+        _print_playbook(result, console, ranked=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `levers cache`, `whatif` and `playbook` to the app."""
+    levers = typer.Typer(
+        help="What-if levers: replay prompt caching over a ledger.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    add_command(levers, cache, "cache")
+    app.add_typer(levers, name="levers")
+    add_command(app, whatif)
+    add_command(app, playbook)
