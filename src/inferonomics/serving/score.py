@@ -4,18 +4,25 @@ For each measured row the model predicts TTFT and TPOT; the absolute percentage 
 |predicted - measured| / measured. Reported overall and by system, model and mode: rows, rows
 predicted, median and mean absolute percentage error (as fractions: 0.12 is 12 %). A row the model
 cannot predict is counted in `rows`, not in `predicted`, and named in `unpredicted` with its reason.
+
+A score says whether it is in-sample: `fitted_rows` counts the scored rows the shipped parameters
+were fitted on (matched by content fingerprint against what `fitted_params.json` records), and
+`note` states it in one line with the held-out error by model from the same file.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from inferonomics.errors import InputError
+from inferonomics.serving.calibration import file_fingerprints
 from inferonomics.serving.measurements import MeasuredSet, read_measurements
-from inferonomics.serving.params import EfficiencyParams, load_fitted_params
+from inferonomics.serving.params import EfficiencyParams, fitted_record, load_fitted_params
 from inferonomics.serving.physics import Side, weight_bytes_per_gpu
 from inferonomics.serving.steady import predict_arrays
 
@@ -23,7 +30,9 @@ __all__ = [
     "GroupScore",
     "ScoreReport",
     "UnpredictedEntry",
+    "held_out_by_model",
     "predict_measured",
+    "sample_overlap",
     "score_file",
     "score_measured",
 ]
@@ -68,6 +77,19 @@ class ScoreReport(BaseModel):
     by_model: dict[str, GroupScore] = Field(description="Breakdown by model.")
     by_mode: dict[str, GroupScore] = Field(description="Breakdown by mode (agg / disagg).")
     unpredicted: list[UnpredictedEntry] = Field(description="Rows not predicted, with reasons.")
+    in_sample: bool | None = Field(
+        description=(
+            "True if any scored row is one the shipped parameters were fitted on (the error is then "
+            "in-sample and flatters the model), False if none is; None when it cannot be told "
+            "(parameters passed by the caller, or the scored file cannot be re-read)."
+        )
+    )
+    fitted_rows: int | None = Field(
+        description="Scored rows the shipped parameters were fitted on (None when in_sample is None)."
+    )
+    note: str = Field(
+        description="One line: whether the error is in-sample, and the held-out error by model."
+    )
 
 
 def predict_measured(
@@ -124,8 +146,79 @@ def _group(
     )
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def held_out_by_model() -> tuple[float, float] | None:
+    """Median TTFT and TPOT error of every row predicted by parameters fitted without its model,
+    as `fitted_params.json` records it (None if it records no cross-validation from the defaults)."""
+    record = fitted_record() or {}
+    cv = (record.get("cross_validation") or {}).get("model") or {}
+    pooled = (cv.get("groups") or {}).get("(all rows, held out)")
+    if cv.get("start") != "defaults" or not pooled:
+        return None
+    return float(pooled["ttft_median_ape"]), float(pooled["tpot_median_ape"])
+
+
+def sample_overlap(
+    path: Path, n_rows: int, params: EfficiencyParams | None
+) -> tuple[bool | None, int | None, str]:
+    """(in_sample, fitted_rows, note) of scoring the file at `path` with `params` (None: shipped)."""
+    if params is not None and params != load_fitted_params():
+        return (
+            None,
+            None,
+            "parameters passed by the caller: whether they were fitted on these rows is not known",
+        )
+    record = fitted_record()
+    if record is None:
+        return (
+            False,
+            0,
+            f"out of sample: no fitted parameters are shipped, the defaults scored these {n_rows} rows",
+        )
+    held = held_out_by_model()
+    held_text = (
+        f"; held-out error by model is {_pct(held[0])} TTFT / {_pct(held[1])} TPOT (median, docs/serving.md)"
+        if held
+        else ""
+    )
+    fitted_on = record.get("fitted_on") or {}
+    known = fitted_on.get("row_fingerprints")
+    try:
+        if known is not None:
+            known_set = set(known)
+            overlap = sum(fp in known_set for fp in file_fingerprints(path))
+        elif hashlib.sha256(path.read_bytes()).hexdigest() == fitted_on.get("sha256"):
+            overlap = n_rows  # the very file the parameters were fitted on
+        else:
+            return (
+                None,
+                None,
+                "the shipped parameters do not record their rows: overlap with this file unknown",
+            )
+    except (OSError, InputError):
+        return None, None, f"{path} cannot be re-read: overlap with the fitted rows unknown"
+    if overlap == 0:
+        return (
+            False,
+            0,
+            f"out of sample: none of these {n_rows} rows is one the shipped parameters were fitted on",
+        )
+    if overlap == n_rows:
+        return (
+            True,
+            overlap,
+            f"in-sample: these {n_rows} rows are ones the shipped parameters were fitted on{held_text}",
+        )
+    share = f"{overlap} of these {n_rows} rows are ones the shipped parameters were fitted on"
+    return True, overlap, f"partly in-sample: {share}{held_text}"
+
+
 def score_measured(measured: MeasuredSet, params: EfficiencyParams | None = None) -> ScoreReport:
-    """Score the model on already-read measurements."""
+    """Score the model on already-read measurements (`params`: the shipped fit when None)."""
+    in_sample, fitted_rows, note = sample_overlap(Path(measured.path), measured.n_rows, params)
     params = params or load_fitted_params()
     ttft, tpot, lost = predict_measured(measured, params)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -160,6 +253,9 @@ def score_measured(measured: MeasuredSet, params: EfficiencyParams | None = None
         by_model=breakdown(measured.models),
         by_mode=breakdown(measured.modes),
         unpredicted=unpredicted,
+        in_sample=in_sample,
+        fitted_rows=fitted_rows,
+        note=note,
     )
 
 
