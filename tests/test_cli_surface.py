@@ -240,3 +240,10 @@ def test_report_markdown_has_the_total_and_the_tag_breakdown(tagged: Path, tmp_p
     assert "**Total $7.95**" in text
     assert "## By team" in text
     assert re.search(r"\| search \| 2 \|", text)
+
+
+def test_input_formats_offered_are_the_readers() -> None:
+    from inferonomics.cli._common import InputFormat
+    from inferonomics.ledger.readers import FORMATS
+
+    assert typing.get_args(InputFormat) == FORMATS

@@ -137,3 +137,11 @@ def test_frontier(llama_config_file: Path) -> None:
     thr = [p["output_tokens_per_s_per_gpu"] for p in points]
     assert inter == sorted(inter, reverse=True)
     assert thr == sorted(thr)
+
+
+def test_score_says_whether_it_is_in_sample(tmp_path: Path) -> None:
+    # Rows the shipped parameters were never fitted on: the score says so.
+    path, configs = write_points(tmp_path)
+    result = runner.invoke(app, ["score", str(path), "--configs", str(configs)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "out of sample: none of these 3 rows" in result.output

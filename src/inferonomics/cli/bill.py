@@ -43,7 +43,7 @@ def prices(
     model: Annotated[
         str | None,
         typer.Argument(
-            metavar="[MODEL]",
+            metavar="MODEL",
             help="A model name, or PROVIDER/MODEL; none lists providers (or --provider's models).",
         ),
     ] = None,

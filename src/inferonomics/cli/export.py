@@ -11,7 +11,7 @@ import typer
 
 from inferonomics.cli._common import (
     ColumnsOpt,
-    GrainOpt,
+    Grain,
     InputFormatOpt,
     ModelAsOpt,
     PathsArg,
@@ -36,7 +36,9 @@ def focus(
     out_file: Annotated[
         Path, typer.Option("--out", metavar="FILE", help="The FOCUS file to write: .csv or .parquet.")
     ],
-    grain: GrainOpt = None,
+    grain: Annotated[
+        Grain, typer.Option("--grain", help="The charge period of each row: hour, day, week or month.")
+    ] = "day",
     by: Annotated[
         str,
         typer.Option(
@@ -92,7 +94,7 @@ def focus(
         ledger,
         price_book,
         list_book=inf.PriceBook.load() if price_sheets else None,
-        grain=grain or "day",
+        grain=grain,
         by=by_columns(by),
         billing_account_id=billing_account,
         billing_account_name=billing_account_name,
@@ -112,7 +114,7 @@ def focus(
         other = open_ledger(
             whatif, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
         )
-        savings = inf.savings_dataset(ledger, other, price_book, name=scenario, grain=grain or "day")
+        savings = inf.savings_dataset(ledger, other, price_book, name=scenario, grain=grain)
         assert isinstance(savings, pa.Table)
         _write(savings, savings_out)
         total = sum((v for v in savings["x_SimulatedSavings"].to_pylist()), Decimal(0))

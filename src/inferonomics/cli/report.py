@@ -32,7 +32,7 @@ from inferonomics.cli._common import (
 def report(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="[FILE]...", help="Usage files; none generates the demo ledger."),
+        typer.Argument(metavar="FILE", help="Usage files; none generates the demo ledger."),
     ] = None,
     by: ByOpt = None,
     fmt: Annotated[

@@ -92,6 +92,8 @@ def _print_score(report: ScoreReport) -> None:
     _score_rows(table, "mode", report.by_mode)
     _score_rows(table, "model", report.by_model)
     console.print(table)
+    if report.note:
+        console.print(Text(report.note, style="bold" if report.in_sample else ""))
     if report.unpredicted:
         console.print(f"{len(report.unpredicted)} row(s) not predicted:")
         for u in report.unpredicted:
@@ -106,7 +108,9 @@ def score(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
 ) -> None:
     """Predict every row of a measured-points CSV and print the error (median absolute
-    percentage error and MAPE of TTFT and TPOT), overall and by system, mode and model."""
+    percentage error and MAPE of TTFT and TPOT), overall and by system, mode and model, and
+    whether the rows are ones the shipped parameters were fitted on (an in-sample error) or new
+    to them."""
     import inferonomics as inf
 
     report = inf.score_serving(csv, configs)
