@@ -15,11 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 from format_helpers import FIXTURES, SONNET_46, billed, buckets, cost
 
-from inferonomics.billing.focus import focus_export, savings_dataset, to_csv_table
+from inferonomics.billing.focus import focus_export, savings_dataset
 from inferonomics.billing.focus_rules import read_focus, validate_focus
 from inferonomics.billing.reconcile import reconcile
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
+from inferonomics.report.tables import csv_ready
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -149,14 +150,14 @@ def test_focus_rows_pass_the_validator_and_add_up_to_the_bill(export: pa.Table, 
 
 def test_csv_and_parquet_round_trip_through_the_validator(export: pa.Table, tmp_path: Path) -> None:
     csv_path, parquet_path = tmp_path / "focus.csv", tmp_path / "focus.parquet"
-    pacsv.write_csv(to_csv_table(export), csv_path)
+    pacsv.write_csv(csv_ready(export), csv_path)
     pq.write_table(export, parquet_path)
     for path in (csv_path, parquet_path):
         assert validate_focus(read_focus(path)).ok
 
 
 def test_the_validator_rejects_a_broken_file(export: pa.Table, tmp_path: Path) -> None:
-    text = to_csv_table(export)
+    text = csv_ready(export)
     broken = text.set_column(
         text.schema.get_field_index("ChargeCategory"),
         "ChargeCategory",

@@ -223,3 +223,21 @@ def test_help_lists_the_options(command: list[str], options: list[str]) -> None:
     assert result.exit_code == 0
     for option in options:
         assert option in result.output, (command, option)
+
+
+def test_cache_report_by_groups_and_period_adds_up_to_the_whole(tmp_path: Path) -> None:
+    import inferonomics as inf
+
+    path = tmp_path / "g.parquet"
+    inf.generate_demo(path, 3_000, seed=5, prefix_block_tokens=1024)
+    with inf.Ledger.open([path]) as ledger:
+        whole = inf.cache_report(ledger, Caching())
+        split = inf.cache_report(ledger, Caching(), by=["feature"], grain="day")
+    assert split.groups is not None
+    groups = split.groups.to_pylist()
+    assert len({g["period"] for g in groups}) > 20  # a month, by day
+    # The groups partition the rows: their bills and tokens add up to the whole report's.
+    assert sum(g["cost_before_usd"] for g in groups) == whole.cost_before_usd
+    assert sum(g["cost_after_usd"] for g in groups) == whole.cost_after_usd - whole.storage_usd
+    assert sum(g["cached_input_tokens"] for g in groups) == whole.cached_input_tokens
+    assert sum(g["requests"] for g in groups) == whole.requests == 3_000

@@ -126,10 +126,6 @@ def developer(model: str, provider_name: str) -> str:
     return provider_name
 
 
-def _iso(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _period_end(start: dt.datetime, grain: str) -> dt.datetime:
     if grain == "month":
         return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -373,23 +369,3 @@ def savings_dataset(
         for (start, sub), (base, what_if) in sorted(totals.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
     ]
     return pa.Table.from_pylist(rows, schema=SAVINGS_SCHEMA)
-
-
-def to_csv_table(table: pa.Table) -> pa.Table:
-    """The table as FOCUS text: datetimes as `YYYY-MM-DDTHH:MM:SSZ`, decimals without exponent
-    or trailing zeros (the spec's DateTimeFormat and NumericFormat)."""
-    cols = []
-    for f in table.schema:
-        values = table[f.name].to_pylist()
-        if pa.types.is_timestamp(f.type):
-            cols.append(pa.array([None if v is None else _iso(v) for v in values], pa.string()))
-        elif pa.types.is_decimal(f.type):
-            cols.append(pa.array([None if v is None else _plain(v) for v in values], pa.string()))
-        else:
-            cols.append(table[f.name])
-    return pa.table(cols, names=table.column_names)
-
-
-def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text

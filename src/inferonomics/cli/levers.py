@@ -123,6 +123,7 @@ def cache(
         ),
     ] = None,
     by: ByOpt = None,
+    grain: GrainOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
     out_file: OutOpt = None,
     price_sheets: PricesOpt = None,
@@ -134,12 +135,12 @@ def cache(
     """Replay prompt caching over usage with a provider's rules: the share of input read from
     cache, and the bill as recorded, with this caching and with no caching at all. With --ttl
     inf and --min-tokens 0: the pure prefix-reuse bound (longest prefix shared with any earlier
-    request, one shared cache per model). --by adds the same per group, with what each group
-    loses to expiry.
+    request, one shared cache per model). --by and --grain add the same per group and period,
+    with what each loses to expiry.
 
     JSON keys: lever, requests, input_tokens_total, cached_input_tokens, cached_input_share,
     cache_write_tokens, cost_before_usd, cost_after_usd, cost_uncached_usd, saving_usd,
-    storage_usd (decimal strings), policies, notes, and with --by: by, groups."""
+    storage_usd (decimal strings), policies, notes, and with --by or --grain: by, grain, groups."""
     import inferonomics as inf
 
     check_out(out_file)
@@ -162,7 +163,7 @@ def cache(
     ledger = open_ledger(
         paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
     )
-    report = inf.cache_report(ledger, lever, book=book(price_sheets), by=by_columns(by))
+    report = inf.cache_report(ledger, lever, book=book(price_sheets), by=by_columns(by), grain=grain)
     if fmt == "json":
         write_text(_json(report.as_dict()), out_file)
         return
@@ -244,15 +245,18 @@ def _print_cache(r: CacheReport, console: Console) -> None:
     for note in r.notes:
         console.print(Text(note, style="dim"))
     if r.groups is not None:
-        t = Table(show_edge=False, pad_edge=False, title=f"By {', '.join(r.by)}", title_justify="left")
+        from inferonomics.report.tables import cell
+
+        keys = [*(["period"] if r.grain else []), *r.by]
+        t = Table(show_edge=False, pad_edge=False, title=f"By {', '.join(keys)}", title_justify="left")
         expiry = "lost_to_expiry_usd" in r.groups.column_names
-        cols = [*r.by, "requests", "cached", *(["no expiry"] if expiry else []), "before", "after"]
+        cols = [*keys, "requests", "cached", *(["no expiry"] if expiry else []), "before", "after"]
         cols += ["lost to expiry"] if expiry else []
         for c in cols:
-            t.add_column(c, justify="left" if c in r.by else "right", no_wrap=True)
+            t.add_column(c, justify="left" if c in keys else "right", no_wrap=True)
         for g in r.groups.to_pylist():
             t.add_row(
-                *[Text("–" if g[c] is None else str(g[c])) for c in r.by],
+                *[cell(g[c]) for c in keys],
                 count(g["requests"]),
                 pct(g["cached_input_share"]),
                 *([pct(g["cached_no_expiry_share"])] if expiry else []),

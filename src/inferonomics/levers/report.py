@@ -57,9 +57,11 @@ class CacheReport:
     """The rules replayed, per model: policy, TTL, minimum, increment, the bucket writes bill in."""
     notes: list[str] = field(default_factory=list)
     by: list[str] = field(default_factory=list)
+    grain: str | None = None
     groups: pa.Table | None = None
-    """With `by`: per group, requests, input tokens, cached share, bills before and after, and
-    (for a TTL replay) the cached share with no expiry and what expiry costs."""
+    """With `by` or `grain`: per group (and `period`), requests, input tokens, cached share, bills
+    before and after, and (for a TTL replay) the cached share with no expiry and what expiry
+    costs."""
 
     @property
     def cached_input_share(self) -> Decimal:
@@ -97,6 +99,7 @@ class CacheReport:
         }
         if self.groups is not None:
             out["by"] = self.by
+            out["grain"] = self.grain
             out["groups"] = self.groups.to_pylist()
         return out
 
@@ -107,19 +110,22 @@ def cache_report(
     *,
     book: PriceBook | None = None,
     by: Sequence[str] = (),
+    grain: str | None = None,
 ) -> CacheReport:
     """Replay `lever` over the ledger and bill it three ways (as recorded, replayed, uncached);
-    `by` adds the same per group of those columns. `book` defaults to the packaged price book."""
+    `by` (columns) and `grain` (hour, day, week, month) add the same per group and period.
+    `book` defaults to the packaged price book."""
     scenario = Scenario(ledger, book or PriceBook.load())
     if isinstance(lever, AssumedCaching):
         replay = assumed_replay(scenario, lever)
     else:
         replay = replay_cache(scenario, lever)
     keys = list(dict.fromkeys(by))
-    before = measure(scenario, keys)
-    after = measure(replay.scenario, keys)
+    before = measure(scenario, keys, grain)
+    after = measure(replay.scenario, keys, grain)
     no_cache = measure(scenario.with_ledger(uncached(ledger)))
-    groups = _groups(scenario, lever, keys, before.table, after.table) if keys else None
+    grouped = keys or grain is not None
+    groups = _groups(scenario, lever, keys, grain, before.table, after.table) if grouped else None
     return CacheReport(
         lever=lever.describe(),
         requests=replay.requests,
@@ -137,6 +143,7 @@ def cache_report(
         policies=replay.policies,
         notes=replay.notes,
         by=keys,
+        grain=grain,
         groups=groups,
     )
 
@@ -157,18 +164,20 @@ def _sums(table: pa.Table, keys: list[str]) -> dict[tuple[Any, ...], dict[str, A
 def _groups(
     scenario: Scenario,
     lever: Caching | AssumedCaching,
-    keys: list[str],
+    by: list[str],
+    grain: str | None,
     before: pa.Table,
     after: pa.Table,
 ) -> pa.Table:
-    """Per group: the cached share with the lever and with no expiry, the bills, and the cost of
-    expiry (a TTL replay only: no expiry, writes at the lever's own rates)."""
+    """Per group (and period): the cached share with the lever and with no expiry, the bills,
+    and the cost of expiry (a TTL replay only: no expiry, writes at the lever's own rates)."""
+    keys = [*(["period"] if grain else []), *by]
     was, now = _sums(before, keys), _sums(after, keys)
     forever: dict[tuple[Any, ...], dict[str, Any]] | None = None
     if isinstance(lever, Caching) and lever.capacity_blocks is None:
         ttl = lever.write_ttl_seconds or lever.ttl_seconds or DEFAULT_TTL_SECONDS
         no_expiry = replay_cache(scenario, replace(lever, ttl_seconds=math.inf, write_ttl_seconds=ttl))
-        forever = _sums(measure(no_expiry.scenario, keys).table, keys)
+        forever = _sums(measure(no_expiry.scenario, by, grain).table, keys)
     rows = []
     for k in dict.fromkeys([*now, *was]):
         a, b = now.get(k), was.get(k)
@@ -189,4 +198,6 @@ def _groups(
         rows.append(row)
     key = "lost_to_expiry_usd" if forever is not None else "cost_after_usd"
     rows.sort(key=lambda r: r[key], reverse=True)
+    if grain:
+        rows.sort(key=lambda r: r["period"])
     return pa.Table.from_pylist(rows)
