@@ -52,12 +52,21 @@ def test_tour_commands_run(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, (command, result.stderr)
         assert "Traceback" not in result.stderr
+        # Output piped to a file, as a user redirecting it: no table cell is cut short (a cut cell
+        # ends in "…"; a line that starts with one is a caption saying how many rows follow).
+        for line in result.stdout.splitlines():
+            assert "…" not in line.lstrip()[1:], (command, line)
+        if args[1] == "bill" and "--format" not in args:
+            assert any(line.startswith("total") for line in result.stdout.splitlines()), command
+        if args[1] == "report" and "--out" not in args:
+            assert "Total $" in result.stdout
     header = (tmp_path / "bill.csv").read_text().splitlines()[0].replace('"', "")
     assert header.startswith("period,provider,model,rows,requests")
+    assert "**Total $" in (tmp_path / "report.md").read_text()
 
 
 def test_python_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from inferonomics.ledger.generate import generate_demo
+    from inferonomics import generate_demo
 
     generate_demo(tmp_path / "demo.parquet", 2_000, seed=1)
     snippet = re.search(r"```python\n(.*?)```", section("A short tour"), re.S)
@@ -67,6 +76,9 @@ def test_python_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     exec(snippet.group(1), scope)  # the README's own example
     result = scope["result"]
     assert result.account.rows_read == 2_000  # type: ignore[attr-defined]
+    plan = scope["plan"]
+    assert [s.lever for s in plan.steps] == ["batch", "cap"]  # type: ignore[attr-defined]
+    assert plan.saving_usd > 0  # type: ignore[attr-defined]  # summaries moved to batch save
 
 
 @pytest.mark.parametrize(

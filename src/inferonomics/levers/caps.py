@@ -47,6 +47,8 @@ class OutputCap:
     reasoning_trim: Decimal = Decimal(0)
     features: tuple[str, ...] | None = None
     rule: Rule | None = None
+    label: str = "cap"
+    """How the step is named in a playbook: `cap` (token ceilings) or `trim` (shares cut)."""
 
     def apply(self, scenario: Scenario) -> Scenario:
         for cap in (self.max_output, self.max_reasoning):
