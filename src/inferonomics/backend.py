@@ -46,6 +46,8 @@ def connect(*, threads: int | None = None, memory_limit: str | None = None) -> A
 
 
 def backend_name(con: Any) -> str:
+    """The name of the Ibis backend behind `con` (`duckdb`, `pyspark`...); `duckdb` when the connection has
+    no `name`."""
     return str(getattr(con, "name", "duckdb"))
 
 

@@ -120,14 +120,19 @@ class ModelArchitecture(BaseModel):
 
     @property
     def is_moe(self) -> bool:
+        """Whether the model has routed experts."""
         return self.n_experts > 0
 
     @property
     def lm_head_params(self) -> int:
+        """Parameters of the output head (vocab x hidden), counted whether or not it is tied to the
+        embedding."""
         return self.vocab_size * self.hidden_size
 
     @property
     def routed_expert_params(self) -> int:
+        """Parameters of every routed expert in every MoE layer (each layer taken with the first MoE
+        layer's expert count and size)."""
         return self.n_moe_layers * self.n_experts * self.expert_params
 
     @property
@@ -180,6 +185,8 @@ class ModelArchitecture(BaseModel):
 
 
 def bytes_per_param(precision: str) -> float:
+    """Bytes per stored weight in `precision` (any case), scales included; an unknown precision raises
+    `ArchitectureError` listing the known ones."""
     try:
         return BYTES_PER_PARAM[precision.lower()]
     except KeyError:

@@ -76,6 +76,8 @@ class Origin:
     note: str | None = None
 
     def describe(self) -> str:
+        """The origin on one line, for listings: the layer, then the source and the date checked where
+        known, comma-separated."""
         parts = [self.layer]
         if self.source:
             parts.append(self.source)
@@ -86,26 +88,38 @@ class Origin:
 
 @dataclass(frozen=True)
 class PeriodEntry:
+    """A standard-price period of one model, with the origin (layer and source) it came from."""
+
     period: Period
     origin: Origin
 
     @property
     def valid_from(self) -> dt.datetime:
+        """The instant (naive UTC) the period starts; a period without a date starts at `EPOCH_MIN`, before
+        any request."""
         return self.period.valid_from or EPOCH_MIN
 
 
 @dataclass(frozen=True)
 class TierEntry:
+    """Explicit prices of one non-standard service tier (batch, flex, priority) from a date, with the
+    origin they came from."""
+
     period: TierPeriod
     origin: Origin
 
     @property
     def valid_from(self) -> dt.datetime:
+        """The instant (naive UTC) the tier prices start; prices without a date start at `EPOCH_MIN`,
+        before any request."""
         return self.period.valid_from or EPOCH_MIN
 
 
 @dataclass
 class BookModel:
+    """A model as one provider sells it, merged over every layer: its names, its standard price periods and
+    its explicit tier prices (each sorted by `valid_from`)."""
+
     provider_id: str
     id: str
     name: str | None
@@ -118,20 +132,29 @@ class BookModel:
     origin: Origin = field(repr=False)
 
     def matches(self, name: str) -> bool:
+        """Whether `name` (already lower-cased) means this model: its id, one of its aliases, or a name its
+        clause tree matches."""
         if name == self.id.lower() or name in (a.lower() for a in self.aliases):
             return True
         return self.match is not None and clause_matches(self.match, name)
 
     def names(self) -> list[str]:
+        """The exact names of this model, for suggestions: its id, its aliases, then the `equals` names of
+        its clause tree (as spelled in the book)."""
         return [self.id, *self.aliases, *exact_names(self.match)]
 
     @property
     def key(self) -> str:
+        """The `provider/model` key the book names this model by (the provider that lists it, not the
+        ledger's)."""
         return f"{self.provider_id}/{self.id}"
 
 
 @dataclass
 class BookProvider:
+    """A provider in the book: its names, the providers whose models it also serves, its pricing pages and
+    its models (in match order: models added by later layers come first)."""
+
     id: str
     name: str | None
     aliases: list[str]
@@ -142,6 +165,7 @@ class BookProvider:
 
     @cached_property
     def by_id(self) -> dict[str, BookModel]:
+        """The provider's own models by canonical id (computed once; dropped when a layer adds a model)."""
         return {m.id: m for m in self.models}
 
 
@@ -163,17 +187,25 @@ class Resolved:
     origins: tuple[Origin, ...]
 
     def rate(self, name: str) -> Decimal | None:
+        """The rate called `name` (a `Rates` field, e.g. `input_usd_per_mtok`), or None where the book has
+        no price for it."""
         value: Decimal | None = getattr(self, name)
         return value
 
 
 @dataclass(frozen=True)
 class Unpriced:
+    """Why a request cannot be priced (unknown provider or model, no price in force, no price for a tier or
+    a token class): `reason` is the sentence the quarantine shows."""
+
     reason: str
 
 
 @dataclass(frozen=True)
 class ModelMatch:
+    """The book's model for a ledger's (provider, model) names; the model may belong to another provider
+    when the ledger's provider falls back to it (Azure serving OpenAI's models)."""
+
     provider: BookProvider
     """The provider named in the ledger (rules are keyed on it)."""
     model: BookModel
@@ -479,6 +511,8 @@ class PriceBook:
     # -- finding providers and models ------------------------------------------------------
 
     def find_provider(self, name: str) -> BookProvider | None:
+        """The provider called `name` (any case): by id, then by the OpenTelemetry and gateway aliases,
+        then by the providers' own aliases, then by their clause trees; None if none matches."""
         key = name.strip().lower()
         if key in self.providers:
             return self.providers[key]
@@ -763,6 +797,8 @@ class PriceBook:
 
 
 def missing_rate_reason(rate_name: str, model_key: str) -> str:
+    """The unpriced reason for a request that needs a rate the book lacks, e.g. `no cache read price for
+    openai/gpt-4o` for `cache_read_usd_per_mtok`."""
     what = rate_name.removesuffix("_usd_per_mtok").removesuffix("_usd_per_k").replace("_", " ")
     return f"no {what} price for {model_key}"
 

@@ -31,6 +31,9 @@ Money = Annotated[Decimal, Field(strict=False, ge=0)]
 
 
 class DenseTflops(BaseModel):
+    """One GPU's peak dense tensor throughput in TFLOP/s, per precision: BF16 always, FP8 and FP4 where the
+    GPU runs them."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     bf16: float = Field(gt=0, description="Dense BF16/FP16 tensor TFLOP/s (no sparsity).")
@@ -65,14 +68,17 @@ class GpuSpec(BaseModel):
 
     @property
     def hbm_bytes(self) -> float:
+        """Device memory, bytes."""
         return self.hbm_capacity_gib * 2.0**30
 
     @property
     def hbm_bytes_per_s(self) -> float:
+        """Peak device-memory bandwidth, bytes per second."""
         return self.hbm_bandwidth_tb_per_s * 1e12
 
     @property
     def scale_up_bytes_per_s(self) -> float:
+        """Scale-up fabric (NVLink / Infinity Fabric) bandwidth per GPU, one way, bytes per second."""
         return self.scale_up_gb_per_s * 1e9
 
     @property
@@ -93,6 +99,9 @@ class GpuSpec(BaseModel):
         return t.bf16 * 1e12
 
     def has_precision(self, precision: str) -> bool:
+        """Whether the GPU has tensor throughput of its own for `precision`: the FP4 formats need an FP4
+        figure, FP8 and block FP8 an FP8 figure; any other precision (BF16, FP16, int8...) counts as
+        present."""
         p = precision.lower()
         if p in ("fp4", "nvfp4", "mxfp4"):
             return self.dense_tflops.fp4 is not None
@@ -122,6 +131,7 @@ class GpuPrice(BaseModel):
 
     @property
     def mid_usd_per_gpu_hour(self) -> Decimal:
+        """The middle of the range, USD per GPU-hour (exact)."""
         return (self.low_usd_per_gpu_hour + self.high_usd_per_gpu_hour) / 2
 
 
@@ -145,6 +155,7 @@ class GpuCatalog(BaseModel):
         return self
 
     def names(self) -> list[str]:
+        """The catalogue keys of every GPU, in the order of the catalogue file."""
         return [g.name for g in self.gpus]
 
     def get(self, name: str) -> GpuSpec:
@@ -162,6 +173,8 @@ class GpuCatalog(BaseModel):
         )
 
     def tiers(self, gpu: str) -> list[str]:
+        """The market tiers with a price for `gpu` (key or alias), sorted; an unknown GPU raises
+        `GpuCatalogError`."""
         spec = self.get(gpu)
         return sorted({p.tier for p in self.prices if p.gpu == spec.name})
 

@@ -67,9 +67,13 @@ class ConfigReader:
         self.where = where
 
     def has(self, key: str) -> bool:
+        """Whether the config sets `key` to a non-null value."""
         return self.data.get(key) is not None
 
     def num(self, key: str, default: int | None = None) -> int:
+        """The value of `key` as an int (a float is truncated), or `default` when it is missing or null. A
+        missing key without a default, or a value that is not a number, raises `ArchitectureError` naming
+        the config."""
         value = self.data.get(key)
         if value is None:
             if default is not None:
@@ -83,6 +87,8 @@ class ConfigReader:
         return int(value)
 
     def first_int(self, keys: Iterable[str], default: int | None = None) -> int:
+        """The int value (as `num` reads it) of the first of `keys` the config sets, else `default`; with
+        none set and no default, raises `ArchitectureError`."""
         for key in keys:
             if self.has(key):
                 return self.num(key)
@@ -92,6 +98,7 @@ class ConfigReader:
         raise ArchitectureError(f"{self.where}: required field {names} is missing")
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The raw value of `key`, or `default` when it is missing or null."""
         value = self.data.get(key)
         return default if value is None else value
 

@@ -82,6 +82,7 @@ class Rates(_Strict):
         return base.model_copy(update=mine)
 
     def is_empty(self) -> bool:
+        """Whether no rate at all is set."""
         return not self.model_dump(exclude_none=True)
 
 
@@ -183,6 +184,9 @@ class Model(_Strict):
 
 
 class Provider(_Strict):
+    """A provider as a layer defines it: its names, the providers whose models it also serves, its pricing
+    pages and the models it sells."""
+
     id: str
     name: str | None = None
     aliases: list[str] = Field(default_factory=list, description="Other names of the provider.")
@@ -263,6 +267,7 @@ class Discount(_Strict):
 
     @property
     def factor(self) -> Decimal:
+        """What every rate is multiplied by: `multiplier`, or (100 - `percent_off`) / 100."""
         if self.multiplier is not None:
             return self.multiplier
         assert self.percent_off is not None

@@ -26,6 +26,8 @@ RATE_LABELS = (
 
 
 def list_providers(book: PriceBook) -> pa.Table:
+    """One row per provider of the book, in book order: id, name, number of models and first pricing page
+    (None without one)."""
     rows = [
         {
             "provider": p.id,
@@ -39,6 +41,9 @@ def list_providers(book: PriceBook) -> pa.Table:
 
 
 def list_models(book: PriceBook, provider: str, at: dt.datetime) -> pa.Table:
+    """One row per model `provider` lists itself (not its fallback providers' models): standard input,
+    output and cache-read USD per MTok in force at `at` (naive UTC; None when unpriced) and whether it is
+    deprecated. An unknown provider raises `UnknownModelError`."""
     found = book.find_provider(provider)
     if found is None:
         hint = nearest(provider, book.providers)
