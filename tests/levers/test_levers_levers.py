@@ -150,7 +150,7 @@ def test_playbook_compounds() -> None:
         left *= Fraction(step.after_usd) / Fraction(step.before_usd)
     assert Fraction(book.final.cost_usd) / Fraction(book.baseline.cost_usd) == left
     assert book.added_share > book.saving_share
-    assert book.ranked[0].lever == "output"
+    assert book.ranked[0].lever == "trim"
 
 
 def test_playbook_leaves_out_a_step_that_costs_more() -> None:

@@ -47,8 +47,12 @@ class OutputCap:
     reasoning_trim: Decimal = Decimal(0)
     features: tuple[str, ...] | None = None
     rule: Rule | None = None
-    label: str = "cap"
-    """How the step is named in a playbook: `cap` (token ceilings) or `trim` (shares cut)."""
+
+    @property
+    def label(self) -> str:
+        """How the step is named in a playbook: `trim` when it only cuts shares, else `cap`."""
+        caps = (self.max_output, self.max_reasoning)
+        return "trim" if all(c is None for c in caps) and (self.output_trim or self.reasoning_trim) else "cap"
 
     def apply(self, scenario: Scenario) -> Scenario:
         for cap in (self.max_output, self.max_reasoning):

@@ -212,7 +212,6 @@ def _trim(p: dict[str, str]) -> Lever:
     return OutputCap(
         output_trim=_decimal("output", p["output"]) if "output" in p else Decimal(0),
         reasoning_trim=_decimal("reasoning", p["reasoning"]) if "reasoning" in p else Decimal(0),
-        label="trim",
         **_scope(p),
     )
 
