@@ -312,6 +312,8 @@ class Ledger:
     # -- the account -----------------------------------------------------------------------
 
     def parse_quarantine(self) -> list[QuarantineRecord]:
+        """The records the readers set aside while parsing (before validation), input by input;
+        `quarantine()` adds the rows validation and the duplicate check set aside."""
         return [q for s in self.sources for q in s.quarantine]
 
     def keys(self) -> Keys:
@@ -376,6 +378,9 @@ class Ledger:
 
     @property
     def duplicate_count(self) -> int:
+        """How many rows are quarantined as repeats of an earlier row's request_id (earlier by input, then
+        line; only rows whose own values pass the checks count). Runs a query unless a single input vouches
+        that its ids are unique."""
         dups = self._duplicates
         return 0 if dups is None else int(dups.count().to_pyarrow().as_py())
 

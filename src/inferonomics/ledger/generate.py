@@ -44,6 +44,9 @@ DEFAULT_DAYS = 31
 
 @dataclass(frozen=True)
 class ModelChoice:
+    """One model a feature can use: its provider and book model id, its weight in the feature's model mix
+    (weights are normalised per feature), and its mean reasoning share of output."""
+
     provider: str
     model: str
     weight: float
@@ -53,6 +56,12 @@ class ModelChoice:
 
 @dataclass(frozen=True)
 class Feature:
+    """One product feature of the generated workload: its weight in the session mix, its prompt shape
+    (system-prompt tokens; mean user-message and visible-output tokens per turn), mean turns per session
+    and mean seconds between turns, its model mix, cache TTL (`1h` honoured on Anthropic only), the shares
+    of sessions sent to the batch and flex tiers (where the model offers them), mean web searches per
+    request, and the context (tokens) at which history is compacted."""
+
     name: str
     weight: float
     system_tokens: int
@@ -199,6 +208,9 @@ class Population:
 
 
 def population(seed: int, users: int, tenants: int) -> Population:
+    """The tenants and users of a generated ledger, fixed by `seed` alone: tenant sizes Zipf-like (exponent
+    1.1), user activity Pareto-distributed, each tenant with a UTC offset; about 15% of tenants are
+    data-resident and 10% buy the priority tier (for their GPT-5 and GPT-5 mini sessions)."""
     rng = np.random.default_rng([seed, 0xC0FFEE])
     tenant_sizes = 1.0 / np.arange(1, tenants + 1) ** 1.1
     tenant_of_user = rng.choice(tenants, size=users, p=tenant_sizes / tenant_sizes.sum())

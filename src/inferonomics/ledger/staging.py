@@ -23,6 +23,9 @@ MAX_FIELD_CHARS = 1 << 20
 
 @dataclass(frozen=True)
 class QuarantineRecord:
+    """One record set aside while parsing: the file (as shown) and line it came from, the field at fault
+    (None when it is the whole record) and the reason."""
+
     source_file: str
     source_line: int
     field: str | None
@@ -55,6 +58,8 @@ class Stager:
     rows: int = 0
 
     def add(self, row: dict[str, Any]) -> None:
+        """Queue one row (columns it lacks are written as null); every `batch_rows` rows, the queue is
+        written as a part."""
         self._rows.append(row)
         self.rows += 1
         if len(self._rows) >= self.batch_rows:
@@ -66,6 +71,8 @@ class Stager:
         return pa.schema([*fields, pa.field("_file", pa.string()), pa.field("_line", pa.int64())])
 
     def flush(self) -> None:
+        """Write the queued rows as the next Parquet part (values as text, integral floats without `.0`,
+        booleans as `true`/`false`); does nothing when the queue is empty."""
         if not self._rows:
             return
         schema = self._schema()
@@ -81,6 +88,8 @@ class Stager:
         self._rows = []
 
     def finish(self) -> list[Path]:
+        """Write what is still queued and return the paths of every part, in order; an input without rows
+        gets one empty part so that its columns are still known."""
         self.flush()
         if not self._parts:  # keep the columns known even for an empty input
             part = self.directory / f"{self.name}-empty.parquet"
@@ -98,4 +107,6 @@ def _as_text(v: object) -> str:
 
 
 def new_stage_dir() -> tempfile.TemporaryDirectory[str]:
+    """A new temporary directory for staged parts (named `inferonomics-stage-...`), deleted with its
+    contents by `cleanup()`, on leaving its `with` block, or when it is garbage-collected."""
     return tempfile.TemporaryDirectory(prefix="inferonomics-stage-")

@@ -114,6 +114,10 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any) -> Row:
 
 
 def usage_report(ctx: Context) -> Rows:
+    """Rows of an Anthropic Messages Usage Report (JSON pages of time buckets): one bucket row per result,
+    at the bucket's start, with a deterministic request id and the fewest requests its context-window tier
+    allows. A result without a model or token counts is quarantined; results at speed `fast` are counted in
+    the notes."""
     for line, start, end, r in _buckets(ctx):
         if isinstance(r, RecordError):
             yield line, r
@@ -164,6 +168,9 @@ def _cost_row(r: Mapping[str, Any], start: Any, end: Any) -> Row:
 
 
 def cost_report(ctx: Context) -> Rows:
+    """Rows of an Anthropic Cost Report: one row per result with `reported_cost_usd` (the report's cents /
+    100) and no tokens. Amounts not in USD, and rows whose model cannot be told (no `model`, no Claude
+    model in the description), are quarantined."""
     for line, start, end, r in _buckets(ctx):
         if isinstance(r, RecordError):
             yield line, r
@@ -222,6 +229,8 @@ def _console_usage_row(rec: Mapping[str, str]) -> Row:
 
 
 def console_usage_csv(ctx: Context) -> Rows:
+    """Rows of the Anthropic Console usage CSV export: one bucket row per line (a day of one model and its
+    dimensions), display names of models read as ids and `usage_type` as the service tier."""
     for line, rec in csv_records(ctx.path, ctx.display, ctx.quarantine):
         yield guarded(line, _console_usage_row, rec)
 
@@ -249,5 +258,7 @@ def _console_cost_row(rec: Mapping[str, str]) -> Row:
 
 
 def console_cost_csv(ctx: Context) -> Rows:
+    """Rows of the Anthropic Console cost CSV export: one row per line with `reported_cost_usd` from
+    `cost_usd` and no tokens; a line without a model (a cost that is not a model's usage) is quarantined."""
     for line, rec in csv_records(ctx.path, ctx.display, ctx.quarantine):
         yield guarded(line, _console_cost_row, rec)

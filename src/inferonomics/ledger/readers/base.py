@@ -20,6 +20,9 @@ Rows = Iterator[tuple[int, Row | RecordError]]
 
 @dataclass
 class Context:
+    """What a reader is given for one input file: its path, the name messages show for it (`display`), and
+    where to record what it quarantines while parsing and what it skips."""
+
     path: Path
     display: str
     quarantine: list[QuarantineRecord] = field(default_factory=list)

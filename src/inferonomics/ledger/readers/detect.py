@@ -59,6 +59,8 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
 
 
 def csv_header(path: Path) -> tuple[str, ...]:
+    """The column names in a CSV file's first row (gzip or not), stripped of spaces and a byte-order mark;
+    () when the file is empty or its first row is not CSV."""
     with open_text(path) as f:
         try:
             row = next(csv.reader(f))
@@ -68,6 +70,8 @@ def csv_header(path: Path) -> tuple[str, ...]:
 
 
 def csv_format(header: tuple[str, ...]) -> str:
+    """The format a CSV header names: the Azure trace, an Anthropic Console or OpenAI dashboard export,
+    LiteLLM spend logs (checked in that order), else `ledger-csv`."""
     cols = set(header)
     if header == AZURE_HEADER:
         return "azure-trace"
@@ -160,6 +164,9 @@ def _prefix_keys(path: Path, limit: int = 1 << 16) -> set[str]:
 
 
 def json_format(path: Path) -> str:
+    """The format of a JSON or JSON-lines file, from its first record; a damaged document is guessed from
+    the keys near its start (a format needs 60% of its signature keys). `ledger-jsonl` when nothing
+    matches."""
     layout, value = first_value(path)
     if layout == "broken":
         # A damaged document: guess from the keys written near its start (the reader then

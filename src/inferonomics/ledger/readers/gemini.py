@@ -57,6 +57,10 @@ def _web_searches(response: Mapping[str, Any], model: str) -> int:
 
 
 def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: bool) -> Row:
+    """The ledger row of one Gemini response: uncached input = prompt − cached + tool-use prompt, cache
+    reads = cached, output = candidates + thoughts (reasoning = thoughts). `envelope` gives the time, model
+    and dimensions the response lacks; `batch` puts it on the batch tier. Raises `RecordError` without
+    usage or a time, for provisioned-throughput traffic, or when the cached count exceeds the prompt."""
     usage = _get(response, "usageMetadata", "usage_metadata")
     if not isinstance(usage, Mapping):
         raise RecordError("no usageMetadata in the response", "usageMetadata")
@@ -149,6 +153,9 @@ def _batch_time(obj: Any) -> Any:
 
 
 def read(ctx: Context) -> Rows:
+    """Rows of a Gemini file (JSON lines or one document; `responses` lists included): one per response. A
+    batch job object gives its time to the output lines after it and is counted in the notes; failed batch
+    lines are quarantined."""
     batch_ts: Any = None
     for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
         for line, obj in items(doc, doc_line, key="responses"):

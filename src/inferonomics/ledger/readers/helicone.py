@@ -55,6 +55,11 @@ def _status(rec: Mapping[str, Any]) -> int | None:
 
 
 def request_row(rec: Mapping[str, Any]) -> Row:
+    """The ledger row of one Helicone request (REST export or ClickHouse row): cache tokens taken out of
+    `prompt_tokens` when `total_tokens` shows it held them, the cache-write TTL split and reasoning from
+    the provider's usage in `response_body` when it is there, and Helicone's cost estimate as
+    `reported_cost_usd`. Raises `RecordError` for a failed request (status not 2xx) or one served from
+    Helicone's response cache."""
     status = _status(rec)
     if status is not None and not 200 <= status < 300:
         raise RecordError(f"response status {status}: the request failed, not billed", "response_status")
@@ -123,6 +128,8 @@ def request_row(rec: Mapping[str, Any]) -> Row:
 
 
 def read(ctx: Context) -> Rows:
+    """Rows of a Helicone export (a JSON array, `{"data": [...]}` pages or JSON lines), one per request
+    record."""
     for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
         for line, rec in items(doc, doc_line):
             if not isinstance(rec, Mapping):

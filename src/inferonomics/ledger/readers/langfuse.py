@@ -149,6 +149,10 @@ def _tag_feature(tags: Any) -> Any:
 
 
 def observation_row(obs: Mapping[str, Any]) -> Row:
+    """The ledger row of one Langfuse generation: usage split into the ledger's buckets (see `buckets`),
+    the provider from metadata or the model name, the feature from a `feature:` tag, metadata or the trace
+    name, and Langfuse's cost estimate as `reported_cost_usd`. Raises `RecordError` without usage, a model
+    name or a provider."""
     usage = _usage(obs)
     model = _get(obs, "providedModelName", "provided_model_name", "model")
     if not model:
@@ -184,6 +188,8 @@ def observation_row(obs: Mapping[str, Any]) -> Row:
 
 
 def read(ctx: Context) -> Rows:
+    """Rows of a Langfuse export or API pages: one per generation or embedding observation; other
+    observations (spans, events) are skipped and counted in the notes."""
     for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
         for line, obs in items(doc, doc_line):
             if not isinstance(obs, Mapping):

@@ -79,6 +79,11 @@ def _region(api_base: Any) -> str | None:
 
 
 def spend_row(rec: Mapping[str, Any], notes: Any) -> Row:
+    """The ledger row of one spend-log record: uncached input = prompt_tokens − cache reads − cache writes
+    (cache counts from `metadata.usage_object`; when that is negative the prompt is taken whole and the row
+    counted in `notes`), batch calls on the batch tier, the region from the API base URL, and LiteLLM's
+    `spend` as `reported_cost_usd`. Raises `RecordError` for a failed request or a hit of LiteLLM's
+    response cache."""
     status = rec.get("status")
     if status not in (None, "", "success"):
         raise RecordError(f'status "{status}": the request failed, not billed', "status")
@@ -160,6 +165,7 @@ def spend_row(rec: Mapping[str, Any], notes: Any) -> Row:
 
 
 def read_json(ctx: Context) -> Rows:
+    """Rows of a spend-log export in JSON (an array, pages or JSON lines), one per record."""
     for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
         for line, rec in items(doc, doc_line):
             if not isinstance(rec, Mapping):
@@ -169,6 +175,8 @@ def read_json(ctx: Context) -> Rows:
 
 
 def read_csv(ctx: Context) -> Rows:
+    """Rows of a spend-log export in CSV, one per record (JSON held in text columns such as `metadata` is
+    parsed)."""
     for line, rec in csv_records(ctx.path, ctx.display, ctx.quarantine):
         yield guarded(line, spend_row, rec, ctx.notes)
 
@@ -235,6 +243,8 @@ def database_rows(url: str, *, batch_rows: int = 50_000) -> Iterator[tuple[int, 
 
 
 def read_database(ctx: Context, url: str) -> Rows:
+    """Rows of the spend-log table of the PostgreSQL database at `url` (see `database_rows`), numbered in
+    `startTime` order; start times without a zone are taken as UTC."""
     for number, rec in database_rows(url):
         if rec.get("startTime") is not None and hasattr(rec["startTime"], "isoformat"):
             ts = rec["startTime"]

@@ -125,6 +125,10 @@ def _buckets(ctx: Context) -> Any:
 
 
 def usage_api(ctx: Context) -> Rows:
+    """Rows of OpenAI Usage API pages (completions or embeddings): one bucket row per result, at the
+    bucket's start, with its `num_model_requests`. Uncached input is `input_uncached_tokens` (else input −
+    cached − cache writes); cache writes go to the other-TTL column; `batch: true` is the batch tier. Empty
+    results are skipped and counted in the notes."""
     for line, start, end, r in _buckets(ctx):
         if isinstance(r, RecordError):
             yield line, r
@@ -184,6 +188,9 @@ def _cost_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, value: Any, 
 
 
 def costs_api(ctx: Context) -> Rows:
+    """Rows of OpenAI Costs API pages: one row per result with `reported_cost_usd` and no tokens, the model
+    taken from the line item (`gpt-5-nano, input_tokens`; a batch line item is the batch tier). Amounts not
+    in USD and line items that name no model are quarantined."""
     for line, start, end, r in _buckets(ctx):
         if isinstance(r, RecordError):
             yield line, r
@@ -215,6 +222,8 @@ def _csv_start(rec: Mapping[str, str]) -> str:
 
 
 def dashboard_cost_csv(ctx: Context) -> Rows:
+    """Rows of the OpenAI dashboard cost CSV export, read as `costs_api` reads a result; lines without an
+    amount (quantity only) are skipped and counted in the notes."""
     for line, rec in csv_records(ctx.path, ctx.display, ctx.quarantine):
         if not (rec.get("amount_value") or "").strip():
             ctx.notes["rows with no amount skipped (quantity-only rows)"] += 1
@@ -237,6 +246,8 @@ def dashboard_cost_csv(ctx: Context) -> Rows:
 
 
 def dashboard_activity_csv(ctx: Context) -> Rows:
+    """Rows of the OpenAI dashboard activity CSV export, read as `usage_api` reads a result (empty cells as
+    absent), each at its `start_time_iso` (UTC) or epoch `start_time`."""
     for line, rec in csv_records(ctx.path, ctx.display, ctx.quarantine):
         try:
             start = _csv_start(rec)

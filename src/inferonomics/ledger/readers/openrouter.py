@@ -28,6 +28,9 @@ from inferonomics.ledger.readers.responses import ENVELOPE_DIMENSIONS, ENVELOPE_
 
 
 def is_openrouter(obj: Any) -> bool:
+    """Whether a record is OpenRouter's: a generation record (`data` with `total_cost` and
+    `tokens_prompt`), or a response (bare or enveloped) whose usage has `cost` and which has a `gen-` id,
+    `is_byok` or a `provider`."""
     if not isinstance(obj, Mapping):
         return False
     inner = obj.get("response") if isinstance(obj.get("response"), Mapping) else obj
@@ -54,6 +57,11 @@ def _charged(cost: Any, byok: Any, upstream: Any) -> str | None:
 
 
 def response_row(body: Mapping[str, Any], envelope: Mapping[str, Any]) -> Row:
+    """The ledger row of one OpenRouter response: cache reads and writes taken out of `prompt_tokens`
+    (writes split by TTL when Anthropic's `cache_creation` is there), provider `openrouter`, and what
+    OpenRouter charged (plus the upstream charge of a BYOK request) as `reported_cost_usd`. `envelope`
+    gives the time and dimensions; raises `RecordError` without usage or a time, or when the cache tokens
+    exceed the prompt."""
     usage = body.get("usage")
     if not isinstance(usage, Mapping):
         raise RecordError("no usage object in the response", "usage")
@@ -147,6 +155,8 @@ def _record(obj: Any) -> Row:
 
 
 def read(ctx: Context) -> Rows:
+    """Rows of an OpenRouter file (JSON lines or one document; `responses` lists included): one per
+    response or generation record."""
     for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
         for line, obj in items(doc, doc_line, key="responses"):
             yield guarded(line_of(obj, line), _record, obj)

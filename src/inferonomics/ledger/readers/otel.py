@@ -118,10 +118,16 @@ def spans(doc: Any, line: int) -> Iterator[tuple[int, Mapping[str, Any], dict[st
 
 
 def has_usage(attrs: Mapping[str, Any]) -> bool:
+    """Whether span attributes carry an input or an output token count (under any of the names in `INPUT`
+    and `OUTPUT`)."""
     return _pick(attrs, INPUT) is not None or _pick(attrs, OUTPUT) is not None
 
 
 def span_row(span: Mapping[str, Any], resource: Mapping[str, Any], notes: Any) -> Row:
+    """The ledger row of one model-call span (its attributes over its resource's): uncached input = input −
+    cache reads − cache writes, or the input whole (counted in `notes`) when it is smaller than the cache
+    tokens; writes go to the other-TTL column. The request id is `gen_ai.response.id`, else `trace:span`.
+    Raises `RecordError` when reasoning exceeds output."""
     attrs = {**resource, **attributes(span.get("attributes"))}
     total_in = count(_pick(attrs, INPUT), "gen_ai.usage.input_tokens")
     output = count(_pick(attrs, OUTPUT), "gen_ai.usage.output_tokens")
@@ -165,6 +171,9 @@ def span_row(span: Mapping[str, Any], resource: Mapping[str, Any], notes: Any) -
 
 
 def read(ctx: Context) -> Rows:
+    """Rows of an OTLP JSON file (an export per line or one document, or plain spans): one per model-call
+    span; agent, workflow and tool spans and spans without token usage are skipped and counted in the
+    notes."""
     for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
         for line, span, resource in spans(doc, doc_line):
             attrs = attributes(span.get("attributes"))

@@ -117,6 +117,9 @@ def _openai_common(
 
 
 def openai_chat(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Ledger fields of an OpenAI Chat Completions response (`object: chat.completion`): uncached input =
+    prompt_tokens − cached − cache writes, writes in the other-TTL column, the time from `created`. Raises
+    `RecordError` without usage or when the cache tokens exceed the prompt."""
     usage = obj.get("usage")
     if not isinstance(usage, Mapping):
         raise RecordError("chat.completion has no usage object", "usage")
@@ -130,6 +133,8 @@ def openai_chat(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def openai_response(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Ledger fields of an OpenAI Responses API object (`object: response`), counted as `openai_chat`
+    counts, plus one web search per `web_search_call` output item."""
     usage = obj.get("usage")
     if not isinstance(usage, Mapping):
         raise RecordError("response has no usage object", "usage")
@@ -214,4 +219,6 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def quarantine_from(error: RecordError, display: str, line: int) -> QuarantineRecord:
+    """The quarantine record of a reader's `RecordError`: the file as shown, the line, the field the error
+    names (None if none) and its message."""
     return QuarantineRecord(display, line, error.field, str(error))

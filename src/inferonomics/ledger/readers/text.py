@@ -19,6 +19,7 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def is_gzip(path: Path) -> bool:
+    """Whether the file starts with gzip's magic bytes (its name is not looked at)."""
     with path.open("rb") as f:
         return f.read(2) == b"\x1f\x8b"
 
