@@ -27,6 +27,9 @@ class Bill:
     priced: Priced
 
     def quarantine(self, limit: int | None = None) -> pa.Table:
+        """Every row of the billed ledger that was quarantined (while parsing, by validation, or as a
+        duplicate request id): file, line, field and reason, sorted by file and line; at most `limit` rows
+        when given."""
         return self.priced.ledger.quarantine(limit)
 
 

@@ -80,6 +80,8 @@ def usd(femto: ir.NumericValue) -> ir.DecimalValue:
 
 
 def is_overflow(error: BaseException) -> bool:
+    """Whether a query failed on a 64-bit integer overflow (DuckDB's message names INT64 or BIGINT): the
+    cue to rerun it with DECIMAL arithmetic."""
     return "Overflow" in str(error) and ("INT64" in str(error) or "BIGINT" in str(error))
 
 
@@ -102,6 +104,8 @@ class Priced:
 
     @cached_property
     def table(self) -> ir.Table:
+        """The per-row pricing expression (built on first use, rebuilt with DECIMAL arithmetic after an
+        overflow); see the class docstring for its columns."""
         return expression(self.ledger.unique, self.rates, self.wide, self.ledger.con)
 
     def execute(self, run: Callable[[ir.Table], T], expr: Callable[[ir.Table], ir.Table]) -> T:
@@ -139,6 +143,8 @@ class Priced:
         return out.set_column(tier, "service_tier", pc.fill_null(out["service_tier"], "standard"))
 
     def account(self) -> Account:
+        """Where every row read went: billed, or quarantined while parsing, by validation (its own values
+        or an invalid key) or as a duplicate request id. Runs one pass of the pricing expression."""
         counts = self.execute(
             lambda e: e.to_pyarrow().to_pylist()[0],
             lambda t: t.aggregate(n=t.count(), bad=t._quarantined.sum()),
@@ -147,6 +153,8 @@ class Priced:
 
 
 def rates_for(book: PriceBook, keys: pa.Table, ts_min: Any, ts_max: Any) -> pa.Table:
+    """The rate table (see `billing/rates.py`) for the (provider, model, service_tier, region) rows of
+    `keys` over the span `ts_min`..`ts_max` (naive UTC; None, for an empty ledger, becomes `TS_MIN`)."""
     key_list = [
         Key(r["provider"], r["model"], r["service_tier"], r["region"])
         for r in keys.select(list(KEY_COLUMNS)).to_pylist()

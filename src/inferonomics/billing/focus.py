@@ -73,6 +73,10 @@ DEVELOPERS = (
 
 @dataclass(frozen=True)
 class TokenClass:
+    """One token class (or fee) of the FOCUS rows: its key in SKU ids, the count and rate-table columns it
+    is billed from, its meter name, FOCUS token direction and cache action (None where they do not apply),
+    cache TTL, and pricing unit (`per` units of `unit`: 1,000,000 tokens or 1,000 requests)."""
+
     key: str
     count: str
     rate: str
@@ -104,6 +108,9 @@ CLASSES = (
 
 @dataclass(frozen=True)
 class FocusExport:
+    """A FOCUS export: the cost-and-usage rows (`FOCUS_SCHEMA`), the account of every row read, and the
+    requests left out unpriced."""
+
     table: pa.Table
     account: Account
     unpriced_requests: int
@@ -119,6 +126,8 @@ def _name(provider: str) -> tuple[str, str, str]:
 
 
 def developer(model: str, provider_name: str) -> str:
+    """The company that made `model` (Anthropic, OpenAI, Google, Meta...), recognised from its name;
+    `provider_name` when the name says nothing."""
     lower = model.lower()
     for pattern, name in DEVELOPERS:
         if pattern.search(lower):

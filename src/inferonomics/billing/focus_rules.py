@@ -43,6 +43,10 @@ EXACT = Decimal("1e-12")
 
 @dataclass
 class Violation:
+    """One FOCUS rule a table breaks: the rule, the column at fault, how many rows break it (0 for a rule
+    about the table itself, such as a missing column) and the first such row (counted from 1) with its
+    value, cut to 80 characters."""
+
     rule: str
     column: str | None
     rows: int = 0
@@ -60,11 +64,14 @@ class Violation:
 
 @dataclass
 class FocusCheck:
+    """The result of checking a FOCUS table: its row count and every rule it breaks."""
+
     rows: int
     violations: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Whether the table breaks no rule."""
         return not self.violations
 
 

@@ -69,6 +69,9 @@ marks a key that is not a valid ledger key (its rows are quarantined with `reaso
 
 @dataclass(frozen=True)
 class Key:
+    """One (provider, model, service_tier, region) combination a ledger's rows use, spelled as in the rows;
+    None is an empty value (a None tier is the standard tier)."""
+
     provider: str | None
     model: str | None
     service_tier: str | None

@@ -65,6 +65,9 @@ more than our price)."""
 
 @dataclass(frozen=True)
 class Reconciliation:
+    """The result of reconciling a ledger: the comparison table (`RESULT_SCHEMA`, largest residual first),
+    the reported and priced totals over it in USD (exact), and the account of every row read."""
+
     table: pa.Table
     reported_usd: Decimal
     priced_usd: Decimal
@@ -72,6 +75,8 @@ class Reconciliation:
 
     @property
     def residual_usd(self) -> Decimal:
+        """Reported minus priced, in USD (exact): positive when the sources charged more than the price
+        book."""
         return self.reported_usd - self.priced_usd
 
 

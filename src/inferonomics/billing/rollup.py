@@ -55,6 +55,10 @@ _names = itertools.count()
 
 @dataclass(frozen=True)
 class Rollup:
+    """A rollup of a priced ledger: one row per group (by period, then most costly first) with rows,
+    requests, token sums, `cost_usd` and its components in exact USD, and `unpriced_requests`; the account
+    of every row read; and how many billed rows found no rate row."""
+
     table: pa.Table
     account: Account
     unmatched: int = 0
