@@ -26,6 +26,7 @@ def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stdout
 
 
+@pytest.mark.slow
 def test_bad_rows_are_quarantined_with_file_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
     path.write_text(
@@ -62,6 +63,7 @@ def test_bad_rows_are_quarantined_with_file_line_and_field(tmp_path: Path) -> No
     assert billed["cost_usd"] == "0.00035"
 
 
+@pytest.mark.slow
 def test_unknown_model_and_provider_are_unpriced_never_zero(tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
     path.write_text(
@@ -92,6 +94,7 @@ def test_missing_required_column_is_one_clear_error(tmp_path: Path) -> None:
     assert "--columns" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["empty.csv", "empty.jsonl"])
 def test_empty_files_say_so(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
@@ -103,6 +106,7 @@ def test_empty_files_say_so(tmp_path: Path, name: str) -> None:
     assert "rows read 0 = billed 0 + quarantined 0" in result.stderr
 
 
+@pytest.mark.slow
 def test_truncated_jsonl_and_parquet(tmp_path: Path) -> None:
     good = {
         "ts": "2026-01-05T10:00:00Z",
@@ -125,6 +129,7 @@ def test_truncated_jsonl_and_parquet(tmp_path: Path) -> None:
     assert "not a readable Parquet file" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_line_tens_of_megabytes_long(tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
     huge = "x" * (30 * 1024 * 1024)
@@ -178,6 +183,7 @@ def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
     assert message in result.stderr
 
 
+@pytest.mark.slow
 def test_traces_need_a_model(tmp_path: Path) -> None:
     path = tmp_path / "azure.csv"
     path.write_text("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n")

@@ -151,6 +151,7 @@ GPT4O = Decimal("2.5") * 2 + Decimal(10) * Decimal("0.1")  # 2M input, 100k outp
 SONNET = Decimal(3) * Decimal("0.15") + Decimal(15) * Decimal("0.1")  # $0.45 + $1.50 = $1.95
 
 
+@pytest.mark.slow
 def test_piped_tables_are_not_cut_and_end_with_a_total(tagged: Path) -> None:
     result = run("bill", tagged, "--by", "cost center,provider,model")
     assert result.returncode == 0, result.stderr
@@ -163,6 +164,7 @@ def test_piped_tables_are_not_cut_and_end_with_a_total(tagged: Path) -> None:
     assert "extra columns kept as tags: cost center, team" in result.stderr
 
 
+@pytest.mark.slow
 def test_tags_group_like_any_column_and_providers_are_case_folded(tagged: Path) -> None:
     result = run("bill", tagged, "--by", "team,provider", "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -174,6 +176,7 @@ def test_tags_group_like_any_column_and_providers_are_case_folded(tagged: Path) 
     }
 
 
+@pytest.mark.slow
 def test_csv_money_is_plain_decimal_and_periods_iso(tagged: Path) -> None:
     result = run("bill", tagged, "--by", "model", "--grain", "day", "--format", "csv")
     assert result.returncode == 0, result.stderr
@@ -201,6 +204,7 @@ def test_output_into_a_missing_folder_fails_before_any_work(tagged: Path, tmp_pa
     assert "rows read" not in result.stderr  # nothing was read
 
 
+@pytest.mark.slow
 def test_markup_in_user_text_is_shown_as_written(tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
     path.write_text(
@@ -211,6 +215,7 @@ def test_markup_in_user_text_is_shown_as_written(tmp_path: Path) -> None:
     assert "[bold red]x[/]" in result.stdout
 
 
+@pytest.mark.slow
 def test_switch_is_labelled_switch(tagged: Path) -> None:
     result = run(
         "whatif",
@@ -232,6 +237,7 @@ def test_switch_is_labelled_switch(tagged: Path) -> None:
     assert Decimal(chat["cost_after_usd"]) == Decimal("0.15")
 
 
+@pytest.mark.slow
 def test_report_markdown_has_the_total_and_the_tag_breakdown(tagged: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.md"
     result = run("report", tagged, "--by", "team", "--format", "markdown", "--out", out)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,9 @@ from inferonomics.billing.rollup import rollup
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.schema import COUNT_COLUMNS
+
+# Whole processes and property searches: `make test` runs them, `make quick` does not.
+pytestmark = pytest.mark.slow
 
 BOOK = PriceBook.load()
 MODELS = [

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from inferonomics.ledger.readers import FORMATS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,6 +25,7 @@ def section() -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
+@pytest.mark.slow
 def test_readme_commands_run(tmp_path: Path) -> None:
     [block] = re.findall(r"```\n(.*?)```", section(), flags=re.S)
     commands = [shlex.split(line) for line in block.splitlines() if line.startswith("inferonomics ")]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from format_helpers import (
     BEDROCK_SONNET_45,
     FIXTURES,
@@ -195,6 +196,7 @@ def test_langfuse_usage_details_are_exclusive_buckets(book: PriceBook) -> None:
     assert total == cost(SONNET_46, a) + cost(GPT_54_MINI, b) + cost(GPT_54_MINI, c)
 
 
+@pytest.mark.slow
 def test_helicone_exports_and_nano_dollar_costs(book: PriceBook) -> None:
     name = "helicone_requests.json"
     assert detect_format(FIXTURES / name) == "helicone"

@@ -18,6 +18,9 @@ from inferonomics.errors import InputError
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.readers import detect_format
 
+# Whole processes and property searches: `make test` runs them, `make quick` does not.
+pytestmark = pytest.mark.slow
+
 EXPORTS = [
     # Aggregated exports: their rows' ids are made from their content.
     "anthropic_usage_report.json",

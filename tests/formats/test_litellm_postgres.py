@@ -18,6 +18,9 @@ from inferonomics.errors import InputError
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.readers.litellm import database_url, redacted
 
+# Whole processes and property searches: `make test` runs them, `make quick` does not.
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "test_postgres.sh"
 
 

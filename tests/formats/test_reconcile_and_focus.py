@@ -22,6 +22,9 @@ from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
 from inferonomics.report.tables import csv_ready
 
+# Whole processes and property searches: `make test` runs them, `make quick` does not.
+pytestmark = pytest.mark.slow
+
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}  # wide enough for the causes to print on one line

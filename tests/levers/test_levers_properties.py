@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from levers_helpers import make_ledger
@@ -22,6 +23,9 @@ from inferonomics.levers.caps import OutputCap
 from inferonomics.levers.playbook import run
 from inferonomics.levers.pricing import Commitment, Discount, PriceChange
 from inferonomics.levers.routing import Route
+
+# Whole processes and property searches: `make test` runs them, `make quick` does not.
+pytestmark = pytest.mark.slow
 
 BOOK = PriceBook.load()
 MODELS = [
