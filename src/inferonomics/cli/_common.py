@@ -342,7 +342,8 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
 
 def add_command(app: typer.Typer, fn: Callable[..., None], name: str | None = None) -> None:
     """Register `fn` as a command of `app`: help from its docstring, errors guarded."""
-    app.command(name, help=command_help(fn))(guarded(fn))
+    text = command_help(fn)
+    app.command(name, help=text, short_help=text.split("\n\n")[0])(guarded(fn))
 
 
 def command_help(fn: Callable[..., Any]) -> str:

@@ -63,8 +63,9 @@ def prices(
     price_sheets: PricesOpt = None,
     fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
 ) -> None:
-    """Show the rates in force for a model, with their sources and history; or list the providers,
-    or a provider's models."""
+    """Show a model's rates in force, with their sources and history.
+
+    With no model: the providers of the price book, or (with --provider) a provider's models."""
     from inferonomics.report.format import to_json
     from inferonomics.report.prices import print_model
     from inferonomics.report.tables import table_of
@@ -171,8 +172,10 @@ def reconcile(
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
-    """Compare what sources say they charged with our price, per model and day: largest
-    residuals first, each with its likely cause.
+    """Compare reported costs with our prices, per model and day.
+
+    What sources say they charged against our price: largest residuals first, each with its
+    likely cause.
 
     Sources that report a cost: the Anthropic and OpenAI cost reports and cost exports,
     OpenRouter, LiteLLM, Helicone, Langfuse. Cost reports carry no token counts: pass the usage

@@ -69,10 +69,10 @@ def focus(
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
 ) -> None:
-    """Export priced usage as FOCUS 1.3 rows (CSV or Parquet), one token class per row, by day
-    unless --grain says otherwise.
+    """Export priced usage as FOCUS 1.3 rows (CSV or Parquet).
 
-    Rows are checked against the spec's column rules before they are written. List prices come
+    One row per token class, charge period and allocation group, by day unless --grain says
+    otherwise. Rows are checked against the spec's column rules before they are written. List prices come
     from the price book alone; billed, contracted and effective costs from the book with your
     price sheets. Simulated savings (--whatif) go to a separate file (--savings-out)."""
     import pyarrow as pa
@@ -140,7 +140,7 @@ def focus_check(
         Path, typer.Argument(metavar="FILE", help="A FOCUS cost-and-usage file (CSV or Parquet).")
     ],
 ) -> None:
-    """Check a FOCUS file against the FOCUS 1.3 column rules; exit code 2 when one is broken.
+    """Check a FOCUS file against the FOCUS 1.3 column rules (exit code 2 when one is broken).
 
     Rules: mandatory columns, types and formats, nullability, allowed values, and costs equal to
     unit price × pricing quantity."""

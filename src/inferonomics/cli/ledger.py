@@ -38,10 +38,9 @@ def import_ledger(
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
 ) -> None:
-    """Read usage in any supported format and write the canonical ledger (Parquet), extra
-    columns kept as tags.
+    """Convert usage in any supported format to the canonical ledger (Parquet).
 
-    Every row read is written or quarantined (with file, line and reason); importing the same
+    Extra columns are kept as tags. Every row read is written or quarantined (with file, line and reason); importing the same
     export twice writes the same ledger as once."""
     import inferonomics as inf
 
@@ -65,7 +64,7 @@ def quarantine(
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
 ) -> None:
-    """List every quarantined row of usage files: file, line, field and reason."""
+    """List every quarantined row, with its file, line, field and reason."""
     from inferonomics.report.tables import table_of
 
     check_out(out_file)
@@ -96,8 +95,10 @@ def generate(
         ),
     ] = None,
 ) -> None:
-    """Write a realistic demo ledger: heavy-tailed users, multi-turn sessions with caching,
-    batch traffic, several providers and models, a month of timestamps."""
+    """Write a realistic, seeded demo ledger (Parquet).
+
+    Heavy-tailed users, multi-turn sessions with caching, batch traffic, several providers and
+    models, a month of timestamps."""
     import inferonomics as inf
 
     check_out(path)

@@ -132,8 +132,10 @@ def cache(
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
 ) -> None:
-    """Replay prompt caching over usage with a provider's rules: the share of input read from
-    cache, and the bill as recorded, with this caching and with no caching at all. With --ttl
+    """Replay prompt caching with a provider's rules: cached share and bills.
+
+    The share of input read from cache, and the bill as recorded, with this caching and with no
+    caching at all. With --ttl
     inf and --min-tokens 0: the pure prefix-reuse bound (longest prefix shared with any earlier
     request, one shared cache per model). --by and --grain add the same per group and period,
     with what each loses to expiry.
@@ -350,8 +352,10 @@ def whatif(
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
 ) -> None:
-    """Apply levers to usage, in order, and show the bill before and after each (each billed on
-    what the previous ones left); --by and --grain break the bill down before and after.
+    """Apply levers in order and show the bill before and after each.
+
+    Each lever is billed on what the previous ones left; --by and --grain break the bill down
+    before and after.
 
     JSON: cost_before_usd, cost_after_usd, saving_usd, saving_share, each step's figures, and
     with --by or --grain a breakdown."""
@@ -384,10 +388,12 @@ def playbook(
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
 ) -> None:
-    """The savings playbook: levers applied in sequence, each measured on what the previous ones
-    left (savings compound), ranked by saving, with the assumptions each rests on; a lever that
-    would raise the bill is left out. Without --lever: caching replayed with each provider's
-    rules, and batch for the features that already use batch or flex."""
+    """The savings playbook: levers compounded and ranked, with their assumptions.
+
+    Levers are applied in sequence, each measured on what the previous ones left (savings
+    compound), ranked by saving, with the assumptions each rests on; a lever that would raise
+    the bill is left out. Without --lever: caching replayed with each provider's rules, and batch
+    for the features that already use batch or flex."""
     import inferonomics as inf
 
     check_out(out_file)

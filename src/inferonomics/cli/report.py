@@ -47,9 +47,11 @@ def report(
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
 ) -> None:
-    """The main job: price usage (or, with no files, a generated demo ledger) and summarise it:
-    the total and where it goes, breakdowns by provider, model, feature and service tier (and
-    by the --by columns), the spread of spend over users, and what was not priced."""
+    """Price usage (or a generated demo ledger) and show where the money goes.
+
+    The main job: the total and where it goes, breakdowns by provider, model, feature and
+    service tier (and by the --by columns), the spread of spend over users, and what was not
+    priced. With no files, a demo ledger is generated first."""
     import inferonomics as inf
     from inferonomics.report.format import to_json
     from inferonomics.report.terminal import print_summary, summary_dict, summary_markdown

@@ -107,7 +107,9 @@ def score(
     configs: ConfigsOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
 ) -> None:
-    """Predict every row of a measured-points CSV and print the error (median absolute
+    """Score the serving model against measured points.
+
+    Predicts every row of a measured-points CSV and prints the error (median absolute
     percentage error and MAPE of TTFT and TPOT), overall and by system, mode and model, and
     whether the rows are ones the shipped parameters were fitted on (an in-sample error) or new
     to them."""
@@ -153,8 +155,10 @@ def cost(
     configs: ConfigsOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
 ) -> None:
-    """Latency, throughput and $ per million input, output and cached-input tokens of one
-    deployment, at a given concurrency or at the highest one meeting a TPOT target."""
+    """Latency, throughput and $/MTok of one deployment.
+
+    $ per million input, output and cached-input tokens, at a given concurrency or at the
+    highest one meeting a TPOT target."""
     import inferonomics as inf
 
     result = inf.serving_cost(
@@ -203,9 +207,11 @@ def frontier(
     configs: ConfigsOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
 ) -> None:
-    """Output tokens/s per GPU against tokens/s per user over a sweep of layouts and
-    concurrencies: the Pareto frontier, with $ per million output tokens when a GPU-hour price
-    or market tier is given."""
+    """The throughput-interactivity frontier of a model on a GPU.
+
+    Output tokens/s per GPU against tokens/s per user over a sweep of layouts and concurrencies:
+    the Pareto frontier, with $ per million output tokens when a GPU-hour price or market tier
+    is given."""
     import inferonomics as inf
 
     result = inf.serving_frontier(
@@ -250,8 +256,10 @@ def frontier(
 
 
 def gpus(fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table") -> None:
-    """The GPUs the serving model knows, with their memory and the market tiers priced for each
-    (mid-point $ per GPU-hour of the latest price; the default tier is marked)."""
+    """List the GPUs the serving model knows and their market tiers.
+
+    With their memory and the market tiers priced for each (mid-point $ per GPU-hour of the
+    latest price; the default tier is marked)."""
     import inferonomics as inf
 
     listing = inf.gpu_listing()
