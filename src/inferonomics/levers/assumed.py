@@ -41,13 +41,20 @@ class AssumedCaching:
     write_ttl_seconds: float | None = None
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with every row's input re-split at the assumed hit rate: `hit_rate` of each
+        cacheable prompt (at least the policy's minimum per request) read from the cache, writes of one per
+        `reads_per_write` reads in the policy's write bucket, the rest uncached input. Raises `LeverError`
+        for a rate outside 0-1, rates that need more than the whole prompt, or an unknown policy."""
         expr, _ = assumed_rows(scenario, self)
         return scenario.with_ledger(derive(scenario.ledger, expr, "<cache assumed>"))
 
     def describe(self) -> str:
+        """One line: the assumed share of cacheable input read from the cache, marked as assumed."""
         return f"prompt caching, {self.hit_rate * 100:g}% of cacheable input read from cache (assumed)"
 
     def assumptions(self) -> list[str]:
+        """That the hit rate is assumed rather than replayed, and how writes are counted (not at all, or
+        once per `reads_per_write` reads)."""
         return [
             f"an assumed hit rate of {self.hit_rate * 100:g}% of each cacheable prompt, not replayed",
             "cache writes not counted"

@@ -52,6 +52,7 @@ class Scenario:
     notes: tuple[str, ...] = field(default=())
 
     def with_ledger(self, ledger: Ledger) -> Scenario:
+        """The same scenario (book, extra costs, minimums, notes) with `ledger` as its ledger."""
         return replace(self, ledger=ledger)
 
     def with_sheet(self, sheet: Sheet, layer: str) -> Scenario:
@@ -76,11 +77,15 @@ class Lever(Protocol):
 
     name: ClassVar[str]
 
-    def apply(self, scenario: Scenario) -> Scenario: ...
+    def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario after this lever's change, as a new scenario (the one given is left as it was).
+        Raises `LeverError` when the lever cannot do what it was asked."""
 
-    def describe(self) -> str: ...
+    def describe(self) -> str:
+        """The change in one line, as the what-if and playbook tables show it."""
 
-    def assumptions(self) -> list[str]: ...
+    def assumptions(self) -> list[str]:
+        """What the lever's figure rests on, one sentence each, shown beside its saving."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,8 @@ class Totals:
     """The rollup the totals come from (by the columns asked for)."""
 
     def as_dict(self) -> dict[str, Any]:
+        """The totals as plain data for JSON and reports, without the rollup table: costs in USD (Decimal),
+        requests and token counts."""
         return {
             "cost_usd": self.cost_usd,
             "rows_usd": self.rows_usd,

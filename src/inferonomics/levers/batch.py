@@ -62,6 +62,7 @@ def movable_keys(ledger: Ledger, book: PriceBook, tier: str) -> list[tuple[str, 
 
 
 def key_in(rows: ir.Table, keys: list[tuple[str, str, str | None]]) -> ir.BooleanValue:
+    """Whether each row's (provider, model, region) is one of `keys` (a NULL region matches None)."""
     out: ir.BooleanValue = ibis.literal(False)
     for provider, model, region in keys:
         out = out | ((rows.provider == provider) & (rows.model == model) & rows.region.identical_to(region))
@@ -79,6 +80,10 @@ class Batch:
     tier: str = "batch"
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with the selected rows (of `features`, matching `rule`, a stable `share` of them by
+        request id) moved from the standard tier to `tier`, where the book prices their model in it; cache
+        buckets stay and bill at the tier's cache rates. Raises `LeverError` for a tier other than batch or
+        flex, or a share outside 0-1."""
         if self.tier not in ("batch", "flex"):
             raise LeverError(f"the batch lever moves traffic to batch or flex, not '{self.tier}'")
         ledger = scenario.ledger
@@ -91,6 +96,8 @@ class Batch:
         return scenario.with_ledger(derive(ledger, expr, f"<{self.tier}>", new_keys))
 
     def describe(self) -> str:
+        """One line: the share of standard traffic moved, its scope (features, rule) and the tier it goes
+        to."""
         what = []
         if self.features is not None:
             what.append("features " + ", ".join(self.features))
@@ -100,6 +107,8 @@ class Batch:
         return f"{self.share * 100:g}% of standard traffic{scope} moved to the {self.tier} tier"
 
     def assumptions(self) -> list[str]:
+        """That the moved requests tolerate the tier's latency, that models without a price for the tier
+        stay, and that cache hits happen in the tier as they did interactively."""
         return [
             f"the moved requests tolerate the {self.tier} tier's latency (batch: up to 24 h)",
             "models without a price for the tier stay where they are",

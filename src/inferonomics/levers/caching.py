@@ -75,9 +75,15 @@ class Caching:
     Gemini caches), replay each and keep the one that bills least."""
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with each replayed request's input re-split by the replay (cache reads; writes in
+        the policy's bucket; the rest uncached input) and explicit-cache storage added to its extra costs;
+        rows the replay cannot use keep their buckets. Raises `LeverError` for an unknown policy or writes
+        mode, or a structure the replay cannot use."""
         return replay_cache(scenario, self).scenario
 
     def describe(self) -> str:
+        """One line: whose rules the replay follows, the TTL (or the cheaper TTL per model) and the LRU
+        capacity when one is set."""
         rules = self.policy or "each provider's own"
         ttl = "" if self.ttl_seconds is None else f", TTL {_ttl_text(self.ttl_seconds)}"
         if self.choose_ttl:
@@ -86,6 +92,9 @@ class Caching:
         return f"prompt caching replayed with {rules} rules{ttl}{size}"
 
     def assumptions(self) -> list[str]:
+        """What the replay takes for granted: requests in timestamp order with entries usable at once, one
+        cache per model for the whole ledger, which prompts are written, and the same tokens after earlier
+        levers."""
         out = []
         out.append("requests arrive in timestamp order; a response's cache entry is usable at once")
         out.append("one cache per model shared by every request of the ledger (one organisation)")
@@ -126,6 +135,8 @@ class CacheReplay:
 
     @property
     def cached_input_share(self) -> Decimal:
+        """Cache reads over all input tokens (uncached, read and written), 0-1 (exact; 0 when there is no
+        input)."""
         if not self.input_tokens_total:
             return Decimal(0)
         return Decimal(self.cached_input_tokens) / Decimal(self.input_tokens_total)
@@ -342,6 +353,9 @@ def _by_feature(req: prefixes.Requests, read: np.ndarray) -> pa.Table:
 
 
 def describe_policy(group: tuple[str, str], p: CachePolicy) -> dict[str, Any]:
+    """A model's replayed cache rules as plain data for reports: provider, model, policy name, TTL in
+    seconds (None: no expiry), minimum cacheable tokens, read increment and the ledger bucket writes bill
+    in."""
     return {
         "provider": group[0],
         "model": group[1],

@@ -55,6 +55,10 @@ class OutputCap:
         return "trim" if all(c is None for c in caps) and (self.output_trim or self.reasoning_trim) else "cap"
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with the selected rows' (of `features`, matching `rule`) generation cut: reasoning
+        trimmed, then capped at `max_reasoning` per request; visible output trimmed; then the total capped
+        at `max_output` per request, visible output cut before reasoning. Raises `LeverError` for a
+        negative cap or a trim outside 0-1."""
         for cap in (self.max_output, self.max_reasoning):
             if cap is not None and cap < 0:
                 raise LeverError(f"a token cap must be >= 0, got {cap}")
@@ -76,6 +80,8 @@ class OutputCap:
         return scenario.with_ledger(derive(ledger, expr, "<output caps>"))
 
     def describe(self) -> str:
+        """One line: each cap (tokens per request) and trim (percent) that is set and the features in
+        scope; `output unchanged` when none is."""
         parts = []
         if self.max_output is not None:
             parts.append(f"output capped at {self.max_output:,} tokens")
@@ -89,6 +95,8 @@ class OutputCap:
         return ("; ".join(parts) or "output unchanged") + scope
 
     def assumptions(self) -> list[str]:
+        """That answers stay as useful with fewer tokens (no retries) and that a capped request generates
+        exactly its cap."""
         return [
             "answers stay as useful with fewer tokens (no retries for truncated answers)",
             "a capped request generates exactly the cap (the cut tokens are simply not generated)",

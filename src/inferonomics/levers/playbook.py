@@ -40,13 +40,18 @@ class Step:
 
     @property
     def saving_usd(self) -> Decimal:
+        """What the step saved, USD (exact): the bill it was given minus the bill after it; 0 when the
+        playbook left it out, negative when it raised the bill (a what-if keeps such steps)."""
         return self.before_usd - self.after_usd if self.applied else Decimal(0)
 
     @property
     def saving_share(self) -> Decimal:
+        """The saving as a share of the bill the step was given (exact; 0 when that bill was 0)."""
         return self.saving_usd / self.before_usd if self.before_usd else Decimal(0)
 
     def as_dict(self) -> dict[str, Any]:
+        """The step as plain data for JSON and reports: lever, description, costs before and after, saving
+        and its share, unpriced requests, whether it was applied, assumptions and notes."""
         return {
             "lever": self.lever,
             "description": self.description,
@@ -77,10 +82,13 @@ class Playbook:
 
     @property
     def saving_usd(self) -> Decimal:
+        """The whole sequence's saving, USD (exact): the baseline's total minus the final total, costs
+        outside the rows included."""
         return self.baseline.cost_usd - self.final.cost_usd
 
     @property
     def saving_share(self) -> Decimal:
+        """The whole saving as a share of the baseline's total (exact; 0 when the baseline is 0)."""
         base = self.baseline.cost_usd
         return self.saving_usd / base if base else Decimal(0)
 
@@ -96,9 +104,13 @@ class Playbook:
 
     @property
     def ranked(self) -> list[Step]:
+        """The steps, largest saving first (steps left out, at 0, included)."""
         return sorted(self.steps, key=lambda s: s.saving_usd, reverse=True)
 
     def as_dict(self) -> dict[str, Any]:
+        """The playbook as plain data for JSON and reports: totals before and after, the saving and its
+        share (compounded, and the wrong added figure), request counts, every step, the steps' levers by
+        saving, notes, and the breakdown's rows when there is one."""
         return {
             "cost_before_usd": self.baseline.cost_usd,
             "cost_after_usd": self.final.cost_usd,

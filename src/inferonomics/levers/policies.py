@@ -93,6 +93,7 @@ class CachePolicy:
 
     @property
     def ttl_label(self) -> str:
+        """The TTL for people: `5 min`, `1 h`, `90 s`, or `no expiry`."""
         return "no expiry" if math.isinf(self.ttl_seconds) else _duration(self.ttl_seconds)
 
 

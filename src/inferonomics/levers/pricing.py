@@ -57,6 +57,9 @@ class PriceChange:
     valid_from: dt.datetime | None = None
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario billed with a copy of its book in which every rate of `provider` (every provider
+        when None; only `models`, when given) is multiplied by 1 + `percent` / 100, from `valid_from`
+        (always, when None); the scenario itself at 0%. Raises `LeverError` for -100% or less."""
         multiplier = 1 + self.percent / 100
         if multiplier <= 0:
             raise LeverError(f"a price change of {self.percent}% leaves no price (must be > -100%)")
@@ -73,11 +76,13 @@ class PriceChange:
         return _apply(scenario, sheet, f"what-if prices {self.percent:+g}%")
 
     def describe(self) -> str:
+        """One line: whose prices change, by what signed percentage, and from which date."""
         who = self.provider or "every provider"
         when = f" from {self.valid_from:%Y-%m-%d}" if self.valid_from else ""
         return f"prices of {who} {self.percent:+g}%{when}"
 
     def assumptions(self) -> list[str]:
+        """That usage stays as it is at the new prices."""
         return ["the same usage at the new prices (no change in demand)"]
 
 
@@ -93,6 +98,9 @@ class Discount:
     valid_from: dt.datetime | None = None
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario billed with a copy of its book in which every rate of `provider` (every provider
+        when None; only `models` and `tiers`, when given) is `percent_off` cheaper, from `valid_from`
+        (always, when None); the scenario itself at 0%. Raises `LeverError` outside 0-100%."""
         if not 0 <= self.percent_off < 100:
             raise LeverError(f"a discount is between 0% and 100% off, got {self.percent_off}%")
         if self.percent_off == 0:
@@ -108,9 +116,11 @@ class Discount:
         return _apply(scenario, sheet, f"what-if discount {self.percent_off:g}%")
 
     def describe(self) -> str:
+        """One line: the percentage off and the provider it applies to."""
         return f"{self.percent_off:g}% off {self.provider or 'every provider'}"
 
     def assumptions(self) -> list[str]:
+        """That the provider grants the discount on this volume."""
         return ["the provider grants the discount on this volume"]
 
 
@@ -124,6 +134,9 @@ class Commitment:
     provider: str | None = None
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with `percent_off` off every rate of `provider` (as `Discount` does) and a monthly
+        minimum of `monthly_usd` on its spend, a month below it billed the shortfall. Raises `LeverError`
+        for a negative commitment."""
         if self.monthly_usd < 0:
             raise LeverError(f"a monthly commitment is >= $0, got {self.monthly_usd}")
         discounted = Discount(self.percent_off, self.provider).apply(scenario)
@@ -131,12 +144,15 @@ class Commitment:
         return replace(discounted, minimums=(*discounted.minimums, floor))
 
     def describe(self) -> str:
+        """One line: the monthly commitment, the provider and the discount it buys."""
         return (
             f"commit to ${self.monthly_usd:,} a month with {self.provider or 'every provider'} "
             f"for {self.percent_off:g}% off"
         )
 
     def assumptions(self) -> list[str]:
+        """That monthly spend is as in the ledger (a month below the commitment is billed the commitment)
+        and that the discount covers every rate of the provider."""
         return [
             "monthly spend as in the ledger (a month below the commitment is billed the commitment)",
             "the discount applies to every rate of the provider",

@@ -46,6 +46,7 @@ class Blocks:
 
     @property
     def lengths(self) -> np.ndarray:
+        """The number of blocks of each request (int64, one per request)."""
         lengths: np.ndarray = np.diff(self.offsets)
         return lengths
 

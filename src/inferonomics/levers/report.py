@@ -65,11 +65,14 @@ class CacheReport:
 
     @property
     def cached_input_share(self) -> Decimal:
+        """Cache reads over all input tokens, 0-1 (exact; 0 when there is no input)."""
         total = self.input_tokens_total
         return Decimal(self.cached_input_tokens) / total if total else Decimal(0)
 
     @property
     def saving_usd(self) -> Decimal:
+        """The bill as recorded minus the bill with the replayed caching, USD (exact; negative when the
+        replay bills more)."""
         return self.cost_before_usd - self.cost_after_usd
 
     @property
@@ -78,6 +81,8 @@ class CacheReport:
         return list(dict.fromkeys(p["writes_billed_as"] for p in self.policies))
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as plain data for JSON: every figure, with the cached share and the saving, and `by`,
+        `grain` and the groups' rows when there are groups."""
         out: dict[str, Any] = {
             "lever": self.lever,
             "requests": self.requests,

@@ -81,6 +81,8 @@ def reroute(scenario: Scenario, moves: Sequence[tuple[ir.BooleanValue, str, str]
 
 
 def book_lacks(book: PriceBook, provider: str, model: str) -> str | None:
+    """Why the book cannot price `provider`/`model` (an unknown provider or model, with the nearest names),
+    or None when it can."""
     found = book.find_model(provider, model)
     return found.reason if isinstance(found, Unpriced) else None
 
@@ -97,6 +99,9 @@ class Route:
     """How the step is named in a playbook: `switch` for a wholesale move from one model."""
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with each row sent to the model of the first rule it matches (by features and
+        rule), where that model prices the row's tier and region; token counts move unchanged. Raises
+        `LeverError` for a target the book does not know."""
         r = scenario.ledger.rows
         moves = []
         for rule, features, to in self.rules:
@@ -109,6 +114,8 @@ class Route:
         return scenario.with_ledger(reroute(scenario, moves))
 
     def describe(self) -> str:
+        """One line: the step's label, then each rule's scope (features, rule, or everything) and its
+        target model."""
         parts = []
         for rule, features, to in self.rules:
             scope = []
@@ -120,6 +127,8 @@ class Route:
         return f"{self.label} " + "; ".join(parts)
 
     def assumptions(self) -> list[str]:
+        """That the target does the job as well, with the same token counts, and with cache reads and
+        writes as recorded, at its cache rates."""
         return [
             "the target model does the job as well (no quality table was given)",
             "the same token counts on the target model (same tokenizer, same output length)",
@@ -137,6 +146,9 @@ class QualityTable:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str = "<table>") -> QualityTable:
+        """A quality table from parsed YAML or JSON: `tasks` (task: bar, or task: {bar: ...}) and `models`
+        (provider/model: {task: score}). Raises `LeverError` when either is missing, a bar or score is not
+        a number, or a model is not PROVIDER/MODEL."""
         tasks, models = data.get("tasks"), data.get("models")
         if not isinstance(tasks, Mapping) or not isinstance(models, Mapping):
             raise LeverError(
@@ -156,6 +168,8 @@ class QualityTable:
 
     @classmethod
     def load(cls, path: Path) -> QualityTable:
+        """The quality table in the YAML file at `path` (see `from_mapping`); a file that cannot be read or
+        parsed raises `LeverError`."""
         try:
             data = yaml.safe_load(path.read_text())
         except OSError as e:
@@ -176,6 +190,10 @@ class QualityRoute:
     column: str = "feature"
 
     def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with each task's rows (by `column`) sent to the model that meets the task's bar and
+        bills those rows least (every candidate is billed on them); tasks no priced model meets stay as
+        they are, and each task's outcome is noted. Raises `LeverError` when `column` is not a label
+        column."""
         if self.column not in LABEL_COLUMNS:
             raise LeverError(f"route by '{self.column}': not a label column ({', '.join(LABEL_COLUMNS)})")
         r = scenario.ledger.rows
@@ -204,11 +222,15 @@ class QualityRoute:
         )
 
     def describe(self) -> str:
+        """One line: each value of `column` routed to the cheapest model meeting its bar, naming the
+        quality table."""
         return (
             f"route each {self.column} to the cheapest model meeting its quality bar ({self.quality.source})"
         )
 
     def assumptions(self) -> list[str]:
+        """That the quality table is right for this traffic, that token counts are the same on every model,
+        and that cache reads and writes stay as recorded, at the target's cache rates."""
         return [
             f"the quality table ({self.quality.source}) is right for this traffic",
             "the same token counts on every model (same tokenizer, same output length)",

@@ -24,6 +24,9 @@ _CLAUSE = re.compile(r"^\s*([a-z_]+)\s*(<=|>=|<|>|:|!)\s*(.+?)\s*$")
 
 @dataclass(frozen=True)
 class Clause:
+    """One condition of a rule: a column, an operator (`:` one of the values, `!` none of them, or `<`,
+    `<=`, `>`, `>=` against one whole number per request) and its values as written."""
+
     column: str
     op: str
     values: tuple[str, ...]
@@ -38,6 +41,9 @@ class Rule:
 
     @classmethod
     def parse(cls, text: str) -> Rule:
+        """The rule written as `text` (clauses joined by `&`; see the module docstring). Raises
+        `LeverError` naming a clause that is malformed, names an unknown column, or compares with something
+        other than a whole number."""
         clauses = []
         for part in text.split("&"):
             m = _CLAUSE.match(part)
