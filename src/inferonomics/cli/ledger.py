@@ -40,8 +40,8 @@ def import_ledger(
 ) -> None:
     """Convert usage in any supported format to the canonical ledger (Parquet).
 
-    Extra columns are kept as tags. Every row read is written or quarantined (with file, line and reason); importing the same
-    export twice writes the same ledger as once."""
+    Extra columns are kept as tags. Every row read is written or quarantined (with file, line
+    and reason); importing the same export twice writes the same ledger as once."""
     import inferonomics as inf
 
     check_out(out_file)
