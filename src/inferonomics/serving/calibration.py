@@ -66,6 +66,9 @@ _FRACTIONS = {
 
 @dataclass(frozen=True)
 class TrainingData:
+    """The measured rows a fit learns from: their configurations as arrays, the measured time to first
+    token and time per output token (ms), and each row's model and GPU system."""
+
     arrays: ConfigArrays
     ttft_ms: F64
     tpot_ms: F64
@@ -273,6 +276,9 @@ def _penalty(x: F64, names: Sequence[str], prior_weight: float) -> float:
 
 @dataclass(frozen=True)
 class FitResult:
+    """A fit's outcome: the fitted parameters, the objective they reach (loss plus the prior's pull) and
+    how many times the objective was evaluated."""
+
     params: EfficiencyParams
     loss: float
     """The minimized objective (loss plus the prior's pull), as `objective` computes it."""

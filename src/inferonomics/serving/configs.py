@@ -64,15 +64,19 @@ class Parallelism(BaseModel):
 
     @property
     def gpus(self) -> int:
+        """GPUs one worker uses: tp x pp x attention_dp."""
         return self.tp * self.pp * self.attention_dp
 
     @property
     def expert_tp(self) -> int:
+        """Tensor-parallel degree of the routed experts: `moe_tp`, else the worker's tp x attention_dp GPUs
+        divided by `expert_ep` (at least 1)."""
         ep = self.moe_ep or 1
         return self.moe_tp if self.moe_tp is not None else max(self.tp * self.attention_dp // ep, 1)
 
     @property
     def expert_ep(self) -> int:
+        """Expert-parallel degree of the routed experts: `moe_ep`, else 1."""
         return self.moe_ep or 1
 
 
@@ -101,10 +105,13 @@ class Deployment(BaseModel):
 
     @property
     def expert_precision(self) -> str:
+        """Precision of the routed-expert weights: `moe_precision`, else `weight_precision`."""
         return self.moe_precision or self.weight_precision
 
     @property
     def cache_precision(self) -> str:
+        """Precision of the KV cache: `kv_precision`, else FP8 when `weight_precision` is 8-bit or narrower
+        and BF16 otherwise."""
         return self.kv_precision or kv_precision_for(self.weight_precision)
 
 

@@ -32,6 +32,9 @@ __all__ = [
 
 
 class FrontierPoint(BaseModel):
+    """One configuration on the frontier: its parallel layout and concurrency, with the predicted latencies
+    and throughputs and (given a GPU-hour price) the output cost."""
+
     model_config = ConfigDict(frozen=True)
 
     tp: int = Field(description="Attention tensor-parallel degree.")
@@ -49,6 +52,9 @@ class FrontierPoint(BaseModel):
 
 
 class FrontierResult(BaseModel):
+    """The frontier of one model on one GPU type at one request shape (`isl` in, `osl` out): how many
+    configurations were swept, and the Pareto-optimal points, most interactive first."""
+
     model_config = ConfigDict(frozen=True)
 
     model: str = Field(description="Model id.")

@@ -52,6 +52,8 @@ _W4 = {"w4a16_mxfp4": "mxfp4", "w4afp8": "int4", "int4_wo": "int4", "w4a16": "in
 
 
 def default_calibration_csv() -> Path:
+    """The measured serving points the model is calibrated and scored against by default: `<shared
+    data>/measured/serving_calibration.csv` (not checked for existence)."""
     return shared_data_dir() / "measured" / "serving_calibration.csv"
 
 

@@ -64,14 +64,17 @@ class Side:
 
     @classmethod
     def decode(cls, a: ConfigArrays) -> Side:
+        """The parallelism columns of the aggregated worker, or of the decode worker when disaggregated."""
         return cls(a.tp, a.pp, a.adp, a.moe_tp, a.moe_ep)
 
     @classmethod
     def prefill(cls, a: ConfigArrays) -> Side:
+        """The parallelism columns of the prefill worker (the `p_*` columns)."""
         return cls(a.p_tp, a.p_pp, a.p_adp, a.p_moe_tp, a.p_moe_ep)
 
     @property
     def gpus(self) -> F64:
+        """GPUs per worker of this side, per configuration: tp x pp x attention_dp."""
         return self.tp * self.pp * self.adp
 
 

@@ -54,6 +54,9 @@ class GroupScore(BaseModel):
 
 
 class UnpredictedEntry(BaseModel):
+    """A row of the scored file that has no prediction or no measurement to compare with: its line (header
+    = 1), its id and why."""
+
     model_config = ConfigDict(frozen=True)
 
     line: int = Field(description="Line in the file (header = 1).")

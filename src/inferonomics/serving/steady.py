@@ -67,10 +67,12 @@ class Prediction:
 
     @property
     def output_tokens_per_s_per_gpu(self) -> F64:
+        """Output tokens per second per GPU in use (all workers), per configuration."""
         return self.output_tokens_per_s / self.gpus
 
     @property
     def tokens_per_s_per_user(self) -> F64:
+        """Output tokens per second each request sees while decoding (1 / TPOT), per configuration."""
         return 1.0 / self.tpot_s
 
 
