@@ -79,7 +79,7 @@ def run_cases(
 ) -> list[CaseResult]:
     """Compute the cases (all, or those named), in order; `progress` is told each case's id
     before it is computed."""
-    from inferonomics.cases import levers, prices, serving  # noqa: F401  # registers their cases
+    from inferonomics.cases import caching, prices, serving  # noqa: F401  # registers their cases
 
     wanted = list(CASE_IDS) if not ids else [i.upper() for i in ids]
     unknown = [i for i in wanted if i not in CASES]
