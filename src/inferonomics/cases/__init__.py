@@ -1,49 +1,42 @@
 """The worked cases of the articles behind this project, computed by the toolkit itself.
 
-Each case states the article's claim, computes it through the library (the price book and the
-billing engine: a ledger is built and billed, never a hand-multiplied figure), and says whether
-the claim holds. Section A (prices and bills) and B1 live in `cases/prices.py`.
+Each case states the article's claim as parts, computes every figure through the library (the
+price book and the billing engine, the levers, the serving model) and hands the parts to the one
+verdict rule (`cases/verdict.py`), which decides the verdict and writes its explanation.
+
+- `prices.py`: A1-A5 and B1 (list prices and bills)
+- `caching.py`: B2-B5 (prompt caching and batch); `routing.py`: C1-C4 (routing, thinking, the playbook)
+- `serving.py`: D1-D3 and D5, over `true_cost.py` and `self_hosting.py`
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Literal
 
+from inferonomics.cases.result import CaseResult, CaseResults, conclude, pct, usd
+from inferonomics.cases.verdict import VERDICTS, Verdict
 from inferonomics.errors import CaseError
 
-Verdict = Literal["holds", "wrong", "partly"]
-
-
-@dataclass
-class CaseResult:
-    id: str
-    title: str
-    claim: str
-    verdict: Verdict
-    explanation: str
-    lines: list[str] = field(default_factory=list)
-    figures: dict[str, Any] = field(default_factory=dict)
-    """The computed figures, by name (for tests and JSON output)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "claim": self.claim,
-            "verdict": self.verdict,
-            "explanation": self.explanation,
-            "lines": self.lines,
-            "figures": self.figures,
-        }
-
+__all__ = [
+    "CASES",
+    "CASE_IDS",
+    "VERDICTS",
+    "CaseResult",
+    "CaseResults",
+    "Verdict",
+    "case",
+    "conclude",
+    "pct",
+    "run_cases",
+    "usd",
+]
 
 CASES: dict[str, Callable[[], CaseResult]] = {}
 
 
 def case(case_id: str) -> Callable[[Callable[[], CaseResult]], Callable[[], CaseResult]]:
+    """Register a case's function under its id."""
+
     def register(fn: Callable[[], CaseResult]) -> Callable[[], CaseResult]:
         CASES[case_id] = fn
         return fn
@@ -76,22 +69,23 @@ CASE_IDS = (
 
 def run_cases(
     ids: Sequence[str] | None = None, *, progress: Callable[[str], None] | None = None
-) -> list[CaseResult]:
+) -> CaseResults:
     """Compute the cases (all, or those named), in order; `progress` is told each case's id
     before it is computed."""
-    from inferonomics.cases import caching, prices, serving  # noqa: F401  # registers their cases
+    from inferonomics.cases import (  # noqa: F401  # importing them registers their cases
+        caching,
+        prices,
+        routing,
+        serving,
+    )
 
-    wanted = list(CASE_IDS) if not ids else [i.upper() for i in ids]
+    wanted = list(CASE_IDS) if not ids else [i.strip().upper() for i in ids]
     unknown = [i for i in wanted if i not in CASES]
     if unknown:
-        raise CaseError(f"unknown case {', '.join(unknown)} (known: {', '.join(CASES)})")
-    results = []
+        raise CaseError(f"unknown case {', '.join(unknown)} (known: {', '.join(CASE_IDS)})")
+    results = CaseResults()
     for i in wanted:
         if progress is not None:
             progress(i)
         results.append(CASES[i]())
     return results
-
-
-def usd(value: Decimal) -> str:
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value.normalize():f}"

@@ -1,9 +1,14 @@
-"""Seed cases D1, D2, D3 and D5 (`shared/reference/seed_cases.md`): the articles' true-cost claims.
+"""The computations behind cases D1-D3: the true cost of serving, as an article chains it and as
+the serving model prices it.
 
-Each function computes the case from the serving model (or, for an article's own chain, from the
-article's stated assumptions) and says whether the article's figure holds. API prices are never
-built in: D2 and D5 take them as arguments (the price book supplies them in the product; tests and
-docs pass the prices the case text states).
+- `d1_article_chain`: D1's arithmetic, step by step, under the article's own assumptions;
+- `d1_sound_model`: the same deployment and its nearest feasible ones, through the serving model;
+- `d2_margin_table`: API list prices against the serving model's cost of a stated open-weights proxy;
+- `d3_session_cost`: a coding-agent session's cost at given rates.
+
+They are case computations over the serving model, not part of it; the claims they are checked
+against live in the cases (`cases/serving.py`). API prices are arguments: the cases pass the price
+book's (or, where the claim is about the article's own figure, the article's).
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inferonomics.catalog.architectures import ModelArchitecture, architecture_from_config
 from inferonomics.catalog.gpus import load_gpu_catalog
 from inferonomics.errors import DeploymentError
 from inferonomics.serving.configs import Workload
@@ -24,30 +28,23 @@ from inferonomics.serving.params import EfficiencyParams, load_fitted_params
 from inferonomics.serving.physics import expected_distinct_experts
 
 __all__ = [
-    "LLAMA2_CONFIGS",
+    "D1ArticleChain",
     "D1Result",
+    "D1SoundRow",
+    "D2Proxy",
     "D2Row",
     "D3Result",
-    "D5Row",
     "d1_article_chain",
     "d1_sound_model",
     "d2_margin_table",
     "d3_session_cost",
-    "d5_break_even",
-    "verdict",
 ]
 
 Q6 = Decimal("0.000001")
-
-
-def verdict(computed: Decimal | float, claimed_low: Decimal | float, claimed_high: Decimal | float) -> str:
-    """'holds' when `computed` is in the claimed range widened by 5 % (the articles round), else the gap."""
-    c = float(computed)
-    lo, hi = float(claimed_low), float(claimed_high)
-    if lo * 0.95 <= c <= hi * 1.05:
-        return "holds"
-    ref = lo if c < lo else hi
-    return f"does not hold ({c / ref:.2g}x the claim)"
+ARTICLE_HBM_TB_PER_S = Decimal("3.35")
+"""D1's article: one H100's memory bandwidth, TB/s."""
+ARTICLE_WEIGHTS_GB = Decimal(74)
+"""D1's article: "37B active parameters requiring 74GB in FP16"."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -68,10 +65,11 @@ class D1ArticleChain(BaseModel):
     input_usd_per_mtok: Decimal
     output_usd_per_mtok: Decimal
     asymmetry: Decimal
-    checks: dict[str, str] = Field(description="Claim -> verdict.")
 
 
 class D1SoundRow(BaseModel):
+    """One deployment of D1's model under the serving model: feasible or not, and its cost."""
+
     model_config = ConfigDict(frozen=True)
 
     deployment: str
@@ -81,6 +79,8 @@ class D1SoundRow(BaseModel):
 
 
 class D1Result(BaseModel):
+    """D1 under the article's chain and under the serving model, with why they differ."""
+
     model_config = ConfigDict(frozen=True)
 
     article: D1ArticleChain
@@ -97,8 +97,8 @@ def d1_article_chain(
     tp: int = 8,
     batch: int = 32,
     prompt_tokens: int = 1000,
-    hbm_tb_per_s: Decimal = Decimal("3.35"),
-    weights_gb: Decimal = Decimal(74),
+    hbm_tb_per_s: Decimal = ARTICLE_HBM_TB_PER_S,
+    weights_gb: Decimal = ARTICLE_WEIGHTS_GB,
 ) -> D1ArticleChain:
     """D1 as the article computes it (exact decimal arithmetic)."""
     instances = gpus // tp
@@ -109,13 +109,6 @@ def d1_article_chain(
     in_price = (usd_per_hour / (in_per_h / 1_000_000)).quantize(Q6, rounding=ROUND_HALF_EVEN)
     out_price = (usd_per_hour / (out_per_h / 1_000_000)).quantize(Q6, rounding=ROUND_HALF_EVEN)
     asym = (in_per_h / out_per_h).quantize(Decimal(1))
-    checks = {
-        "~46.8 billion input tokens/hour": verdict(in_per_h / Decimal(10**9), 46.8, 46.8),
-        "~$0.003 per million input tokens": verdict(in_price, 0.003, 0.003),
-        "~46.7 million output tokens/hour": verdict(out_per_h / Decimal(10**6), 46.7, 46.7),
-        "~$3.08 per million output tokens": verdict(out_price, 3.08, 3.08),
-        "asymmetry ~1,000x": verdict(asym, 1000, 1000),
-    }
     return D1ArticleChain(
         gpus=gpus,
         instances=instances,
@@ -126,7 +119,6 @@ def d1_article_chain(
         input_usd_per_mtok=in_price,
         output_usd_per_mtok=out_price,
         asymmetry=asym,
-        checks=checks,
     )
 
 
@@ -191,35 +183,30 @@ def d1_sound_model(
                 cost=cost_of(dep, workload, usd_per_gpu_hour, params=params),
             )
         )
+    hbm = 8 * h100.hbm_bytes
     why = [
-        "The chain divides one GPU's 3.35 TB/s by all 74 GB; an 8-GPU instance reads its weights at "
-        "8 x 3.35 TB/s with each GPU holding an eighth.",
-        "FP8 weights (the released checkpoint) are 1 byte per parameter, not 2.",
-        f"A batch of {batch} sends tokens to about {touched:.0f} of 256 experts per layer, so a decode step "
-        "reads most of the 671B parameters, not 37B: MoE decode at this batch is bound by total, not "
-        "active, weights.",
-        "Every decode step also reads every sequence's KV cache (MLA keeps it small: 35 KB per token, FP8).",
-        "Prefill is compute-bound (2 FLOPs per active parameter per token), not a bandwidth-bound pass "
-        "over the weights per 32,000 tokens: input costs far more than $0.003/MTok.",
-        "671B parameters in FP8 do not fit 8 x 80 GB with room for a KV cache: the instance needs 16 "
-        "H100s or 8 H200s.",
+        f"The chain divides one GPU's {ARTICLE_HBM_TB_PER_S} TB/s by all {ARTICLE_WEIGHTS_GB} GB; an 8-GPU "
+        f"instance reads its weights at {agg_bw / 1e12:.1f} TB/s with each GPU holding an eighth.",
+        f"FP8 weights (the released checkpoint) are {fp8_weights / arch.total_params:.2f} bytes per "
+        "parameter, not 2.",
+        f"A batch of {batch} sends tokens to about {touched:.0f} of {arch.n_experts} experts per layer, so a "
+        f"decode step reads {(step_bytes + kv_step) / 1e9:.0f} GB (with the KV cache) of the "
+        f"{arch.total_params / 1e9:.0f}B parameters, not the {arch.active_params / 1e9:.1f}B active ones: "
+        "MoE decode at this "
+        "batch is bound by total, not active, weights.",
+        "Every decode step also reads every sequence's KV cache "
+        f"({arch.kv_bytes_per_token('fp8') / 1e3:.0f} KB per token in FP8).",
+        f"Prefill is compute-bound: {corrected['prefill_seconds_per_batch_at_peak_fp8']:.2f} s per batch of "
+        f"{batch * isl:,} prompt tokens at peak FP8 on 8 GPUs, not one bandwidth-bound pass over the "
+        "weights.",
+        f"FP8 weights of {fp8_weights / 1e9:.0f} GB do not fit {hbm / 1e9:.0f} GB of HBM with room for a "
+        "KV cache: the instance needs 16 H100s or 8 H200s.",
     ]
     return D1Result(article=article, corrected_chain=corrected, sound_model=rows, why=why)
 
 
 # --------------------------------------------------------------------------------------------------
 # D2
-
-# The article's estimated true cost (output $/MTok ranges, and the input figure where it gives one)
-# and its margin ranges, as the case text states them: claims to check, not inputs.
-D2_CLAIMS: dict[str, dict[str, tuple[float, float]]] = {
-    "Opus 4.1": {"cost_output": (3.0, 8.0), "cost_input": (0.01, 0.01), "margin": (0.90, 0.96)},
-    "Opus 4.5": {"cost_output": (2.0, 5.0), "margin": (0.80, 0.92)},
-    "Sonnet": {"cost_output": (1.0, 3.0), "margin": (0.80, 0.93)},
-    "Haiku 4.5": {"cost_output": (0.5, 1.0), "margin": (0.80, 0.90)},
-    "Haiku 3": {"cost_output": (0.10, 0.30), "margin": (0.76, 0.92)},
-    "DeepSeek V3.2": {"cost_output": (0.50, 1.0), "margin": (0.09, 0.55)},
-}
 
 
 class D2Proxy(BaseModel):
@@ -245,6 +232,8 @@ DEFAULT_D2_PROXIES: dict[str, D2Proxy] = {
 
 
 class D2Row(BaseModel):
+    """One API model's list price against its proxy's serving cost, and the margins."""
+
     model_config = ConfigDict(frozen=True)
 
     api_model: str
@@ -256,10 +245,6 @@ class D2Row(BaseModel):
     cost_output_usd_per_mtok: Decimal
     margin_input: Decimal
     margin_output: Decimal
-    claimed_cost_output: tuple[float, float] | None
-    claimed_margin: tuple[float, float] | None
-    cost_verdict: str
-    margin_verdict: str
 
 
 def d2_margin_table(
@@ -275,7 +260,7 @@ def d2_margin_table(
 ) -> list[D2Row]:
     """Gross margin of API list prices over the serving model's cost, per model.
 
-    `api_prices` maps a model name to (input, output) $/MTok; the lead wires it to the price book.
+    `api_prices` maps a model name to (input, output) $/MTok (the case passes the article's).
     Each model is served by its proxy in the layout (up to one 8-GPU node) and at the concurrency
     giving the most output tokens/s per GPU within `tpot_slo_ms`, at the catalogue's `market`
     GPU-hour price and `utilization`.
@@ -294,9 +279,6 @@ def d2_margin_table(
         cost = cost_of(dep, Workload(isl=isl, osl=osl, concurrency=conc), price, utilization, params)
         m_in = (1 - cost.input_usd_per_mtok / Decimal(price_in)).quantize(Decimal("0.0001"))
         m_out = (1 - cost.output_usd_per_mtok / Decimal(price_out)).quantize(Decimal("0.0001"))
-        claim = D2_CLAIMS.get(name, {})
-        c_out = claim.get("cost_output")
-        c_margin = claim.get("margin")
         rows.append(
             D2Row(
                 api_model=name,
@@ -311,10 +293,6 @@ def d2_margin_table(
                 cost_output_usd_per_mtok=cost.output_usd_per_mtok,
                 margin_input=m_in,
                 margin_output=m_out,
-                claimed_cost_output=c_out,
-                claimed_margin=c_margin,
-                cost_verdict=verdict(cost.output_usd_per_mtok, *c_out) if c_out else "no claim",
-                margin_verdict=verdict(m_out, *c_margin) if c_margin else "no claim",
             )
         )
     return rows
@@ -325,6 +303,8 @@ def d2_margin_table(
 
 
 class D3Result(BaseModel):
+    """A coding-agent session's cost at given rates: per session, day and month."""
+
     model_config = ConfigDict(frozen=True)
 
     input_usd_per_mtok: Decimal
@@ -334,7 +314,6 @@ class D3Result(BaseModel):
     per_session_usd: Decimal
     per_day_usd: Decimal
     per_month_usd: Decimal
-    checks: dict[str, str]
 
 
 def d3_session_cost(
@@ -358,11 +337,6 @@ def d3_session_cost(
     ) / mtok
     day = session * sessions_per_day
     month = day * days_per_month
-    checks = {
-        "~$0.017 per session": verdict(session, 0.017, 0.017),
-        "~$0.85 per day": verdict(day, 0.85, 0.85),
-        "~$25 per month": verdict(month, 25, 25),
-    }
     return D3Result(
         input_usd_per_mtok=input_usd_per_mtok,
         output_usd_per_mtok=output_usd_per_mtok,
@@ -371,127 +345,4 @@ def d3_session_cost(
         per_session_usd=session.quantize(Q6),
         per_day_usd=day.quantize(Q6),
         per_month_usd=month.quantize(Q6),
-        checks=checks,
     )
-
-
-# --------------------------------------------------------------------------------------------------
-# D5
-
-# Llama 2 architectures, the 7B / 13B / 70B family of the D5 article, as published in their
-# Hugging Face config.json (huggingface.co/meta-llama/Llama-2-{7b,13b,70b}-hf, checked 2026-11-22).
-LLAMA2_CONFIGS: dict[str, dict[str, object]] = {
-    "7B": {
-        "model_type": "llama",
-        "hidden_size": 4096,
-        "intermediate_size": 11008,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 32,
-        "vocab_size": 32000,
-        "hidden_act": "silu",
-        "tie_word_embeddings": False,
-    },
-    "13B": {
-        "model_type": "llama",
-        "hidden_size": 5120,
-        "intermediate_size": 13824,
-        "num_hidden_layers": 40,
-        "num_attention_heads": 40,
-        "num_key_value_heads": 40,
-        "vocab_size": 32000,
-        "hidden_act": "silu",
-        "tie_word_embeddings": False,
-    },
-    "70B": {
-        "model_type": "llama",
-        "hidden_size": 8192,
-        "intermediate_size": 28672,
-        "num_hidden_layers": 80,
-        "num_attention_heads": 64,
-        "num_key_value_heads": 8,
-        "vocab_size": 32000,
-        "hidden_act": "silu",
-        "tie_word_embeddings": False,
-    },
-}
-
-D5_CLAIMS: dict[str, float] = {"7B": 0.50, "13B": 0.10}
-
-
-def llama2(size: str) -> ModelArchitecture:
-    return architecture_from_config(LLAMA2_CONFIGS[size], f"meta-llama/Llama-2-{size.lower()}-hf")
-
-
-class D5Row(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    model: str
-    deployment: str
-    tier: str
-    gpu_hour_usd: Decimal
-    concurrency: float
-    cost_per_request_at_full_use_usd: Decimal
-    api_cost_per_request_usd: Decimal
-    break_even_utilization: Decimal | None = Field(description="None: never, even at 100 % use.")
-    claim: str
-    verdict: str
-
-
-def d5_break_even(
-    api_prices: Mapping[str, tuple[Decimal, Decimal]],
-    *,
-    tiers: tuple[str, ...] = ("specialist", "mid_tier", "spot", "hyperscaler_on_demand", "cluster_all_in"),
-    isl: int = 1000,
-    osl: int = 250,
-    tpot_slo_ms: float = 50.0,
-    params: EfficiencyParams | None = None,
-) -> list[D5Row]:
-    """Utilization above which self-hosting a Llama 2 7B / 13B / 70B on H100s beats the API.
-
-    `api_prices` maps "7B" / "13B" / "70B" to (input, output) $/MTok. Each model runs in BF16 on
-    the H100 layout (up to 8 GPUs) and concurrency with the most output tokens/s per GPU within
-    `tpot_slo_ms`; the GPU-hour price
-    is the mid-point of each D5 market tier. Break-even utilization = GPU cost per request at 100 %
-    use / API price per request (above 1: never).
-    """
-    params = params or load_fitted_params()
-    catalog = load_gpu_catalog()
-    rows: list[D5Row] = []
-    for size, (p_in, p_out) in api_prices.items():
-        arch = llama2(size)
-        dep, conc = best_layout_under_slo(
-            arch, "h100_sxm", isl, osl, tpot_slo_ms, precision="bf16", params=params
-        )
-        api_req = (Decimal(isl) * Decimal(p_in) + Decimal(osl) * Decimal(p_out)) / Decimal(1_000_000)
-        for tier in tiers:
-            price = catalog.price("h100_sxm", tier).mid_usd_per_gpu_hour
-            cost = cost_of(dep, Workload(isl=isl, osl=osl, concurrency=conc), price, Decimal(1), params)
-            per_req = (
-                Decimal(isl) * cost.input_usd_per_mtok + Decimal(osl) * cost.output_usd_per_mtok
-            ) / Decimal(1_000_000)
-            ratio = per_req / api_req
-            be = ratio.quantize(Decimal("0.0001")) if ratio <= 1 else None
-            claim = D5_CLAIMS.get(size)
-            if claim is None:
-                v = "no claim"
-            elif be is None:
-                v = "holds (never breaks even, even at 100% use)"
-            else:
-                # The claim is a floor ("50%+ needed"): it holds when break-even is at or above it.
-                v = "holds" if float(be) >= 0.95 * claim else f"does not hold ({float(be):.0%} suffices)"
-            rows.append(
-                D5Row(
-                    model=f"Llama-2-{size}",
-                    deployment=f"{dep.worker.gpus}x H100 SXM, TP{dep.worker.tp}, BF16",
-                    tier=tier,
-                    gpu_hour_usd=price,
-                    concurrency=conc,
-                    cost_per_request_at_full_use_usd=per_req.quantize(Decimal("0.00000001")),
-                    api_cost_per_request_usd=api_req.quantize(Decimal("0.00000001")),
-                    break_even_utilization=be,
-                    claim=f">= {claim:.0%} utilization" if claim is not None else "none",
-                    verdict=v,
-                )
-            )
-    return rows
