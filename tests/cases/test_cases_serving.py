@@ -115,6 +115,26 @@ def test_d2_case(cases: dict[str, CaseResult]) -> None:
     assert real[0] == 1 - d2.figures["DeepSeek V3.2"]["cost_output_25ms"] / D("0.42")
 
 
+@needs_configs
+def test_d4_prices_and_ratios(cases: dict[str, CaseResult]) -> None:
+    d4 = cases["D4"]
+    qwen, kimi = d4.figures["Qwen 3.5 397B-A17B"], d4.figures["Kimi K2.5"]
+    # the cheapest listings in the book: OpenRouter's
+    assert (qwen["input"], qwen["output"]) == (D("0.39"), D("2.34"))
+    assert (kimi["input"], kimi["output"]) == (D("0.40"), D("1.90"))
+    assert d4.figures["anthropic"] == {"input": D(5), "output": D(25), "cache_read": D("0.50")}
+    # 70/30 mix: (0.7 x 0.39 + 0.3 x 2.34) / (0.7 x 5 + 0.3 x 25) = 0.975 / 11; Kimi 0.85 / 11
+    assert qwen["ratio_to_anthropic"] == D("0.975") / 11
+    assert kimi["ratio_to_anthropic"] == D("0.85") / 11
+    assert d4.figures["usage_at_open_prices"] == (5000 * D("0.85") / 11, 5000 * D("0.975") / 11)
+    for (cost_in, cost_out), usage in zip(
+        d4.figures["served"].values(), d4.figures["usage_at_serving_cost"], strict=True
+    ):
+        assert usage == 5000 * (D("0.7") * cost_in + D("0.3") * cost_out) / 11
+    assert part(d4, "Qwen 3.5 397B-A17B input").outcome == "as stated"
+    assert part(d4, "open-weight price / Anthropic's").factor == D("0.975") / 11 * 100 / 10
+
+
 def test_llama2_sizes_match_their_names() -> None:
     # Published totals: 6.74B, 13.0B, 69.0B.
     assert llama2("7B").total_params == pytest.approx(6.74e9, rel=0.005)

@@ -6,7 +6,9 @@ verdict rule (`cases/verdict.py`), which decides the verdict and writes its expl
 
 - `prices.py`: A1-A5 and B1 (list prices and bills)
 - `caching.py`: B2-B5 (prompt caching and batch); `routing.py`: C1-C4 (routing, thinking, the playbook)
-- `serving.py`: D1-D3 and D5, over `true_cost.py` and `self_hosting.py`
+- `serving.py`: D1-D3 and D5, over `true_cost.py` and `self_hosting.py`; `open_weights.py`: D4
+- `plans.py`: E1-E4 (subscriptions: not computable until the plan simulator exists)
+- `company.py`: F1-F3 (company economics; F3 from the price book's history)
 """
 
 from __future__ import annotations
@@ -62,7 +64,15 @@ CASE_IDS = (
     "D1",
     "D2",
     "D3",
+    "D4",
     "D5",
+    "E1",
+    "E2",
+    "E3",
+    "E4",
+    "F1",
+    "F2",
+    "F3",
 )
 """Every case, in the articles' order."""
 
@@ -74,6 +84,9 @@ def run_cases(
     before it is computed."""
     from inferonomics.cases import (  # noqa: F401  # importing them registers their cases
         caching,
+        company,
+        open_weights,
+        plans,
         prices,
         routing,
         serving,
