@@ -9,6 +9,7 @@ verdict rule (`cases/verdict.py`), which decides the verdict and writes its expl
 - `serving.py`: D1-D3 and D5, over `true_cost.py` and `self_hosting.py`; `open_weights.py`: D4
 - `plans.py`: E1-E4 (subscriptions: not computable until the plan simulator exists)
 - `company.py`: F1-F3 (company economics; F3 from the price book's history)
+- `markdown.py`: every result as a Markdown document (`docs/worked-cases.md`)
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def run_cases(
     ids: Sequence[str] | None = None, *, progress: Callable[[str], None] | None = None
 ) -> CaseResults:
     """Compute the cases (all, or those named), in order; `progress` is told each case's id
-    before it is computed."""
+    before it is computed. The result is a list with a `markdown()` method."""
     from inferonomics.cases import (  # noqa: F401  # importing them registers their cases
         caching,
         company,

@@ -49,9 +49,22 @@ class CaseResult:
             "parts": [p.as_dict() for p in self.parts],
         }
 
+    def markdown(self) -> str:
+        """This case as a Markdown section."""
+        from inferonomics.cases.markdown import case_section
+
+        return case_section(self)
+
 
 class CaseResults(list[CaseResult]):
-    """The results of `run_cases`, in the articles' order."""
+    """The results of `run_cases`, in the articles' order; `markdown()` renders them all."""
+
+    def markdown(self) -> str:
+        """A table of id, title and verdict, then every case: claim, inputs, computed figures,
+        the parts against the claim, and the verdict with its explanation."""
+        from inferonomics.cases.markdown import render
+
+        return render(self)
 
 
 def conclude(
