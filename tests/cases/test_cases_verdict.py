@@ -58,9 +58,15 @@ def test_ranges_and_bounds() -> None:
     assert outcome(at_least("50"), "49.4", "pct") == "does not hold"
     assert outcome(at_least("50"), "250", "pct") == "as stated"
     assert outcome(at_most("1"), "0.2") == "as stated"
-    # a computed range holds only when all of it is inside the stated one
+    # a computed range holds when all of it is inside the stated one; 85 x 1.05 = 89.25
     assert outcome(between("65", "85", "typically"), ("73.5", "89.25"), "pct") == "approximately"
-    assert outcome(between("65", "85", "typically"), ("73.5", "92.9"), "pct") == "does not hold"
+    # one that reaches into it but also beyond holds in part, one wholly outside does not
+    assert outcome(between("65", "85", "typically"), ("73.5", "92.9"), "pct") == "in part"
+    assert outcome(between("40", "60"), ("13.3", "33.3"), "pct") == "does not hold"
+    assert outcome(between("40", "60"), ("13.3", "39.5"), "pct") == "in part"  # 40 - 0.5 (rounding)
+    assert outcome(between("40", "60"), ("13.3", "39.4"), "pct") == "does not hold"
+    # a single computed value is in or out: never in part
+    assert outcome(between("40", "60"), "39.4", "pct") == "does not hold"
 
 
 def test_the_factor_is_the_computed_end_outside_over_the_stated_end_it_passes() -> None:
@@ -116,6 +122,22 @@ def test_partly_names_what_holds_and_what_does_not() -> None:
     # a part that holds with another that cannot be computed is still only partly
     assert (
         decide([Part.of("a", value("1"), 1), Part.of("b", value("2"), None, reason="r")]).verdict == "partly"
+    )
+
+
+def test_a_range_that_holds_in_part_makes_the_case_partly_right() -> None:
+    d = decide(
+        [
+            Part.of("compounded", between("65", "85", "typically"), (D("73.5"), D("92.9")), "pct"),
+            Part.of("routing", between("40", "60"), (D("13.3"), D("33.3")), "pct"),
+        ]
+    )
+    assert d.verdict == "partly"
+    # 92.9 / 85 = 1.093 and 33.3 / 40 = 0.8325
+    assert d.text.startswith(
+        "1 of 2 holds over part of the computed range only: compounded: 73.5%–92.9% against "
+        "typically 65%–85% (computed/claimed 1.09); 1 does not: routing: 13.3%–33.3% against 40%–60% "
+        "(computed/claimed 0.833"
     )
 
 

@@ -12,12 +12,14 @@ sentence that explains it:
 - it holds **approximately** when it is off by more than that but the article's wording allows it
   ("~", "about", "approximately", "roughly", "near", "typically"): within `APPROX_TOLERANCE`
   (±5 %) of the stated figure, or the rounding if that is wider;
+- a computed range that reaches into the stated one (with the same allowance) but also beyond it
+  holds **in part** (the claim is right for some of the conditions computed, not all);
 - otherwise it does **not hold**, and its factor is computed / stated (for a range, the computed
   end outside it over the stated end it passes).
 
 The verdict: `holds` when every part holds as stated; `holds approximately` when every part holds
-and some only within the tolerance (named); `partly` when some parts hold and others do not or
-could not be computed (named); `wrong` when no part holds (with the main part's factor);
+and some only within the tolerance (named); `partly` when some parts hold (or hold in part) and
+others do not or could not be computed (named); `wrong` when no part holds (with the main part's factor);
 `not computable` when no part could be computed (with the reasons).
 """
 
@@ -31,7 +33,7 @@ from typing import Any, Literal
 Verdict = Literal["holds", "holds approximately", "partly", "wrong", "not computable"]
 VERDICTS: tuple[Verdict, ...] = ("holds", "holds approximately", "partly", "wrong", "not computable")
 
-Outcome = Literal["as stated", "approximately", "does not hold", "not computable"]
+Outcome = Literal["as stated", "approximately", "in part", "does not hold", "not computable"]
 Fmt = Literal["usd", "pct", "times", "num"]
 Number = Decimal | int | float | str
 Computed = Decimal | tuple[Decimal, Decimal] | None
@@ -199,7 +201,7 @@ class Judged:
     def describe(self) -> str:
         """`name: computed vs stated` (with the factor for a part that does not hold)."""
         text = f"{self.part.name}: {self.computed_text()} against {self.stated_text()}"
-        if self.outcome == "does not hold" and self.factor is not None:
+        if self.outcome in ("does not hold", "in part") and self.factor is not None:
             text += f" ({factor_text(self.factor)})"
         if self.outcome == "not computable":
             text = f"{self.part.name} ({self.part.reason})"
@@ -247,6 +249,15 @@ def judge(part: Part) -> Judged:
         high_ok = s.high is None or hi <= s.high + max(high_half, abs(s.high) * APPROX_TOLERANCE)
         if low_ok and high_ok:
             return Judged(part, "approximately")
+    if lo < hi:
+        slack_low = max(low_half, abs(s.low) * APPROX_TOLERANCE) if s.word and s.low is not None else low_half
+        slack_high = (
+            max(high_half, abs(s.high) * APPROX_TOLERANCE) if s.word and s.high is not None else high_half
+        )
+        reaches_low = s.high is None or lo <= s.high + slack_high
+        reaches_high = s.low is None or hi >= s.low - slack_low
+        if reaches_low and reaches_high:
+            return Judged(part, "in part", _factor(lo, hi, s))
     return Judged(part, "does not hold", _factor(lo, hi, s))
 
 
@@ -279,6 +290,7 @@ def decide(parts: Sequence[Part]) -> Decision:
         raise ValueError("a claim needs at least one part")
     judged = [judge(p) for p in parts]
     held = [j for j in judged if j.holds]
+    partial = [j for j in judged if j.outcome == "in part"]
     missed = [j for j in judged if j.outcome == "does not hold"]
     unknown = [j for j in judged if j.outcome == "not computable"]
     approx = [j for j in judged if j.outcome == "approximately"]
@@ -298,7 +310,7 @@ def decide(parts: Sequence[Part]) -> Decision:
         if exact:
             text += f"; as stated: {_list(exact)}"
         return Decision("holds approximately", text + ".", judged)
-    if not held:
+    if not held and not partial:
         main = next((j for j in missed if j.part.main), missed[0])
         name = main.part.name[:1].upper() + main.part.name[1:]
         text = f"No part holds. {name}: computed {main.computed_text()} against {main.stated_text()}"
@@ -309,15 +321,25 @@ def decide(parts: Sequence[Part]) -> Decision:
         if unknown:
             text += f"; not computable: {_list(unknown)}"
         return Decision("wrong", text + ".", judged)
-    text = f"{len(held)} of {n} parts hold"
-    if len(held) <= 6:
-        text += f" ({_list(held, tolerance=True)})"
-    elif approx:
-        text += f" ({len(approx)} only approximately: {_list(approx, tolerance=True)})"
+    pieces = []
+    if held:
+        piece = f"{len(held)} of {n} parts hold"
+        if len(held) <= 6:
+            piece += f" ({_list(held, tolerance=True)})"
+        elif approx:
+            piece += f" ({len(approx)} only approximately: {_list(approx, tolerance=True)})"
+        pieces.append(piece)
+    if partial:
+        pieces.append(
+            f"{len(partial)} of {n} hold{'s' if len(partial) == 1 else ''} over part of the computed "
+            f"range only: {_list(partial)}"
+        )
     if missed:
-        text += f"; {len(missed)} do{'es' if len(missed) == 1 else ''} not: {_list(missed)}"
+        pieces.append(f"{len(missed)} do{'es' if len(missed) == 1 else ''} not: {_list(missed)}")
     if unknown:
-        text += f"; not computable: {_list(unknown)}"
+        pieces.append(f"not computable: {_list(unknown)}")
+    text = "; ".join(pieces)
+    text = text[:1].upper() + text[1:]
     return Decision("partly", text + ".", judged)
 
 

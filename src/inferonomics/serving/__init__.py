@@ -5,7 +5,10 @@
 - `cost.cost_of`: $ per million input, output and cached-input tokens;
 - `frontier.frontier`: the throughput-interactivity frontier over layouts and concurrencies;
 - `score.score_file`: the error against measured points; `calibration`: fitting the parameters;
-- `seed_cases`: the articles' true-cost claims (D1, D2, D3, D5) recomputed.
+- `api`: the public entry points (`inferonomics.serving_cost`, `serving_frontier`, `score_serving`,
+  `gpu_listing`).
+
+The articles' true-cost claims (D1-D5) are computed in `inferonomics.cases` from these.
 """
 
 from inferonomics.serving.configs import ConfigArrays, Deployment, Parallelism, Workload, build_arrays
