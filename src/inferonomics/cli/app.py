@@ -11,7 +11,15 @@ import sys
 import typer
 from rich.text import Text
 
-from inferonomics.cli import bill, cases, export, ledger, levers, report, serve
+from inferonomics.cli import (  # one noun a line: a new noun adds its own line
+    bill,
+    cases,
+    export,
+    ledger,
+    levers,
+    report,
+    serve,
+)
 from inferonomics.cli._common import err
 from inferonomics.errors import InferonomicsError
 
@@ -24,7 +32,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for noun in (report, bill, ledger, export, levers, serve, cases):
+NOUNS = (  # in the order `inferonomics --help` lists them
+    report,
+    bill,
+    ledger,
+    levers,
+    cases,
+    export,
+    serve,
+)
+for noun in NOUNS:
     noun.register(app)
 
 
