@@ -188,6 +188,19 @@ def test_csv_money_is_plain_decimal_and_periods_iso(tagged: Path) -> None:
     assert by[("2025-11-04", "claude-sonnet-4-5")]["cost_fees_usd"] == "0"
 
 
+@pytest.mark.slow
+def test_periods_in_a_time_zone_are_written_with_their_offset(tagged: Path) -> None:
+    # Rows at 10:00 and 11:00 UTC on 2025-11-03 and 10:00, 12:00 on the 4th: in Tokyo (UTC+9)
+    # they fall on the 3rd (19:00, 20:00) and the 4th (19:00, 21:00).
+    result = run("bill", tagged, "--grain", "day", "--timezone", "Asia/Tokyo", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [(r["period"], r["requests"]) for r in rows] == [
+        ("2025-11-03T00:00:00+09:00", "2"),
+        ("2025-11-04T00:00:00+09:00", "2"),
+    ]
+
+
 def test_unknown_group_column_names_the_tags(tagged: Path) -> None:
     result = run("bill", tagged, "--by", "department")
     assert result.returncode == 2

@@ -116,3 +116,38 @@ def test_generator_is_reproducible_and_consistent(tmp_path: Path) -> None:
     assert sum(r["cache_read_tokens"] > 0 for r in rows) > 1000
     assert {r["service_tier"] for r in rows} == {"standard", "batch", "flex", "priority"}
     assert len({r["request_id"] for r in rows}) == len(rows)
+
+
+def test_periods_in_a_time_zone_are_local_days() -> None:
+    import inferonomics as inf
+
+    def at(day: int, hour: int) -> dt.datetime:
+        return dt.datetime(2026, 3, day, hour, 30, tzinfo=dt.UTC)
+
+    # GPT-4o input at $2.50 per MTok: each row costs $2.50. Paris is UTC+1 until 01:00 UTC on
+    # 2026-03-29, UTC+2 after; Kolkata is UTC+5:30 all year.
+    rows = [
+        {"ts": at(28, 22), "request_id": "c"},  # Paris 23:30 on the 28th; Kolkata 04:00 on the 29th
+        {"ts": at(28, 23), "request_id": "b"},  # Paris 00:30 on the 29th
+        {"ts": at(29, 0), "request_id": "a"},  # Paris 01:30 on the 29th
+        {"ts": at(29, 22), "request_id": "d"},  # Paris 00:30 (summer time) on the 30th
+    ]
+    for r in rows:
+        r.update(provider="openai", model="gpt-4o", input_tokens=1_000_000)
+    ledger = inf.Ledger.from_arrow(pa.Table.from_pylist(rows))
+
+    def days(tz: str | None) -> dict[str, int]:
+        table = inf.bill(ledger, grain="day", tz=tz).table
+        return {r["period"].isoformat(): r["requests"] for r in table.to_pylist()}
+
+    assert days(None) == {"2026-03-28T00:00:00+00:00": 2, "2026-03-29T00:00:00+00:00": 2}
+    assert days("Europe/Paris") == {
+        "2026-03-28T00:00:00+01:00": 1,
+        "2026-03-29T00:00:00+01:00": 2,
+        "2026-03-30T00:00:00+02:00": 1,
+    }
+    assert days("Asia/Kolkata") == {"2026-03-29T00:00:00+05:30": 3, "2026-03-30T00:00:00+05:30": 1}
+    total = sum(r["cost_usd"] for r in inf.bill(ledger, grain="day", tz="Europe/Paris").table.to_pylist())
+    assert total == Decimal(10)
+    with pytest.raises(inf.RollupError, match="unknown time zone 'Mars/Olympus'"):
+        inf.bill(ledger, grain="day", tz="Mars/Olympus")

@@ -46,11 +46,13 @@ def bill(
     book: PriceBook | None = None,
     by: Sequence[str] = (),
     grain: str | None = None,
+    tz: str | None = None,
 ) -> Bill:
     """Price a ledger and roll it up by `by` columns (canonical dimensions or the ledger's tags)
-    and an optional time grain (hour, day, week, month). `book` defaults to the packaged book."""
+    and an optional time grain (hour, day, week, month), its periods local to the time zone `tz`
+    (an IANA name; default UTC). `book` defaults to the packaged book."""
     priced = _price(ledger, book or PriceBook.load())
-    result = rollup(priced, by, grain)
+    result = rollup(priced, by, grain, tz=tz)
     return Bill(table=result.table, account=result.account, priced=priced)
 
 

@@ -16,13 +16,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inferonomics.backend import truncate, untruncate
+from inferonomics.backend import check_time_zone, local_time, truncate, untruncate
 from inferonomics.billing.engine import (
     COMPONENTS,
     MISSING,
@@ -93,20 +94,29 @@ def _femto_sum(femto: ir.IntegerValue, where: ir.BooleanValue, wide: bool) -> ir
 
 
 def rollup(
-    priced: Priced, by: Sequence[str] = (), grain: str | None = None, *, priced_only: bool = False
+    priced: Priced,
+    by: Sequence[str] = (),
+    grain: str | None = None,
+    *,
+    priced_only: bool = False,
+    tz: str | None = None,
 ) -> Rollup:
-    """Sums by `by` (and `period`, the start of each hour/day/week/month when `grain` is given):
+    """Sums by `by` (and `period`, the start of each hour/day/week/month when `grain` is given,
+    in the time zone `tz`: periods are local days, weeks and months, default UTC):
     `rows`, `requests`, token buckets, `cost_usd` and its components, `unpriced_requests`; with
     the account of the rows read. `priced_only` leaves unpriced rows out of the token sums."""
     _check(by, grain, priced.ledger.tags)
+    zone = check_time_zone(tz)
     if "price_entry" not in by and "status" not in by:
-        result = _rollup_cells(priced, by, grain, priced_only)
+        result = _rollup_cells(priced, by, grain, priced_only, zone)
         if result is not None:
             return result
-    return _rollup_rows(priced, by, grain, priced_only)
+    return _rollup_rows(priced, by, grain, priced_only, zone)
 
 
-def _rollup_cells(priced: Priced, by: Sequence[str], grain: str | None, priced_only: bool) -> Rollup | None:
+def _rollup_cells(
+    priced: Priced, by: Sequence[str], grain: str | None, priced_only: bool, tz: str | None = None
+) -> Rollup | None:
     """One pass over the rows summing counts per key and price cell (and per `by` column and
     period), then the sums priced with the rate table. None when the cell grid would be too big."""
     ledger, con = priced.ledger, priced.ledger.con
@@ -133,7 +143,7 @@ def _rollup_cells(priced: Priced, by: Sequence[str], grain: str | None, priced_o
             + ibis.cases((u.web_search_requests > 0, 4), else_=0)
         )
     if grain is not None:
-        groups["period"] = truncate(u.ts, grain, con)
+        groups["period"] = truncate(local_time(u.ts, tz, con), grain, con)
     groups.update({c: u[c] for c in by if c not in groups})
     sums = u.group_by(**groups).aggregate(
         rows=u.count(), requests=u.requests.sum(), **{c: u[c].sum() for c in COUNT_COLUMNS}
@@ -147,7 +157,7 @@ def _rollup_cells(priced: Priced, by: Sequence[str], grain: str | None, priced_o
             table = table.mutate(period=untruncate(table.period, con))
         # DECIMAL arithmetic: a whole ledger's tokens times a rate can exceed 64 bits.
         t = expression(table, rates, True, con, precomputed_cell=cells.varies)
-        result = _finish(priced, _aggregate(t, by, grain, priced_only, cell_sums=True), grain)
+        result = _finish(priced, _aggregate(t, by, grain, priced_only, cell_sums=True), grain, tz)
     finally:
         con.drop_table(name, force=True)
     if result.unmatched and ledger.keys().hinted:
@@ -155,7 +165,7 @@ def _rollup_cells(priced: Priced, by: Sequence[str], grain: str | None, priced_o
         ledger.read_keys()
         priced.__dict__.pop("rates", None)
         priced.__dict__.pop("table", None)
-        return _rollup_cells(priced, by, grain, priced_only)
+        return _rollup_cells(priced, by, grain, priced_only, tz)
     if result.unmatched:
         raise AssertionError(f"{result.unmatched} rows found no rate row: please report this")
     return result
@@ -169,6 +179,8 @@ def _aggregate(
     *,
     cell_sums: bool,
     wide: bool = True,
+    tz: str | None = None,
+    con: Any = None,
 ) -> ir.Table:
     """The final sums, grouped apart for quarantined rows. `cell_sums`: `t` holds pre-summed cells
     (`rows` is a count) rather than rows."""
@@ -178,7 +190,7 @@ def _aggregate(
     ok = billed & ~t._unpriced
     groups: dict[str, ir.Value] = {"_q": t._quarantined}
     if grain is not None:
-        groups["period"] = t.period if cell_sums else t.ts.truncate(GRAINS[grain])
+        groups["period"] = t.period if cell_sums else local_time(t.ts, tz, con).truncate(GRAINS[grain])
     groups.update({c: t[c] for c in by})
     rows = t.rows.sum() if cell_sums else t.count()
     unmatched = t.status == NO_MATCH
@@ -194,16 +206,20 @@ def _aggregate(
     )
 
 
-def _rollup_rows(priced: Priced, by: Sequence[str], grain: str | None, priced_only: bool) -> Rollup:
+def _rollup_rows(
+    priced: Priced, by: Sequence[str], grain: str | None, priced_only: bool, tz: str | None = None
+) -> Rollup:
     """The rollup priced row by row (when the cell grid would be too big, or when grouping by the
     price entry or status, which only the per-row output has)."""
     return priced.execute(
-        lambda agg: _finish(priced, agg, grain),
-        lambda t: _aggregate(t, by, grain, priced_only, cell_sums=False, wide=priced.wide),
+        lambda agg: _finish(priced, agg, grain, tz),
+        lambda t: _aggregate(
+            t, by, grain, priced_only, cell_sums=False, wide=priced.wide, tz=tz, con=priced.ledger.con
+        ),
     )
 
 
-def _finish(priced: Priced, agg: ir.Table, grain: str | None) -> Rollup:
+def _finish(priced: Priced, agg: ir.Table, grain: str | None, tz: str | None = None) -> Rollup:
     """Execute the final aggregate, set quarantined groups apart, and settle the account."""
     cost = agg._input + agg._cache_read + agg._cache_write + agg._output + agg._fees
     metrics = {"rows", "requests", *COUNT_COLUMNS, "unpriced_requests", "_unmatched"}
@@ -225,7 +241,16 @@ def _finish(priced: Priced, agg: ir.Table, grain: str | None) -> Rollup:
     unmatched = sum(table["_unmatched"].to_pylist())
     out = table.filter(pc.invert(quarantined)).drop_columns(["_q", "_unmatched"])
     if grain is not None:
-        out = out.set_column(out.schema.get_field_index("period"), "period", out["period"].cast(TS_TYPE))
+        period = out["period"]
+        if tz is None:
+            period = period.cast(TS_TYPE)
+        else:
+            # Local wall-clock starts as instants in that zone (a repeated hour: its first pass).
+            if period.type.tz is not None:
+                period = period.cast(pa.timestamp("us"))
+            period = pc.assume_timezone(period, tz, ambiguous="earliest", nonexistent="earliest")
+            period = period.cast(pa.timestamp("us", tz=tz))
+        out = out.set_column(out.schema.get_field_index("period"), "period", period)
     if "service_tier" in out.column_names:
         idx = out.schema.get_field_index("service_tier")
         out = out.set_column(idx, "service_tier", pc.fill_null(out["service_tier"], "standard"))

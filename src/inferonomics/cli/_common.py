@@ -150,6 +150,14 @@ ByOpt = Annotated[
 GrainOpt = Annotated[
     Grain | None, typer.Option("--grain", help="Also group by time: hour, day, week or month.")
 ]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        metavar="ZONE",
+        help="The time zone of --grain's periods: an IANA name such as Europe/Paris (default: UTC).",
+    ),
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option("--out", metavar="FILE", help="Write the result to this file instead of stdout."),
@@ -374,6 +382,7 @@ __all__ = [
     "OutOpt",
     "PathsArg",
     "PricesOpt",
+    "TimezoneOpt",
     "TraceStartOpt",
     "add_command",
     "book",

@@ -16,6 +16,7 @@ from inferonomics.cli._common import (
     OutOpt,
     PathsArg,
     PricesOpt,
+    TimezoneOpt,
     TraceStartOpt,
     add_command,
     book,
@@ -92,6 +93,7 @@ def bill(
     paths: PathsArg,
     by: ByOpt = None,
     grain: GrainOpt = None,
+    timezone: TimezoneOpt = None,
     fmt: Annotated[
         Literal["table", "json", "csv", "parquet"],
         typer.Option("--format", help="Output format (parquet needs --out)."),
@@ -128,7 +130,7 @@ def bill(
         table = priced.to_arrow()
         account = priced.account()
     else:
-        result = inf.bill(ledger, book=price_book, by=group, grain=grain)
+        result = inf.bill(ledger, book=price_book, by=group, grain=grain, tz=timezone)
         table, account = result.table, result.account
     if fmt != "table":
         write_rows(table, fmt, out_file)

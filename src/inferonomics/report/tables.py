@@ -137,11 +137,17 @@ def _decimal_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _instant_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Instants in ISO 8601, UTC: whole seconds unless a value has a fraction of one."""
+    """Instants in ISO 8601: UTC (`Z`), or local time with its offset for a column in another zone;
+    whole seconds unless a value has a fraction of one."""
     unit = col.type.unit
     as_utc = col if col.type.tz is not None else pc.assume_timezone(col, "UTC")
     whole = pc.cast(as_utc, pa.timestamp("s", tz="UTC"), safe=False)
     exact = unit == "s" or pc.all(pc.equal(pc.cast(whole, as_utc.type), as_utc)).as_py() is not False
+    zone = col.type.tz
+    if exact and zone not in (None, "UTC", "+00:00", "Etc/UTC"):
+        # A column in another zone (periods of --timezone): local time with its offset.
+        local = pc.strftime(whole.cast(pa.timestamp("s", tz=zone)), format="%Y-%m-%dT%H:%M:%S%z")
+        return pc.replace_substring_regex(local, r"([+-]\d\d)(\d\d)$", r"\1:\2")
     fmt = "%Y-%m-%dT%H:%M:%SZ"
     if exact:
         return pc.strftime(whole, format=fmt)
