@@ -18,6 +18,7 @@ SRC = Path(inferonomics.__file__).parent
 
 PINNED = [
     "Account",
+    "AgentReport",
     "ArchitectureError",
     "AssumedCaching",
     "Batch",
@@ -57,6 +58,7 @@ PINNED = [
     "Step",
     "Summary",
     "UnknownModelError",
+    "agent_usage",
     "bill",
     "cache_report",
     "focus_export",

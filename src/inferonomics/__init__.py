@@ -71,6 +71,9 @@ _EXPORTS: dict[str, str] = {
     "CostResult": "inferonomics.serving.cost",
     "FrontierResult": "inferonomics.serving.frontier",
     "ScoreReport": "inferonomics.serving.score",
+    # coding agents
+    "agent_usage": "inferonomics.agents.reports",
+    "AgentReport": "inferonomics.agents.reports",
     # worked cases
     "run_cases": "inferonomics.cases",
     "CaseResult": "inferonomics.cases",
@@ -92,6 +95,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Account",
+    "AgentReport",
     "ArchitectureError",
     "AssumedCaching",
     "Batch",
@@ -131,6 +135,7 @@ __all__ = [
     "Step",
     "Summary",
     "UnknownModelError",
+    "agent_usage",
     "bill",
     "cache_report",
     "focus_export",
@@ -167,6 +172,7 @@ def __dir__() -> list[str]:
 
 
 if _typing.TYPE_CHECKING:
+    from inferonomics.agents.reports import AgentReport, agent_usage
     from inferonomics.billing.bill import Bill, Summary, bill, price, summarize
     from inferonomics.billing.engine import Priced
     from inferonomics.billing.focus import FocusExport, focus_export, savings_dataset
