@@ -17,6 +17,7 @@ working. The message always says what is wrong, where (file, line, option, entry
     │   ├── DeploymentError       a deployment that cannot be built (does not fit, bad layout)
     │   └── CostError             a cost that cannot be computed
     ├── CaseError             an unknown worked case
+    ├── PlanError             a plan file, plan or plan replay that cannot be used as asked
     └── OptionError           command-line options that do not go together
 
 `RecordError` is apart: one input record that cannot become a ledger row. Readers raise it and
@@ -35,6 +36,7 @@ __all__ = [
     "InputError",
     "LeverError",
     "OptionError",
+    "PlanError",
     "PriceBookError",
     "RecordError",
     "RollupError",
@@ -89,6 +91,11 @@ class CostError(ServingError):
 
 class CaseError(InferonomicsError, LookupError):
     """An unknown worked case; the message lists the known ones."""
+
+
+class PlanError(InferonomicsError, ValueError):
+    """A subscription-plan file that cannot be loaded, an unknown plan, or a replay, fit, limit
+    estimate or simulation that cannot be made as asked; the message says what to change."""
 
 
 class OptionError(InferonomicsError, ValueError):
