@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -147,13 +148,41 @@ class Replay:
         """Per subscriber: requests refused."""
         return sum_runs(np.where(self.admitted, 0, self.usage.requests), self.usage.bounds)
 
+    def served_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per subscriber: the value served as int64 (pico-dollars, femto remainders summed)."""
+        keep = self.admitted
+        b = self.usage.bounds
+        return sum_runs(np.where(keep, self.served_pico, 0), b), sum_runs(
+            np.where(keep, self.served_femto, 0), b
+        )
+
+    def refused_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per subscriber: the value refused as int64 (pico-dollars, femto remainders summed)."""
+        off = ~self.admitted
+        b = self.usage.bounds
+        return sum_runs(np.where(off, self.usage.pico, 0), b), sum_runs(np.where(off, self.usage.femto, 0), b)
+
     def hit(self, k: int) -> np.ndarray:
-        """Per subscriber: whether limit `k` was reached in some window."""
-        w = self.windows(k)
+        """Per subscriber: whether limit `k` was reached (or refused a request) in some window."""
+        c = self.limits[k]
+        w = self.window_ids[k]
+        rows = np.flatnonzero(w >= 0)
         out = np.zeros(len(self.usage.subscribers), dtype=bool)
-        subs = np.asarray(w["subscriber_index"].to_numpy(zero_copy_only=False), dtype=np.int64)
-        hit = np.asarray(w["hit"].to_numpy(zero_copy_only=False), dtype=bool)
-        out[subs[hit]] = True
+        if len(rows) == 0:
+            return out
+        n = len(self.window_start_us[k])
+        first = np.searchsorted(w[rows], np.arange(n)).astype(np.int64)
+        counted = self.admitted[rows] & c.scope[self.served_model[rows]]
+        hi, lo = self._metric(c, rows)
+        reached = _geq(
+            np.add.reduceat(np.where(counted, hi, 0), first),
+            np.add.reduceat(np.where(counted, lo, 0), first),
+            c.amount_hi,
+            c.amount_lo,
+        )
+        refused = (self.blocked_by[rows] == k) | (self.moved_by[rows] == k)
+        refused_any = np.maximum.reduceat(refused, first)
+        out[self.window_sub[k][reached | refused_any]] = True
         return out
 
     def windows(self, k: int) -> pa.Table:
@@ -277,15 +306,22 @@ def replay(
     day: dt.date | None = None,
     *,
     reprice: Callable[[str], np.ndarray] | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> Replay:
     """Replay `usage` through `plan`'s limits in force on `day` (default: the first request's
     day). `reprice(model)` gives each covered row's value at another model in fUSD (needed only
-    for limits that move requests)."""
+    for limits that move requests). `cache` (a dict kept across calls on the same usage) keeps
+    the windows, which depend only on the requests sent, for plans that count the same ones."""
     day = day or usage.first_day() or dt.date.today()
     covered_mask = np.array([plan.includes(m) for m in usage.models], dtype=bool)
     row_cov = covered_mask[usage.model] if len(usage) else np.zeros(0, dtype=bool)
-    u = usage.subset(row_cov)
-    uncovered = usage.subset(~row_cov)
+    parts_key = ("subsets", covered_mask.tobytes())
+    parts = cache.get(parts_key) if cache is not None else None
+    if parts is None:
+        parts = (usage.subset(row_cov), usage.subset(~row_cov))
+        if cache is not None:
+            cache[parts_key] = parts
+    u, uncovered = parts
     wrapped = None
     if reprice is not None:
 
@@ -303,13 +339,24 @@ def replay(
     for c in limits:
         rows = np.flatnonzero(c.scope[u.model]) if n else np.zeros(0, dtype=np.int64)
         sub = u.sub[rows]
-        is_start = block_starts(
-            u.ts[rows],
-            group_bounds(sub) if len(rows) else np.zeros(1, np.int64),
+        key = (
+            covered_mask.tobytes(),
+            c.scope[: len(usage.models)].tobytes(),
             c.length_us,
-            anchor_hour=c.limit.window.anchor == "hour",
-            closed_end=c.limit.window.closed_end,
+            c.limit.window.anchor,
+            c.limit.window.closed_end,
         )
+        is_start = cache.get(key) if cache is not None else None
+        if is_start is None:
+            is_start = block_starts(
+                u.ts[rows],
+                group_bounds(sub) if len(rows) else np.zeros(1, np.int64),
+                c.length_us,
+                anchor_hour=c.limit.window.anchor == "hour",
+                closed_end=c.limit.window.closed_end,
+            )
+            if cache is not None:
+                cache[key] = is_start
         ids = np.cumsum(is_start) - 1
         w = np.full(n, -1, dtype=np.int64)
         w[rows] = ids

@@ -227,6 +227,8 @@ class Usage:
 
     def subset(self, keep: np.ndarray) -> Usage:
         """The rows where `keep` holds (order kept; subscribers kept even when left empty)."""
+        if keep.all():
+            return self
         return Usage(
             subscribers=self.subscribers,
             sub=self.sub[keep],
