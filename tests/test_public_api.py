@@ -32,6 +32,7 @@ PINNED = [
     "CostResult",
     "DeploymentError",
     "Discount",
+    "FitResult",
     "FocusCheck",
     "FocusExport",
     "FrontierResult",
@@ -42,8 +43,12 @@ PINNED = [
     "Ledger",
     "Lever",
     "LeverError",
+    "LimitEstimates",
     "OptionError",
     "OutputCap",
+    "Plan",
+    "PlanCatalog",
+    "PlanError",
     "Playbook",
     "PriceBook",
     "PriceBookError",
@@ -55,15 +60,21 @@ PINNED = [
     "Route",
     "ScoreReport",
     "ServingError",
+    "SimulationResult",
     "Step",
     "Summary",
+    "TrueCost",
     "UnknownModelError",
     "agent_usage",
+    "assign_blocks",
     "bill",
     "cache_report",
+    "estimate_limits",
+    "fit_plans",
     "focus_export",
     "generate_demo",
     "gpu_listing",
+    "load_plans",
     "parse_lever",
     "playbook",
     "price",
@@ -74,7 +85,9 @@ PINNED = [
     "score_serving",
     "serving_cost",
     "serving_frontier",
+    "simulate_plans",
     "summarize",
+    "usage_blocks",
     "validate_focus",
     "whatif",
     "write_ledger",
@@ -115,7 +128,7 @@ def test_every_export_resolves_and_is_documented(name: str) -> None:
 
 def test_errors_share_one_base_and_are_the_builtins_callers_expect() -> None:
     errors = [getattr(inferonomics, n) for n in PINNED if n.endswith("Error")]
-    assert len(errors) == 13
+    assert len(errors) == 14
     for cls in errors:
         assert issubclass(cls, inferonomics.InferonomicsError), cls
     assert issubclass(inferonomics.InputError, ValueError)

@@ -74,6 +74,19 @@ _EXPORTS: dict[str, str] = {
     # coding agents
     "agent_usage": "inferonomics.agents.reports",
     "AgentReport": "inferonomics.agents.reports",
+    # subscription plans
+    "Plan": "inferonomics.plans.schema",
+    "PlanCatalog": "inferonomics.plans.catalog",
+    "load_plans": "inferonomics.plans.catalog",
+    "fit_plans": "inferonomics.plans.fit",
+    "FitResult": "inferonomics.plans.fit",
+    "estimate_limits": "inferonomics.plans.limits",
+    "LimitEstimates": "inferonomics.plans.limits",
+    "simulate_plans": "inferonomics.plans.simulate",
+    "SimulationResult": "inferonomics.plans.simulate",
+    "TrueCost": "inferonomics.plans.true_cost",
+    "usage_blocks": "inferonomics.plans.windows",
+    "assign_blocks": "inferonomics.plans.windows",
     # worked cases
     "run_cases": "inferonomics.cases",
     "CaseResult": "inferonomics.cases",
@@ -91,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     "CostError": "inferonomics.errors",
     "CaseError": "inferonomics.errors",
     "OptionError": "inferonomics.errors",
+    "PlanError": "inferonomics.errors",
 }
 
 __all__ = [
@@ -109,6 +123,7 @@ __all__ = [
     "CostResult",
     "DeploymentError",
     "Discount",
+    "FitResult",
     "FocusCheck",
     "FocusExport",
     "FrontierResult",
@@ -119,8 +134,12 @@ __all__ = [
     "Ledger",
     "Lever",
     "LeverError",
+    "LimitEstimates",
     "OptionError",
     "OutputCap",
+    "Plan",
+    "PlanCatalog",
+    "PlanError",
     "Playbook",
     "PriceBook",
     "PriceBookError",
@@ -132,15 +151,21 @@ __all__ = [
     "Route",
     "ScoreReport",
     "ServingError",
+    "SimulationResult",
     "Step",
     "Summary",
+    "TrueCost",
     "UnknownModelError",
     "agent_usage",
+    "assign_blocks",
     "bill",
     "cache_report",
+    "estimate_limits",
+    "fit_plans",
     "focus_export",
     "generate_demo",
     "gpu_listing",
+    "load_plans",
     "parse_lever",
     "playbook",
     "price",
@@ -151,7 +176,9 @@ __all__ = [
     "score_serving",
     "serving_cost",
     "serving_frontier",
+    "simulate_plans",
     "summarize",
+    "usage_blocks",
     "validate_focus",
     "whatif",
     "write_ledger",
@@ -190,6 +217,7 @@ if _typing.TYPE_CHECKING:
         InputError,
         LeverError,
         OptionError,
+        PlanError,
         PriceBookError,
         RollupError,
         ServingError,
@@ -208,6 +236,13 @@ if _typing.TYPE_CHECKING:
     from inferonomics.levers.report import CacheReport, cache_report
     from inferonomics.levers.routing import QualityRoute, Route
     from inferonomics.levers.spec import parse_lever
+    from inferonomics.plans.catalog import PlanCatalog, load_plans
+    from inferonomics.plans.fit import FitResult, fit_plans
+    from inferonomics.plans.limits import LimitEstimates, estimate_limits
+    from inferonomics.plans.schema import Plan
+    from inferonomics.plans.simulate import SimulationResult, simulate_plans
+    from inferonomics.plans.true_cost import TrueCost
+    from inferonomics.plans.windows import assign_blocks, usage_blocks
     from inferonomics.serving.api import (
         GpuListing,
         gpu_listing,

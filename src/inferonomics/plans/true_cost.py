@@ -101,6 +101,11 @@ class TrueCost:
         return cls(basis + " per MTok", rates)
 
     @classmethod
+    def parse(cls, text: str, *, tpot_ms: float = 25.0) -> TrueCost:
+        """`serving`, `RATE` ($/MTok for every token) or `IN/OUT[/CACHED]` ($/MTok)."""
+        return parse_true_cost(text, tpot_ms=tpot_ms)
+
+    @classmethod
     def serving(cls, tpot_ms: float = 25.0) -> TrueCost:
         """Rates from the serving model through `cases/true_cost.py`'s proxies (see the module)."""
         families = {name: _proxy_rates(name, tpot_ms) for name, _ in FAMILIES}
