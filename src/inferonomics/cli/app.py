@@ -17,6 +17,7 @@ from inferonomics.cli import (  # one noun a line: a new noun adds its own line
     export,
     ledger,
     levers,
+    plans,
     report,
     serve,
 )
@@ -40,6 +41,7 @@ NOUNS = (  # in the order `inferonomics --help` lists them
     cases,
     export,
     serve,
+    plans,
 )
 for noun in NOUNS:
     noun.register(app)

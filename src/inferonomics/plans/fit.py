@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from inferonomics.errors import PlanError
 from inferonomics.plans.catalog import PlanCatalog, load_plans
@@ -37,6 +38,7 @@ __all__ = [
     "LimitHit",
     "PlanFit",
     "WeekForecast",
+    "default_ledger",
     "default_usage_paths",
     "fit_plans",
     "repricer",
@@ -227,6 +229,19 @@ def default_usage_paths() -> list[Path]:
     return list(default_agent_paths())
 
 
+def default_ledger() -> tuple[Ledger, list[str]]:
+    """The coding-agent logs in their standard places, as a ledger, and the folders read."""
+    from inferonomics.ledger.core import Ledger
+
+    paths = default_usage_paths()
+    if not paths:
+        raise PlanError(
+            "no usage given and no coding-agent logs found in the standard places "
+            "(~/.claude/projects, ~/.config/claude/projects, ~/.codex/sessions): name the usage files"
+        )
+    return Ledger.open(paths), [str(p) for p in paths]
+
+
 def repricer(usage: Usage, book: PriceBook | None) -> Any:
     """A function giving each row's value (fUSD) were it sent to another model (provider/model),
     priced by the billing engine at the row's own time, tier and tokens."""
@@ -289,8 +304,9 @@ def _forecasts(r: Replay, now_us: int) -> list[WeekForecast]:
         hit_at = row["hit_at"]
         already = hit_at is not None
         if not already and pace > 0 and projected >= amount:
-            hours_to_cap = (amount - consumed) / pace
-            hit_at = _instant(now_us + int(hours_to_cap * 3_600_000_000))
+            # (amount - consumed) / pace, as one division: exact whenever the answer is.
+            us_to_cap = (amount - consumed) * (now_us - int(start[i])) / consumed
+            hit_at = _instant(now_us + int(us_to_cap.to_integral_value()))
         out.append(
             WeekForecast(
                 limit=c.id,
@@ -412,7 +428,7 @@ def fit_usage(
 def fit_plans(
     ledger: Ledger | None = None,
     *,
-    plans: PlanCatalog | Sequence[str] | None = None,
+    plans: PlanCatalog | Sequence[str | Path] | None = None,
     plan_ids: Sequence[str] | None = None,
     book: PriceBook | None = None,
     user: str | None = None,
@@ -426,21 +442,28 @@ def fit_plans(
     is a catalogue or plan files over the packaged one (`plan_ids` picks some); `user` keeps
     one user's rows; `day` picks the prices and limits in force (default: the last request's
     day); `now` is when "this week" is (default: the last request)."""
-    from inferonomics.ledger.core import Ledger
+    from inferonomics.billing.bill import price
 
     catalog = plans if isinstance(plans, PlanCatalog) else load_plans(list(plans or []))
+    chosen = catalog.select(plan_ids)
+    read: list[str] = []
     if ledger is None:
-        paths = default_usage_paths()
-        if not paths:
-            raise PlanError(
-                "no usage given and no coding-agent logs found in the standard places "
-                "(~/.claude/projects, ~/.config/claude/projects, ~/.codex/sessions): pass the files"
-            )
-        ledger = Ledger.open(paths)
-    usage = Usage.from_ledger(ledger, book=book, single=user is None, by="user" if user else None)
+        ledger, read = default_ledger()
+    priced = price(ledger, book=book).to_arrow()
+    users = [u for u in pc.unique(priced["user"]).to_pylist() if u is not None]
     if user is not None:
-        if user not in usage.subscribers:
-            raise PlanError(f"no rows of user {user!r} (users: {', '.join(usage.subscribers[:10])})")
-        usage = usage.subset(usage.sub == usage.subscribers.index(user))
-        usage = Usage.from_priced(usage.source, by=None) if usage.source is not None else usage
-    return fit_usage(usage, catalog.select(plan_ids), day=day, now=now, book=book)
+        if user not in users:
+            shown = ", ".join(sorted(users)[:10]) or "none named"
+            raise PlanError(f"no rows of user {user!r} (users: {shown})")
+        priced = priced.filter(pc.equal(priced["user"], user))
+    elif len(users) > 1:
+        names = ", ".join(sorted(users)[:5]) + (", ..." if len(users) > 5 else "")
+        raise PlanError(
+            f"the usage holds {len(users)} users ({names}): plans fit replays one subscriber's usage; "
+            "pick one with --user"
+        )
+    usage = Usage.from_priced(priced, by=None)
+    result = fit_usage(usage, chosen, day=day, now=now, book=book)
+    if read:
+        result.notes.insert(0, "read the coding-agent logs in " + ", ".join(read))
+    return result

@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -312,11 +313,11 @@ def _plan_with(base: Plan, estimates: list[LimitEstimate], today: dt.date) -> Pl
 
 
 def estimate_limits(
-    ledger: Ledger,
+    ledger: Ledger | None = None,
     events: pa.Table | None = None,
     *,
     plan: str | None = None,
-    plans: PlanCatalog | Sequence[str] | None = None,
+    plans: PlanCatalog | Sequence[str | Path] | None = None,
     book: PriceBook | None = None,
     seed: int = 0,
     today: dt.date | None = None,
@@ -324,7 +325,13 @@ def estimate_limits(
     """Estimate the 5-hour and weekly windows' sizes (API-equivalent USD) from the agents' limit
     observations (`events`, default `ledger.events()`: Codex `used_percent` readings, Claude Code
     limit hits) against the value of the ledger's requests, and write them over `plan` (default:
-    claude-max-20x for Claude hits, chatgpt-plus for Codex readings) as an estimated plan."""
+    claude-max-20x for Claude hits, chatgpt-plus for Codex readings) as an estimated plan.
+    `ledger` defaults to the coding-agent logs in their standard places."""
+    read: list[str] = []
+    if ledger is None:
+        from inferonomics.plans.fit import default_ledger
+
+        ledger, read = default_ledger()
     if events is None:
         reader = getattr(ledger, "events", None)
         if reader is None:
@@ -347,7 +354,7 @@ def estimate_limits(
     agent = estimates[0].agent
     base_id = plan or ("claude-max-20x" if agent == "claude-code" else "chatgpt-plus")
     chosen = [e for e in estimates if e.agent == agent]
-    notes = [*n1, *n2]
+    notes = [*(["read the coding-agent logs in " + ", ".join(read)] if read else []), *n1, *n2]
     if len({e.agent for e in estimates}) > 1:
         notes.append(f"estimates of both agents; the plan file holds {agent}'s (over {base_id})")
     return LimitEstimates(estimates, _plan_with(catalog.get(base_id), chosen, today), notes)

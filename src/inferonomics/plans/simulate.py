@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -293,7 +294,7 @@ def simulate_population(
 def simulate_plans(
     ledger: Ledger,
     *,
-    plans: PlanCatalog | Sequence[str] | None = None,
+    plans: PlanCatalog | Sequence[str | Path] | None = None,
     plan_ids: Sequence[str] | None = None,
     users: int | None = None,
     true_cost: TrueCost | None = None,
