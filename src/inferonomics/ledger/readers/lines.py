@@ -1,0 +1,221 @@
+"""Reading many JSON-lines files at once in DuckDB, each line with its file and line number.
+
+Coding agents write one JSON object a line, thousands of files of them; parsing them line by line
+in Python is the slow way. Here DuckDB reads every file of a list as text (`read_text`), splits it
+into lines keeping their numbers, and for each non-blank line records whether it is JSON and, for
+the lines a reader cares about (`candidate`, a cheap test on the raw text), the values at a list
+of JSON paths, all with one parse of the line. The result is one small table with a row per line
+(file index, line number, verdicts, extracted values): the text of the lines is never kept, so
+memory does not grow with the tree, only with its largest file.
+
+A last line without a newline that is not JSON is the half-written end of a file being appended
+to; it gets its own reason. Files that are not valid UTF-8 are read as copies with the undecodable
+bytes replaced (and the run says so). Paths with glob characters (DuckDB would expand them) are
+read through links in the stage directory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from inferonomics.ledger.staging import QuarantineRecord
+
+_names = itertools.count()
+_GLOB_CHARS = set("*?[]{}")
+
+
+@dataclass
+class LineScan:
+    """What `scan_lines` made: the name of its table of lines and of its table of files (`f`, the
+    key of a file in the lines table; `i`, its index in the list given; `path`; `lines`), how
+    messages show each file by key, and notes about files (not UTF-8)."""
+
+    table: str
+    files: str
+    display: dict[int, str]
+    index: dict[int, int]
+    notes: list[str] = field(default_factory=list)
+
+
+def temp_name(prefix: str) -> str:
+    """A fresh name for a temporary table."""
+    return f"_{prefix}_{next(_names)}"
+
+
+def _readable_paths(paths: Sequence[Path], stage: Path) -> list[str]:
+    """Paths DuckDB reads literally: one with glob characters is read through a link in `stage`."""
+    out = []
+    for i, p in enumerate(paths):
+        text = str(p)
+        if _GLOB_CHARS & set(text):
+            link = stage / f"link-{next(_names)}-{i}.jsonl"
+            os.symlink(os.path.abspath(text), link)
+            text = str(link)
+        out.append(text)
+    return out
+
+
+def _utf8_copies(con: Any, paths: list[str], stage: Path) -> dict[int, str]:
+    """The files of `paths` that are not UTF-8, each copied into `stage` with its undecodable bytes
+    replaced: {index: copy}."""
+    rows = con.execute(
+        "SELECT filename FROM read_blob($files) WHERE TRY(decode(content)) IS NULL", {"files": paths}
+    ).fetchall()
+    bad = {r[0] for r in rows}
+    copies = {}
+    for i, p in enumerate(paths):
+        if p in bad:
+            copy = stage / f"utf8-{next(_names)}-{i}.jsonl"
+            copy.write_text(Path(p).read_bytes().decode("utf-8", errors="replace"), encoding="utf-8")
+            copies[i] = str(copy)
+    return copies
+
+
+def scan_lines(
+    con: Any,
+    files: Sequence[Path],
+    displays: Sequence[str],
+    stage: Path,
+    *,
+    candidate: str,
+    paths: Sequence[str],
+    text_candidate: str = "false",
+    text_paths: Sequence[str] = ("$.type",),
+) -> LineScan:
+    """Read `files` into a temporary table with a row per non-blank line:
+
+    * `f` (the file's key; see `LineScan`), `n` (line number, from 1);
+    * `ok`: the line is a JSON document; `v`: for a `candidate` line (an SQL test on the line's
+      text, `line`), the values at the JSON `paths` as text (NULL where absent), one parse;
+    * `t`: for a `text_candidate` line (an SQL test that may use `line`, `cand` and `v`: rare lines
+      whose long text values are wanted), the values at `text_paths` (a second parse, so that the
+      long values of common lines are not copied);
+    * `cut`: for a line that is not JSON, whether it was cut short (starts an object but does not
+      close it), and `open_end`: it is the last line and has no newline (the file may be being
+      written); `chars`: its length.
+
+    A second table (`files`) has each file's key, index, path and count of non-blank lines."""
+    duck = con.con if hasattr(con, "con") else con
+    readable = _readable_paths(files, stage)
+    notes: list[str] = []
+    table, file_table = temp_name("lines"), temp_name("files")
+    path_list = "[" + ", ".join(_sql_text(p) for p in paths) + "]"
+    text_list = "[" + ", ".join(_sql_text(p) for p in text_paths) + "]"
+    for attempt in range(2):
+        listing = pa.table({"i": pa.array(range(len(readable)), pa.int32()), "path": readable})
+        duck.register(f"{file_table}_arrow", listing)
+        duck.execute(
+            f"CREATE OR REPLACE TEMP TABLE {file_table} AS "
+            f"SELECT i, path, hash(path) AS f FROM {file_table}_arrow"
+        )
+        duck.unregister(f"{file_table}_arrow")
+        # A line's file is the hash of its name: a join on the name would hold every file's text
+        # in memory at once (the optimizer builds its hash table on the side that carries it).
+        unique = duck.execute(f"SELECT count(DISTINCT f) = count(*) FROM {file_table}").fetchall()[0]
+        if not (unique and unique[0]):  # two names with one hash: key by the index, through the join
+            duck.execute(f"UPDATE {file_table} SET f = i")
+            source = f"i.f FROM read_text($files) r JOIN {file_table} i ON i.path = r.filename"
+        else:
+            source = "hash(r.filename) AS f FROM read_text($files) r"
+        sql = f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            WITH t AS (
+                SELECT string_split(r.content, chr(10)) AS ls,
+                       r.content = '' OR suffix(r.content, chr(10)) AS closed, {source}
+            ),
+            l AS (
+                SELECT f, closed, len(ls) AS last, unnest(ls) AS raw, generate_subscripts(ls, 1) AS n FROM t
+            ),
+            c AS (
+                -- (trimming every line would cost more than parsing it: only short lines can be blank)
+                SELECT f, n, CASE WHEN suffix(raw, chr(13)) THEN raw[:-2] ELSE raw END AS line,
+                       n = last AND NOT closed AS open_end
+                FROM l WHERE CASE WHEN strlen(raw) < 64 THEN trim(raw) <> '' ELSE true END
+            ),
+            d AS (
+                SELECT f, n, open_end, line, ({candidate}) AS cand FROM c
+            ),
+            e AS (
+                SELECT f, n, open_end, cand, line,
+                       CASE WHEN cand THEN TRY(json_extract_string(line, {path_list})) END AS v,
+                       CASE WHEN NOT cand THEN json_valid(line) END AS valid
+                FROM d
+            ),
+            e2 AS (
+                SELECT * EXCLUDE (line), line,
+                       CASE WHEN {text_candidate} THEN TRY(json_extract_string(line, {text_list})) END AS t
+                FROM e
+            ),
+            g AS (SELECT *, coalesce(valid, v IS NOT NULL) AS ok FROM e2)
+            SELECT f, n, open_end, cand, ok,
+                   CASE WHEN NOT ok THEN length(line) END AS chars,
+                   CASE WHEN NOT ok THEN starts_with(ltrim(line), '{{') AND NOT suffix(rtrim(line), '}}') END
+                     AS cut,
+                   v, t
+            FROM g
+        """
+        try:
+            duck.execute(sql, {"files": readable})
+            break
+        except duckdb.InvalidInputException as e:
+            if "UTF-8" not in str(e) or attempt:
+                raise
+            for i, copy in _utf8_copies(duck, readable, stage).items():
+                notes.append(f"{displays[i]}: not valid UTF-8; undecodable bytes were replaced")
+                readable[i] = copy
+    duck.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {file_table} AS
+            SELECT i.f, i.i, i.path, coalesce(s.lines, 0) AS lines
+            FROM {file_table} i LEFT JOIN (SELECT f, count(*) AS lines FROM {table} GROUP BY f) s USING (f)"""
+    )
+    keys = duck.execute(f"SELECT f, i FROM {file_table}").fetchall()
+    return LineScan(table, file_table, {f: displays[i] for f, i in keys}, dict(keys), notes)
+
+
+def keyed(con: Any, scan: LineScan, name: str, table: pa.Table) -> None:
+    """Create temporary table `name` from `table`, whose column `i` indexes the files scanned, with
+    each row's file key `f` (the key of the scan's table of lines) added."""
+    duck = con.con if hasattr(con, "con") else con
+    duck.register(f"{name}_arrow", table)
+    duck.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT k.f, a.* FROM {name}_arrow a JOIN {scan.files} k USING (i)"
+    )
+    duck.unregister(f"{name}_arrow")
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def bad_lines(con: Any, scan: LineScan) -> list[QuarantineRecord]:
+    """The lines that are not JSON, as quarantine records (file, line, reason)."""
+    duck = con.con if hasattr(con, "con") else con
+    rows = duck.execute(f"SELECT f, n, chars, cut, open_end FROM {scan.table} WHERE NOT ok").fetchall()
+    out = []
+    for f, n, chars, cut, open_end in sorted(rows, key=lambda r: (scan.index[r[0]], r[1])):
+        if open_end:
+            why = (
+                f"not valid JSON ({chars:,} characters) and the file's last line has no newline: "
+                "the file may be being written; read it again when it is finished"
+            )
+        elif cut:
+            why = f"not valid JSON (truncated: the object is not closed; {chars:,} characters)"
+        else:
+            why = f"not valid JSON ({chars:,} characters)"
+        out.append(QuarantineRecord(scan.display[f], n, None, why))
+    return out
+
+
+def drop(con: Any, scan: LineScan) -> None:
+    """Drop the scan's temporary tables."""
+    duck = con.con if hasattr(con, "con") else con
+    duck.execute(f"DROP TABLE IF EXISTS {scan.table}")
+    duck.execute(f"DROP TABLE IF EXISTS {scan.files}")
