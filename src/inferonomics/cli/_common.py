@@ -87,6 +87,8 @@ InputFormat = Literal[
     "langfuse",
     "helicone",
     "openrouter",
+    "claude-code",
+    "codex",
     "azure-trace",
     "mooncake-trace",
 ]

@@ -29,8 +29,15 @@ import pyarrow.compute as pc
 
 from inferonomics import backend
 from inferonomics.errors import InputError
-from inferonomics.ledger.readers import Source, open_source
-from inferonomics.ledger.schema import DATA_COLUMNS, LEDGER_SCHEMA, MAX_TAGS, TS_TYPE, tag_problem
+from inferonomics.ledger.readers import Source, open_sources
+from inferonomics.ledger.schema import (
+    DATA_COLUMNS,
+    EVENTS_SCHEMA,
+    LEDGER_SCHEMA,
+    MAX_TAGS,
+    TS_TYPE,
+    tag_problem,
+)
 from inferonomics.ledger.staging import QuarantineRecord
 from inferonomics.ledger.validate import canonical
 
@@ -148,8 +155,10 @@ class Ledger:
         trace_start: dt.datetime | None = None,
     ) -> Ledger:
         """Read files (CSV, Parquet, JSON lines, provider exports, gateway logs, traces; gzip or
-        not; the format detected from content unless `input_format` names it). `column_map` maps
-        canonical names to the file's ({"ts": "created_at"}, or ["ts=created_at", ...]);
+        not; the format detected from content unless `input_format` names it), or directories of
+        coding-agent logs (Claude Code, Codex: all of one agent's transcripts are read as one
+        input). `column_map` maps canonical names to the file's ({"ts": "created_at"}, or
+        ["ts=created_at", ...]);
         `model_as` ("PROVIDER/MODEL") prices every row as one model (traces carry none);
         `trace_start` is when a Mooncake trace starts (default: today 00:00 UTC)."""
         if column_map is not None and not isinstance(column_map, Mapping):
@@ -158,18 +167,15 @@ class Ledger:
         pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
         stage_dir = tempfile.mkdtemp(prefix="inferonomics-stage-")
         try:
-            sources = [
-                open_source(
-                    Path(p),
-                    con,
-                    Path(stage_dir),
-                    input_format=input_format,
-                    column_map=column_map,
-                    model_as=pair,
-                    trace_start=trace_start,
-                )
-                for p in paths
-            ]
+            sources = open_sources(
+                [Path(p) for p in paths],
+                con,
+                Path(stage_dir),
+                input_format=input_format,
+                column_map=column_map,
+                model_as=pair,
+                trace_start=trace_start,
+            )
         except BaseException:
             shutil.rmtree(stage_dir, ignore_errors=True)
             raise
@@ -450,6 +456,12 @@ class Ledger:
             )
         out = pa.concat_tables(parts).sort_by([("source_file", "ascending"), ("source_line", "ascending")])
         return out if limit is None else out.slice(0, limit)
+
+    def events(self) -> pa.Table:
+        """Subscription-limit observations read beside the rows (coding-agent logs: limit hits,
+        rate-limit readings), in `EVENTS_SCHEMA`, input by input; empty when no input has any."""
+        tables = [s.events for s in self.sources if s.events is not None]
+        return pa.concat_tables([EVENTS_SCHEMA.empty_table(), *(t.cast(EVENTS_SCHEMA) for t in tables)])
 
     def to_arrow(self) -> pa.Table:
         """The valid rows as an Arrow table in the canonical schema, the tags after it (text)."""

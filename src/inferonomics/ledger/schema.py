@@ -148,3 +148,26 @@ KEYS_METADATA_KEY = b"inferonomics.keys"
 """Parquet key-value metadata a writer may set: JSON {"keys": [[provider, model, service_tier,
 region, rows], ...], "ts_min": ISO, "ts_max": ISO}. A hint that saves the billing engine a pass;
 the engine checks it (a row whose key is not in it is found, and the pass is made after all)."""
+
+EVENTS_SCHEMA = pa.schema(
+    [
+        pa.field("ts", TS_TYPE, nullable=False),
+        pa.field("agent", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("window", pa.string()),
+        pa.field("used_percent", pa.float64()),
+        pa.field("window_minutes", pa.int64()),
+        pa.field("resets_at", TS_TYPE),
+        pa.field("model", pa.string()),
+        pa.field("message", pa.string()),
+        pa.field("session", pa.string()),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("source_line", pa.int64(), nullable=False),
+    ]
+)
+"""Subscription-limit observations read beside the usage rows (`Ledger.events()`): `limit_hit` (an
+agent said a usage limit was reached; `resets_at` when the message gives it) and `limit_reading` (a
+window's used percentage, as Codex reports it on every token count). `window` is `5h`, `weekly`, or
+the source's own label when it is neither; `message` is the limit text, cut to 200 characters."""
+
+EVENT_KINDS = ("limit_hit", "limit_reading")

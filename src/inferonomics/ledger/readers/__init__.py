@@ -25,6 +25,8 @@ non-overlapping buckets is in `docs/formats.md`:
 | `langfuse` | Langfuse observations (generations), API or export JSON |
 | `helicone` | Helicone request logs (REST export or ClickHouse rows) |
 | `openrouter` | OpenRouter responses (with the charged `cost`) or generation records |
+| `claude-code` | Claude Code transcripts: a config directory, its `projects/` tree, or transcript files |
+| `codex` | Codex CLI rollouts: a Codex home, its `sessions/` tree, or rollout files |
 | `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
 | `mooncake-trace` | the Mooncake FAST'25 trace (`timestamp` ms, `input_length`, `output_length`, |
 |   | `hash_ids`) |
@@ -32,6 +34,11 @@ non-overlapping buckets is in `docs/formats.md`:
 Bucket rows (aggregated exports) get deterministic request ids, so importing an export twice
 counts nothing twice; request rows keep their provider's id. Within a file, a repeated id is
 quarantined as a duplicate (across files, the ledger does the same).
+
+Coding-agent logs (`claude-code`, `codex`) are read differently: every transcript of one agent
+among the inputs (directories or files) becomes one `Source`, read by DuckDB in one pass
+(`readers/lines.py`), so that a message repeated across files (resumed sessions, replays) is
+counted once; they also carry limit events (`Source.events`).
 """
 
 from __future__ import annotations
@@ -39,18 +46,23 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inferonomics.errors import InputError, RecordError
 from inferonomics.ledger.readers import (
+    agents,
     anthropic_reports,
+    claude_code,
+    codex,
     gemini,
     helicone,
     langfuse,
@@ -118,10 +130,18 @@ READERS: dict[str, Reader] = {
 }
 """Formats read record by record in Python (each record → a row or a quarantine reason)."""
 
-FORMATS = ("ledger-parquet", "ledger-csv", "ledger-jsonl", *READERS, "azure-trace", "mooncake-trace")
+FORMATS = (
+    "ledger-parquet",
+    "ledger-csv",
+    "ledger-jsonl",
+    *READERS,
+    *agents.AGENT_FORMATS,
+    "azure-trace",
+    "mooncake-trace",
+)
 TRACE_FORMATS = ("azure-trace", "mooncake-trace")
 
-__all__ = ["FORMATS", "Source", "detect_format", "open_source"]
+__all__ = ["FORMATS", "Source", "detect_format", "open_source", "open_sources"]
 
 _TEXT_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
 _parts = itertools.count()
@@ -151,6 +171,8 @@ class Source:
     """Extra columns that could not be kept as tags, each with the reason."""
     notes: list[str] = field(default_factory=list)
     """Things worth telling about the file as a whole (empty, ...)."""
+    events: pa.Table | None = None
+    """Limit events read beside the rows (coding-agent logs; `EVENTS_SCHEMA`), None for others."""
 
 
 def detect_format(path: Path) -> str:
@@ -159,6 +181,10 @@ def detect_format(path: Path) -> str:
         return "litellm-spend-logs"
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        found = agents.find_agent_files(path)
+        kinds = list(dict.fromkeys(f.agent for f in found.files))
+        return kinds[0]
     return detect(path)
 
 
@@ -449,7 +475,16 @@ def open_source(
         ctx = Context(path, f"{litellm.redacted(url)}#{litellm.TABLE}")
         return _python_source(ctx, "litellm-spend-logs", lambda c: litellm.read_database(c, url), con, stage)
     display = str(path)
+    if path.is_dir() or input_format in agents.AGENT_FORMATS:
+        if input_format is not None and input_format not in agents.AGENT_FORMATS:
+            raise InputError(f"{display}: is a directory (pass the files in it)")
+        [source, *more] = open_sources([path], con, stage, input_format=input_format)
+        if more:  # both agents' logs under one directory: one source, read together
+            raise InputError(f"{display}: holds both Claude Code and Codex logs; open it with Ledger.open")
+        return source
     fmt = input_format or detect_format(path)
+    if fmt in agents.AGENT_FORMATS:
+        return open_sources([path], con, stage, input_format=fmt)[0]
     if fmt not in FORMATS:
         raise InputError(f"{display}: unknown input format '{fmt}' (known: {', '.join(FORMATS)})")
     if fmt in TRACE_FORMATS and model_as is None:
@@ -480,3 +515,91 @@ def open_source(
     if path.stat().st_size == 0:
         source.notes.append(f"{display}: the file is empty (0 bytes): no rows read")
     return source
+
+
+def open_sources(
+    paths: Sequence[Path],
+    con: Any,
+    stage: Path,
+    *,
+    input_format: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    model_as: tuple[str, str] | None = None,
+    trace_start: dt.datetime | None = None,
+) -> list[Source]:
+    """Read inputs into `Source`s: each file on its own, except coding-agent logs (directories of
+    them, or transcript files), which become one source per agent for all the inputs together, so
+    that what one file repeats of another is counted once. Sources come in the order of their
+    first input."""
+    out: list[Source | _AgentGroup] = []
+    groups: dict[str, _AgentGroup] = {}
+    seen: set[str] = set()
+    for path in paths:
+        is_url = litellm.database_url(str(path)) is not None
+        fmt = input_format
+        agent_input = not is_url and path.is_dir()
+        if not is_url and not agent_input and path.is_file():
+            fmt = fmt or detect_format(path)
+            agent_input = fmt in agents.AGENT_FORMATS
+        if agent_input and input_format is not None and input_format not in agents.AGENT_FORMATS:
+            raise InputError(f"{path}: is a directory (pass the files in it)")
+        if not agent_input:
+            out.append(
+                open_source(
+                    path,
+                    con,
+                    stage,
+                    input_format=input_format,
+                    column_map=column_map,
+                    model_as=model_as,
+                    trace_start=trace_start,
+                )
+            )
+            continue
+        found = agents.find_agent_files(path, fmt)
+        for f in found.files:
+            if f.real in seen:
+                continue
+            seen.add(f.real)
+            if f.agent not in groups:
+                groups[f.agent] = _AgentGroup(f.agent)
+                out.append(groups[f.agent])
+            group = groups[f.agent]
+            if str(path) not in group.displays:
+                group.displays.append(str(path))
+            group.files.append(f)
+        if found.ignored:
+            shown = ", ".join(show_value(os.path.relpath(p, path), 80) for p in found.ignored[:3])
+            more = f" and {len(found.ignored) - 3:,} more" if len(found.ignored) > 3 else ""
+            groups[found.files[0].agent].notes.append(
+                f"{path}: {len(found.ignored):,} .jsonl files that are not agent logs, not read: "
+                f"{shown}{more}"
+            )
+    return [x if isinstance(x, Source) else x.open(con, stage) for x in out]
+
+
+@dataclass
+class _AgentGroup:
+    """The transcripts of one agent among the inputs, read together as one source."""
+
+    agent: str
+    displays: list[str] = field(default_factory=list)
+    files: list[agents.AgentFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def open(self, con: Any, stage: Path) -> Source:
+        label = ", ".join(self.displays)
+        files = sorted(self.files, key=lambda f: f.display)
+        module = claude_code if self.agent == agents.CLAUDE_CODE else codex
+        read = module.read(con, files, stage, label)
+        return Source(
+            label,
+            self.agent,
+            con.read_parquet(str(read.part)),
+            strip=True,
+            quarantine=read.quarantine,
+            unique_ids=self.agent == agents.CLAUDE_CODE,
+            tags=list(module.TAGS),
+            notes=[*read.notes, *self.notes],
+            events=read.events,
+        )

@@ -21,6 +21,16 @@ from inferonomics.ledger.readers.openai_reports import COST_CSV_HEADER as OPENAI
 from inferonomics.ledger.readers.text import first_line, open_text
 
 AZURE_HEADER = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
+CODEX_LINE_TYPES = ("session_meta", "turn_context", "event_msg", "response_item", "compacted")
+CLAUDE_LINE_TYPES = (
+    "user",
+    "assistant",
+    "system",
+    "summary",
+    "file-history-snapshot",
+    "queue-operation",
+    "progress",
+)
 
 SIGNATURES: dict[str, tuple[str, ...]] = {
     "ledger-csv / ledger-jsonl": ("ts", "provider", "model", "input_tokens", "output_tokens"),
@@ -52,6 +62,8 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "langfuse": ("id", "traceId", "type", "startTime", "usageDetails", "providedModelName"),
     "helicone": ("request_id", "request_created_at", "provider", "prompt_tokens", "completion_tokens"),
     "openrouter": ("id", "model", "usage", "provider", "created"),
+    "claude-code": ("parentUuid", "isSidechain", "userType", "sessionId", "uuid", "timestamp"),
+    "codex": ("timestamp", "type", "payload", "originator", "cli_version"),
     "azure-trace": AZURE_HEADER,
     "mooncake-trace": ("timestamp", "input_length", "output_length", "hash_ids"),
 }
@@ -119,6 +131,10 @@ def record_format(obj: Any) -> str | None:
     if not isinstance(obj, Mapping):
         return None
     keys = obj.keys()
+    if obj.get("type") in CODEX_LINE_TYPES and isinstance(obj.get("payload"), Mapping):
+        return "codex"
+    if obj.get("type") in CLAUDE_LINE_TYPES and keys & {"sessionId", "leafUuid", "parentUuid", "messageId"}:
+        return "claude-code"
     if {"input_length", "output_length", "hash_ids"} <= keys:
         return "mooncake-trace"
     if "resourceSpans" in keys or "resource_spans" in keys:

@@ -1,0 +1,317 @@
+"""Claude Code transcripts → ledger rows, limit events, and the account of every line.
+
+A transcript line is a JSON object with `type`, `timestamp`, `sessionId`, `cwd`, `isSidechain`,
+and for an assistant message `requestId` and `message` (an Anthropic Messages object: `id`,
+`model`, `usage`). Claude Code writes one line per content block of a message (thinking, text,
+tool_use), each repeating `message.id`, `requestId` and `usage`; while the message streams, the
+early lines carry a partial `output_tokens` and the last the final count. Resumed sessions copy
+earlier messages into the new file, and subagent (sidechain) transcripts can replay a parent
+message under another request id (ccusage#913). So a message is counted once across the whole
+input, by (`message.id`, `requestId`): the line kept is the parent's over a sidechain's, then the
+one with the most tokens (the final count), then the earliest, and among copies of one line the
+one in the file that started (then ended) first, the original session; a sidechain line whose
+message id the parent counted under another request id is a replay. The same rule as ccusage's
+(`rust/crates/ccusage/src/adapter/claude/mod.rs`, `push_deduped_entry`), done as one aggregate.
+
+`usage` is mapped as the `responses` reader maps an Anthropic message (`readers/responses.py`):
+`input_tokens` is uncached; cache reads; writes by TTL from `cache_creation.ephemeral_5m/1h_input_tokens`
+(no breakdown: all 5-minute), any remainder of `cache_creation_input_tokens` at an unknown TTL;
+`server_tool_use.web_search_requests`; `service_tier`; `inference_geo` → region. Older releases
+wrote Claude Code's own cost estimate, `costUSD` → `reported_cost_usd` (a tool estimate).
+
+Everything is done in DuckDB over the scan of `readers/lines.py`: one pass over the text, then
+SQL over the small table of usage lines; the rows are staged as one Parquet file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from inferonomics.ledger.readers.agents import CLAUDE_CODE, AgentFile
+from inferonomics.ledger.readers.limits import limit_hit, utc
+from inferonomics.ledger.readers.lines import LineScan, bad_lines, drop, keyed, scan_lines, temp_name
+from inferonomics.ledger.schema import EVENTS_SCHEMA
+from inferonomics.ledger.staging import QuarantineRecord
+
+TAGS = ("agent", "project", "sidechain")
+
+_PATHS = (
+    "$.type",  # 1
+    "$.timestamp",
+    "$.sessionId",
+    "$.requestId",
+    "$.isSidechain",  # 5
+    "$.cwd",
+    "$.message.id",
+    "$.message.model",
+    "$.message.usage.input_tokens",
+    "$.message.usage.output_tokens",  # 10
+    "$.message.usage.cache_read_input_tokens",
+    "$.message.usage.cache_creation_input_tokens",
+    "$.message.usage.cache_creation.ephemeral_5m_input_tokens",
+    "$.message.usage.cache_creation.ephemeral_1h_input_tokens",
+    "$.message.usage.server_tool_use.web_search_requests",  # 15
+    "$.message.usage.service_tier",
+    "$.message.usage.inference_geo",
+    "$.message.usage.speed",
+    "$.message.usage.output_tokens_details.thinking_tokens",
+    "$.costUSD",  # 20
+    "$.isApiErrorMessage",
+)
+_TEXT_PATHS = (
+    "$.type",
+    "$.timestamp",
+    "$.sessionId",
+    "$.isApiErrorMessage",
+    "$.message.content[0].text",  # 5
+    "$.content",
+    "$.message.model",
+)
+# The key of a usage object, as Claude Code writes it (compact JSON); a line without it carries no usage.
+_CANDIDATE = "line LIKE '%\"usage\"%'"
+# Limit messages are Claude Code's own (an API error, which carries a usage object) or system lines.
+_TEXT_CANDIDATE = (
+    "(cand AND v[21] = 'true') OR (NOT cand AND line LIKE '%\"type\":\"system\"%' AND line LIKE '%imit%')"
+)
+
+# Claude Code speaks the Anthropic API; other models reach it through Anthropic-compatible endpoints
+# (Bedrock, Vertex, and other providers' own). Each is priced at the provider that serves it.
+PROVIDER_PREFIXES = (
+    ("%anthropic.claude%", "aws"),  # Bedrock model ids and inference profiles
+    ("claude%@%", "google"),  # Vertex AI model ids
+    ("claude%", "anthropic"),
+    ("glm%", "zai"),
+    ("kimi%", "moonshotai"),
+    ("minimax%", "minimax"),
+    ("deepseek%", "deepseek"),
+    ("grok%", "x-ai"),
+    ("gemini%", "google"),
+    ("gpt-%", "openai"),
+)
+"""Model name patterns (SQL LIKE, any case) → the provider that serves them; any other model is
+`anthropic`'s, the API Claude Code speaks (the engine names it as unknown, with the nearest)."""
+
+
+def _provider(col: str) -> str:
+    cases = " ".join(f"WHEN {col} ILIKE '{pattern}' THEN '{p}'" for pattern, p in PROVIDER_PREFIXES)
+    return f"CASE {cases} ELSE 'anthropic' END"
+
+
+@dataclass
+class Read:
+    """What reading a set of Claude Code transcripts gives: the staged rows, the lines set aside,
+    notes, limit events."""
+
+    part: Path
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    events: pa.Table = field(default_factory=EVENTS_SCHEMA.empty_table)
+
+
+def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
+    """Read Claude Code transcripts (`files`, in a stable order) into one Parquet part in `stage`."""
+    duck = con.con if hasattr(con, "con") else con
+    scan = scan_lines(
+        con,
+        [a.path for a in files],
+        [a.display for a in files],
+        stage,
+        candidate=_CANDIDATE,
+        paths=_PATHS,
+        text_candidate=_TEXT_CANDIDATE,
+        text_paths=_TEXT_PATHS,
+    )
+    meta = temp_name("ccfiles")
+    keyed(
+        con,
+        scan,
+        meta,
+        pa.table(
+            {
+                "i": pa.array(range(len(files)), pa.int32()),
+                "display": [a.display for a in files],
+                "folder": [a.project_folder for a in files],
+                "stem": [a.path.parent.parent.name if a.subagent else a.path.stem for a in files],
+                "subagent": [a.subagent for a in files],
+            }
+        ),
+    )
+    u = temp_name("ccusage")
+    # A usage line: an assistant message with any usage count. With a cache_creation breakdown the
+    # writes are split by TTL; without one they are all 5-minute, Anthropic's default.
+    breakdown = "(v[13] IS NOT NULL OR v[14] IS NOT NULL)"
+    duck.execute(
+        f"""CREATE TEMP VIEW {u} AS
+        SELECT l.f, m.i, l.n, v[2] AS ts, v[3] AS session, v[4] AS rid, v[5] = 'true' OR m.subagent AS side,
+               v[6] AS cwd, v[7] AS mid, v[8] AS model, v[9] AS input, v[10] AS output, v[11] AS cache_read,
+               v[12] AS written, {breakdown} AS breakdown, v[13] AS w5, v[14] AS w1, v[15] AS web,
+               v[16] AS tier,
+               v[17] AS geo, v[18] AS speed, v[19] AS thinking, v[20] AS cost,
+               coalesce(TRY_CAST(v[9] AS BIGINT), 0) + coalesce(TRY_CAST(v[10] AS BIGINT), 0)
+                 + coalesce(TRY_CAST(v[11] AS BIGINT), 0)
+                 + CASE WHEN {breakdown}
+                        THEN coalesce(TRY_CAST(v[13] AS BIGINT), 0) + coalesce(TRY_CAST(v[14] AS BIGINT), 0)
+                        ELSE coalesce(TRY_CAST(v[12] AS BIGINT), 0) END AS total,
+               CASE
+                 WHEN v[8] = '<synthetic>' THEN 'synthetic'
+                 WHEN coalesce(v[7], '') = '' THEN 'no message.id: the lines of this message (one per '
+                   || 'content block) cannot be told from another''s, so it is not counted'
+                 WHEN v[9] IS NULL OR v[10] IS NULL THEN 'usage lacks input_tokens or output_tokens'
+                 WHEN {breakdown} AND TRY_CAST(v[12] AS BIGINT) > 0
+                      AND coalesce(TRY_CAST(v[13] AS BIGINT), 0) + coalesce(TRY_CAST(v[14] AS BIGINT), 0)
+                          > TRY_CAST(v[12] AS BIGINT)
+                   THEN 'cache_creation breakdown (' || (coalesce(TRY_CAST(v[13] AS BIGINT), 0)
+                        + coalesce(TRY_CAST(v[14] AS BIGINT), 0)) || ') exceeds cache_creation_input_tokens ('
+                        || v[12] || ')'
+               END AS problem
+        FROM {scan.table} l JOIN {meta} m USING (f)
+        WHERE l.cand AND l.ok AND v[1] = 'assistant'
+          AND (v[9] IS NOT NULL OR v[10] IS NOT NULL OR v[11] IS NOT NULL OR v[12] IS NOT NULL)"""
+    )
+    result = Read(stage / f"{temp_name('claude-code')}.parquet")
+    result.quarantine = bad_lines(con, scan) + [
+        QuarantineRecord(scan.display[f], n, field, why)
+        for f, n, field, why in duck.execute(
+            f"""SELECT f, n, CASE WHEN problem LIKE 'no message.id%' THEN 'message.id'
+                                  WHEN problem LIKE 'cache_creation%' THEN 'cache_creation' ELSE 'usage' END,
+                       problem
+                FROM {u} WHERE problem IS NOT NULL AND problem <> 'synthetic' ORDER BY i, n"""
+        ).fetchall()
+    ]
+    result.events = _events(duck, scan)
+    line_counts = duck.execute(
+        f"""SELECT (SELECT count(*) FROM {scan.table} WHERE ok) - (SELECT count(*) FROM {u}),
+                   (SELECT count(*) FROM {u} WHERE problem = 'synthetic'),
+                   (SELECT count(*) FROM {scan.files} WHERE lines = 0)"""
+    ).fetchall()[0]
+    # The line that counts for each message: the parent's over a sidechain's, the most tokens
+    # (the final output count), then the earliest; among copies of one line (a resumed session
+    # repeats the earlier one's lines, timestamps and all), the one in the file that started, then
+    # ended, first: the original session.
+    win = temp_name("ccwin")
+    duck.execute(
+        f"""CREATE TEMP TABLE {win} AS
+        WITH t AS (
+            SELECT *, coalesce(epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ)), 9223372036854775807) AS t_ms FROM {u}
+            WHERE problem IS NULL
+        ),
+        s AS (SELECT f, min(t_ms) AS file_start, max(t_ms) AS file_end FROM t GROUP BY f),
+        w AS (
+            SELECT mid, rid, count(*) AS lines,
+                   arg_min(struct_pack(i := t.i, n := t.n, side := t.side,
+                                       fast := coalesce(t.speed = 'fast', false)),
+                           struct_pack(a := t.side, b := -t.total, c := t.t_ms, d := s.file_start,
+                                       d2 := s.file_end,
+                                       e := t.i, g := t.n)) AS k
+            FROM t JOIN s USING (f) GROUP BY mid, rid
+        )
+        SELECT mid, k.i AS i, k.n AS n, k.side AS side, k.fast AS fast, lines,
+               k.side AND mid IN (SELECT mid FROM w WHERE NOT k.side) AS replay
+        FROM w"""
+    )
+    duck.execute(
+        f"""COPY (
+        WITH k AS (SELECT u.* FROM {u} u JOIN {win} w ON u.i = w.i AND u.n = w.n WHERE NOT w.replay),
+        p AS (
+            SELECT f, first(cwd ORDER BY n) FILTER (WHERE coalesce(cwd, '') <> '') AS cwd FROM {u} GROUP BY f
+        )
+        SELECT k.ts,
+               k.mid || coalesce(':' || nullif(k.rid, ''), '') AS request_id,
+               {_provider("k.model")} AS provider,
+               k.model,
+               coalesce(nullif(k.session, ''), m.stem) AS session,
+               k.tier AS service_tier,
+               k.geo AS region,
+               k.input AS input_tokens,
+               k.cache_read AS cache_read_tokens,
+               CASE WHEN NOT k.breakdown THEN k.written ELSE k.w5 END AS cache_write_5m_tokens,
+               CASE WHEN NOT k.breakdown THEN NULL ELSE k.w1 END AS cache_write_1h_tokens,
+               CASE WHEN NOT k.breakdown THEN NULL
+                    WHEN k.written IS NOT NULL AND TRY_CAST(k.written AS BIGINT) IS NULL THEN k.written
+                    ELSE greatest(coalesce(TRY_CAST(k.written AS BIGINT), 0)
+                                  - coalesce(TRY_CAST(k.w5 AS BIGINT), 0)
+                                  - coalesce(TRY_CAST(k.w1 AS BIGINT), 0), 0)::VARCHAR END
+                 AS cache_write_other_tokens,
+               k.output AS output_tokens,
+               CASE WHEN k.thinking IS NULL THEN NULL
+                    WHEN TRY_CAST(k.thinking AS BIGINT) IS NULL OR TRY_CAST(k.output AS BIGINT) IS NULL
+                      THEN k.thinking
+                    ELSE least(TRY_CAST(k.thinking AS BIGINT), TRY_CAST(k.output AS BIGINT))::VARCHAR END
+                 AS reasoning_tokens,
+               k.web AS web_search_requests,
+               k.cost AS reported_cost_usd,
+               CASE WHEN k.cost IS NOT NULL THEN 'tool_estimate' END AS cost_source,
+               '{CLAUDE_CODE}' AS agent,
+               coalesce(p.cwd, m.folder) AS project,
+               CASE WHEN k.side THEN 'true' ELSE 'false' END AS sidechain,
+               m.display AS _file,
+               k.n AS _line
+        FROM k JOIN {meta} m USING (f) LEFT JOIN p USING (f)
+        ORDER BY k.i, k.n
+        ) TO '{result.part}' (FORMAT parquet)"""
+    )
+    counts = duck.execute(
+        f"""SELECT sum(lines) - count(*), count(*) FILTER (WHERE replay),
+                   count(*) FILTER (WHERE fast AND NOT replay),
+                   (SELECT count(*) FROM {meta} WHERE subagent)
+            FROM {win}"""
+    ).fetchall()[0]
+    not_usage, synthetic, empty = (int(c) for c in line_counts)
+    repeats, replays, fast, subagents = (int(c or 0) for c in counts)
+    notes = [
+        f"{len(files):,} transcript files read ({subagents:,} of subagents)",
+        f"{not_usage:,} lines carry no usage (user messages, tool results, progress, system and summary "
+        "lines, assistant lines without a usage object): skipped",
+        f"{synthetic:,} messages of model <synthetic> (errors and notices Claude Code writes itself; no "
+        "model call): skipped",
+        f"{repeats:,} lines repeat a message already counted (one line per content block; messages "
+        "copied into resumed sessions): each message counted once",
+        f"{replays:,} subagent lines replay a parent message under another request id: counted once, as "
+        "the parent's",
+        f"{fast:,} messages at speed fast, priced at their service tier (no fast-mode prices)",
+        f"{empty:,} files with no lines",
+    ]
+    result.notes = [f"{label}: {n}" for n in notes if not n.startswith("0 ")] + scan.notes
+    duck.execute(f"DROP VIEW IF EXISTS {u}")
+    for name in (win, meta):
+        duck.execute(f"DROP TABLE IF EXISTS {name}")
+    drop(con, scan)
+    return result
+
+
+def _events(duck: Any, scan: LineScan) -> pa.Table:
+    rows = duck.execute(f"SELECT f, n, t FROM {scan.table} WHERE t IS NOT NULL").fetchall()
+    out = []
+    seen: set[tuple[str, str]] = set()
+    for f, n, t in sorted(rows, key=lambda r: (scan.index[r[0]], r[1])):
+        kind, ts, session, api_error, text, content, _model = t
+        if not ((kind == "assistant" and api_error == "true") or kind == "system"):
+            continue
+        at = utc(ts)
+        hit = None if at is None else limit_hit(text if kind == "assistant" else content, at)
+        # a resumed session copies the message along with the rest: one hit, at its first place
+        if hit is None or (str(ts), hit.message) in seen:
+            continue
+        seen.add((str(ts), hit.message))
+        out.append(
+            {
+                "ts": at,
+                "agent": CLAUDE_CODE,
+                "kind": "limit_hit",
+                "window": hit.window,
+                "used_percent": None,
+                "window_minutes": None,
+                "resets_at": hit.resets_at,
+                "model": hit.model,
+                "message": hit.message,
+                "session": session,
+                "source_file": scan.display[f],
+                "source_line": n,
+            }
+        )
+    return pa.Table.from_pylist(out, schema=EVENTS_SCHEMA)
