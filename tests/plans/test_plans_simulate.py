@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from plans_helpers import T0, H, ledger_table
+from plans_helpers import T0, H, ledger_table, usage_of
 
 from inferonomics.errors import PlanError
 from inferonomics.ledger.core import Ledger
@@ -81,7 +81,11 @@ def test_the_parametric_population_is_seeded_and_fitted() -> None:
     assert fit.rate_mu == pytest.approx(np.log(4) / 2)
     assert fit.rate_sigma == pytest.approx(np.log(4) / 2)
     assert fit.active_alpha / (fit.active_alpha + fit.active_beta) == pytest.approx(0.999)
-    assert fit.hour_weights[10] == pytest.approx(60 / 150)  # 10:00 UTC: all of a's and 30 of b's
+    # Every user-day starts at 10:00 UTC; b's days span 10:00-13:00 (a's, one request, have none).
+    assert fit.hour_weights[10] == 1.0
+    assert (fit.span_mu, fit.span_sigma) == (pytest.approx(np.log(3)), pytest.approx(0.0))
+    # Templates by requests per active day: a (1) then b (4).
+    assert fit.templates == (0, 1)
     one = generate_population(base, 500, seed=7, days=14)
     two = generate_population(base, 500, seed=7, days=14)
     assert np.array_equal(one.usage.ts, two.usage.ts)
@@ -94,6 +98,26 @@ def test_the_parametric_population_is_seeded_and_fitted() -> None:
     mean = len(one.usage) / (500 * 14)
     assert mean == pytest.approx(2 * np.exp(np.log(4) ** 2 / 8), rel=0.1)
     assert len(generate_population(base, 500, seed=8, days=14).usage) != len(one.usage)
+    # A day opens in the 10:00 hour (where every observed day opens) and lasts exp(ln 3) = 3 h.
+    hours = (one.usage.ts % 86_400_000_000) // 3_600_000_000
+    assert set(hours.tolist()) == {10, 11, 12, 13}
+
+
+def test_a_synthetic_users_requests_come_from_the_observed_user_of_its_rank() -> None:
+    # a sends one $1 request a day, b four $10 ones: the busier half of the synthetic users (by r)
+    # send only b's requests, the quieter half only a's.
+    rows = [("a", T0 + d * D, "anthropic/claude-opus-4-5", "1") for d in range(10)]
+    rows += [
+        ("b", T0 + d * D + h * H, "anthropic/claude-opus-4-5", "10") for d in range(10) for h in range(4)
+    ]
+    pop = generate_population(usage_of(rows), 200, seed=3, days=10)
+    u = pop.usage
+    per_user = np.bincount(u.sub, minlength=200)
+    value = np.bincount(u.sub, weights=u.pico, minlength=200) / np.maximum(per_user, 1) / 1e12
+    busy = per_user > 0
+    assert set(np.round(value[busy], 9).tolist()) == {1.0, 10.0}
+    # Users drawn above the median r send $10 requests: on average more of them than the others.
+    assert per_user[value == 10].mean() > per_user[(value == 1) & busy].mean()
 
 
 def test_true_cost_forms() -> None:
