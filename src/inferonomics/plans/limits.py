@@ -329,7 +329,7 @@ def estimate_limits(
     `ledger` defaults to the coding-agent logs in their standard places."""
     read: list[str] = []
     if ledger is None:
-        from inferonomics.plans.fit import default_ledger
+        from inferonomics.plans.inputs import default_ledger
 
         ledger, read = default_ledger()
     if events is None:

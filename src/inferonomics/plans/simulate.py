@@ -25,7 +25,8 @@ import pyarrow as pa
 
 from inferonomics.errors import PlanError
 from inferonomics.plans.catalog import PlanCatalog, load_plans
-from inferonomics.plans.fit import DAYS_PER_MONTH, repricer
+from inferonomics.plans.fit import DAYS_PER_MONTH
+from inferonomics.plans.inputs import repricer
 from inferonomics.plans.population import Population, generate_population
 from inferonomics.plans.replay import Replay, replay
 from inferonomics.plans.schema import Plan
