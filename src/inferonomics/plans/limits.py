@@ -2,8 +2,9 @@
 as a plan file in the catalogue's schema (marked estimated, with the method).
 
 - Codex reports each window's `used_percent` on every token count. Within one window (readings
-  with the same reset time), the API-equivalent value of the Codex requests after the first
-  reading up to the last, over the percentage points it moved, is the window's size:
+  whose share never falls, spanning less than the window's length), the API-equivalent value of
+  the Codex requests after the first reading up to the last, over the percentage points it
+  moved, is the window's size:
   L = 100 x dV / dp. Windows are pooled as a ratio of sums (100 x sum dV / sum dp); the interval
   is a percentile bootstrap over windows (90 %, seeded) with three windows or more, else the
   bounds the readings' resolution allows (each dp +/- one step of the reported percentage).
@@ -150,14 +151,19 @@ def _codex(usage: Usage, events: pa.Table, seed: int) -> tuple[list[LimitEstimat
         w = ev.filter(pc.equal(pc.fill_null(ev["window"], ""), window))
         if w.num_rows < 2:
             continue
-        reset = pc.fill_null(w["resets_at"].cast(pa.int64()), -1).to_numpy()
         t = _us(w["ts"])
         p = np.asarray(w["used_percent"].to_numpy(zero_copy_only=False), dtype=np.float64)
-        order = np.lexsort((t, reset))
-        reset, t, p = reset[order], t[order], p[order]
-        # One window instance per reset time (a reading without one is its own).
-        keys = np.where(reset >= 0, reset, -1 - np.arange(len(reset)))
-        bounds = group_bounds(keys)
+        order = np.argsort(t, kind="stable")
+        t, p = t[order], p[order]
+        # Window instances: within one, the used share never falls and the readings span less
+        # than the window; a fall (a reset) or a reading a window-length after the first starts
+        # the next. (Reset times are not relied on: they drift with each reading in some logs.)
+        length = hours * HOUR_US
+        starts = [0]
+        for i in range(1, len(t)):
+            if p[i] < p[i - 1] - 0.05 or t[i] - t[starts[-1]] >= length:
+                starts.append(i)
+        bounds = np.array([*starts, len(t)], dtype=np.int64)
         dv: list[Decimal] = []
         dp: list[float] = []
         for a, b in itertools.pairwise(bounds):
