@@ -90,3 +90,20 @@ def test_blocks_match_ccusages_algorithm(trees: tuple[Path, Path, int]) -> None:
     assert blocks["block_start"].to_pylist() == starts
     assert pc.sum(blocks["cost_usd"]).as_py() == pc.sum(priced["cost_usd"]).as_py()
     assert pc.sum(blocks["requests"]).as_py() == priced.num_rows
+
+
+def test_fit_reads_the_standard_places_when_no_path_is_given(
+    trees: tuple[Path, Path, int], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from inferonomics.cli import app
+
+    claude, _, _ = trees
+    env = {"CLAUDE_CONFIG_DIR": str(claude), "CODEX_HOME": str(tmp_path / "none"), "HOME": str(tmp_path)}
+    result = CliRunner().invoke(app, ["plans", "fit", "--plan", "api", "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"read the coding-agent logs in {claude / 'projects'}" in result.stdout
+    empty = CliRunner().invoke(app, ["plans", "fit"], env={**env, "CLAUDE_CONFIG_DIR": str(tmp_path / "x")})
+    assert empty.exit_code == 2
+    assert "no coding-agent logs found in the standard places" in empty.output
