@@ -103,3 +103,25 @@ def test_an_empty_range_is_an_empty_report(ledger: inf.Ledger, tmp_path: Path) -
     assert report.rows == []
     assert report.rows_outside == 4
     assert report.totals["cost_usd"] == 0
+
+
+def test_blocks_and_the_projection_of_the_open_block(ledger: inf.Ledger) -> None:
+    now = dt.datetime(2026, 10, 6, 1, 0, tzinfo=dt.UTC)
+    result = inf.agent_blocks(ledger, now=now)
+    starts = [r["block_start"] for r in result.table.to_pylist()]
+    # Anthropic's blocks: 23:30 (a, b within 5 h), then 09:00 on the 6th (c), 09:00 on the 12th (d).
+    assert starts == [
+        dt.datetime(2026, 10, 5, 23, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 6, 9, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 12, 9, 0, tzinfo=dt.UTC),
+    ]
+    a = result.active
+    assert a is not None
+    assert a["cost_usd"] == A + B
+    # Burn rate: (A + B) over the hour between the first and last request; 210 minutes left from
+    # 01:00 to 04:30: projected (A + B) + (A + B) x 3.5.
+    assert a["minutes_left"] == 210
+    assert a["projected_cost_usd"] == (A + B) * D("4.5")
+    # ccusage's blocks start at the hour: 23:00.
+    ccusage = inf.agent_blocks(ledger, now=now, style="ccusage")
+    assert ccusage.table["block_start"][0].as_py() == dt.datetime(2026, 10, 5, 23, 0, tzinfo=dt.UTC)

@@ -53,6 +53,11 @@ LEAVES = [(p, c) for p, c in COMMANDS if not hasattr(c, "commands")]
 def test_every_command_is_there() -> None:
     names = {" ".join(p) for p, _ in LEAVES}
     assert names == {
+        "agents blocks",
+        "agents daily",
+        "agents monthly",
+        "agents session",
+        "agents weekly",
         "bill",
         "cases",
         "export focus",

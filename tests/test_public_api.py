@@ -18,6 +18,7 @@ SRC = Path(inferonomics.__file__).parent
 
 PINNED = [
     "Account",
+    "AgentBlocks",
     "AgentReport",
     "ArchitectureError",
     "AssumedCaching",
@@ -65,10 +66,12 @@ PINNED = [
     "Summary",
     "TrueCost",
     "UnknownModelError",
+    "agent_blocks",
     "agent_usage",
     "assign_blocks",
     "bill",
     "cache_report",
+    "default_agent_paths",
     "estimate_limits",
     "fit_plans",
     "focus_export",

@@ -73,7 +73,10 @@ _EXPORTS: dict[str, str] = {
     "ScoreReport": "inferonomics.serving.score",
     # coding agents
     "agent_usage": "inferonomics.agents.reports",
+    "agent_blocks": "inferonomics.agents.reports",
     "AgentReport": "inferonomics.agents.reports",
+    "AgentBlocks": "inferonomics.agents.reports",
+    "default_agent_paths": "inferonomics.ledger.readers.agents",
     # subscription plans
     "Plan": "inferonomics.plans.schema",
     "PlanCatalog": "inferonomics.plans.catalog",
@@ -109,6 +112,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Account",
+    "AgentBlocks",
     "AgentReport",
     "ArchitectureError",
     "AssumedCaching",
@@ -156,10 +160,12 @@ __all__ = [
     "Summary",
     "TrueCost",
     "UnknownModelError",
+    "agent_blocks",
     "agent_usage",
     "assign_blocks",
     "bill",
     "cache_report",
+    "default_agent_paths",
     "estimate_limits",
     "fit_plans",
     "focus_export",
@@ -199,7 +205,7 @@ def __dir__() -> list[str]:
 
 
 if _typing.TYPE_CHECKING:
-    from inferonomics.agents.reports import AgentReport, agent_usage
+    from inferonomics.agents.reports import AgentBlocks, AgentReport, agent_blocks, agent_usage
     from inferonomics.billing.bill import Bill, Summary, bill, price, summarize
     from inferonomics.billing.engine import Priced
     from inferonomics.billing.focus import FocusExport, focus_export, savings_dataset
@@ -225,6 +231,7 @@ if _typing.TYPE_CHECKING:
     )
     from inferonomics.ledger.core import Account, Ledger
     from inferonomics.ledger.generate import generate_demo
+    from inferonomics.ledger.readers.agents import default_agent_paths
     from inferonomics.ledger.writer import write_ledger
     from inferonomics.levers.assumed import AssumedCaching
     from inferonomics.levers.base import Lever

@@ -26,7 +26,7 @@ from inferonomics.errors import OptionError
 from inferonomics.ledger.core import Account, Ledger
 from inferonomics.ledger.schema import COUNT_COLUMNS, INPUT_COLUMNS, TOKEN_COLUMNS
 
-__all__ = ["PERIODS", "AgentReport", "agent_usage"]
+__all__ = ["PERIODS", "AgentBlocks", "AgentReport", "agent_blocks", "agent_usage"]
 
 Period = Literal["day", "week", "month", "session"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "session")
@@ -199,3 +199,77 @@ def _reorder(rows: list[dict[str, Any]], period: Period, keys: list[str]) -> lis
     order = [*head, "requests", *TOKEN_COLUMNS, "web_search_requests", "total_tokens", "cost_usd"]
     order += ["unpriced_requests", "models"]
     return [{c: r[c] for c in order} for r in rows]
+
+
+@dataclass(frozen=True)
+class AgentBlocks:
+    """Usage by 5-hour block (`agents blocks`): one row per block with its start and end, first
+    and last request, tokens, exact cost, burn rate, and for the block still open at `now` a
+    projection to its end at the current rate."""
+
+    style: str
+    """`anthropic` (a block opens at the first request after the previous one closed) or
+    `ccusage` (ccusage's: the start floored to the hour)."""
+    hours: Decimal
+    now: dt.datetime
+    table: pa.Table
+    account: Account
+    active: dict[str, Any] | None = None
+    """The block open at `now`, with `projected_cost_usd` and `projected_total_tokens` at its end
+    if the burn rate between its first and last request holds, and `minutes_left`."""
+
+
+def agent_blocks(
+    ledger: Ledger,
+    *,
+    hours: Decimal | int = 5,
+    style: Literal["anthropic", "ccusage"] = "anthropic",
+    now: dt.datetime | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    tz: str | None = None,
+    by: Sequence[str] = (),
+    book: PriceBook | None = None,
+) -> AgentBlocks:
+    """Usage by block (see `plans.windows` for the block rules), with the active block's
+    projection: its cost and tokens so far, plus the burn rate between its first and last
+    request times the time left until it closes."""
+    from inferonomics.billing.bill import price
+    from inferonomics.plans.windows import usage_blocks
+
+    zone = check_time_zone(tz)
+    when = now or dt.datetime.now(dt.UTC)
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    priced = price(ledger, book=book)
+    rows = priced.to_arrow()
+    lo, hi = _local_bounds(since, until, zone)
+    if lo is not None or hi is not None:
+        import pyarrow.compute as pc
+
+        keep = pa.array([True] * rows.num_rows)
+        if lo is not None:
+            keep = pc.and_(
+                keep, pc.greater_equal(rows["ts"], pa.scalar(lo.replace(tzinfo=dt.UTC), rows["ts"].type))
+            )
+        if hi is not None:
+            keep = pc.and_(keep, pc.less(rows["ts"], pa.scalar(hi.replace(tzinfo=dt.UTC), rows["ts"].type)))
+        rows = rows.filter(keep)
+    table = usage_blocks(rows, by=list(by), hours=Decimal(hours), style=style, now=when)
+    active = None
+    if "active" in table.column_names:
+        for r in table.to_pylist():
+            if not r["active"]:
+                continue
+            left = r["block_end"] - when
+            minutes_left = Decimal(int(left.total_seconds())) / 60
+            rate = r["usd_per_hour"]
+            tpm = r["tokens_per_minute"]
+            active = {
+                **r,
+                "minutes_left": minutes_left,
+                "projected_cost_usd": None if rate is None else r["cost_usd"] + rate * minutes_left / 60,
+                "projected_total_tokens": None
+                if tpm is None
+                else r["total_tokens"] + int(tpm * float(minutes_left)),
+            }
+    return AgentBlocks(style, Decimal(hours), when, table, priced.account(), active)

@@ -12,6 +12,7 @@ import typer
 from rich.text import Text
 
 from inferonomics.cli import (  # one noun a line: a new noun adds its own line
+    agents,
     bill,
     cases,
     export,
@@ -38,6 +39,7 @@ NOUNS = (  # in the order `inferonomics --help` lists them
     bill,
     ledger,
     levers,
+    agents,
     cases,
     export,
     serve,
