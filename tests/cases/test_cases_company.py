@@ -1,5 +1,5 @@
-"""Cases E1-E4 (not computable until the plan simulator exists) and F1-F3 (company economics),
-against hand arithmetic on the articles' figures and the price book's history."""
+"""Cases F1-F3 (company economics), against hand arithmetic on the articles' figures and the price
+book's history (E1-E4 are tested in test_cases_plans.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,6 @@ from cases_helpers import part
 from inferonomics.cases import CaseResult
 
 D = Decimal
-
-
-def test_e_cases_say_why_they_cannot_be_computed(cases: dict[str, CaseResult]) -> None:
-    for case_id in ("E1", "E2", "E3", "E4"):
-        e = cases[case_id]
-        assert e.parts
-        assert all(j.part.computed is None for j in e.parts)
-        assert "subscription-plan catalogue and simulator" in e.explanation
 
 
 def test_f1_margins(cases: dict[str, CaseResult]) -> None:
