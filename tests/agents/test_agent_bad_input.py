@@ -179,15 +179,20 @@ def test_a_file_that_is_not_utf8_is_read_with_its_bytes_replaced(tmp_path: Path)
     (folder / "a.jsonl").write_bytes(
         _assistant(1).encode() + b"\n\xff\xfe not text\n" + _assistant(3).encode() + b"\n"
     )
+    (folder / "b.jsonl").write_text(_assistant(4) + "\n")  # read beside it (in parallel, on 2 cores)
     rows, reasons, notes = _read(tmp_path)
-    assert [r["source_line"] for r in rows] == [1, 3]
+    assert [(Path(r["source_file"]).name, r["source_line"]) for r in rows] == [
+        ("a.jsonl", 1),
+        ("a.jsonl", 3),
+        ("b.jsonl", 1),
+    ]
     assert reasons == {2: "not valid JSON (11 characters)"}
     assert f"{folder / 'a.jsonl'}: not valid UTF-8; undecodable bytes were replaced" in notes
 
 
 def test_paths_with_glob_and_markup_characters_are_read_and_shown_as_written(tmp_path: Path) -> None:
     root = tmp_path / "[bold]team[red] *logs*"
-    _tree(root, _assistant(1) + "\n{not json}\n", name="[red]s.jsonl")
+    _tree(root, _assistant(1) + '\n{"type": [1,\n', name="[red]s.jsonl")
     result = subprocess.run(
         [sys.executable, "-m", "inferonomics", "bill", str(root)],
         capture_output=True,
@@ -199,7 +204,10 @@ def test_paths_with_glob_and_markup_characters_are_read_and_shown_as_written(tmp
     assert "Traceback" not in result.stderr
     assert "rows read 2 = billed 1 + quarantined 1" in result.stderr
     # The path is printed as it is (Rich would have eaten "[red]" as a style tag).
-    assert f"{root}/projects/-w/[red]s.jsonl line 2: not valid JSON (10 characters)" in result.stderr
+    assert (
+        f"{root}/projects/-w/[red]s.jsonl line 2: not valid JSON (truncated: the object is not closed; "
+        "12 characters)" in result.stderr
+    )
 
 
 def test_the_cli_refuses_an_empty_directory_without_a_traceback(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from agent_helpers import (
     CLAUDE,
     SESSION_1,
@@ -27,7 +28,7 @@ from agent_helpers import (
 
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.readers import detect_format
+from inferonomics.ledger.readers import claude_code, detect_format
 from inferonomics.ledger.schema import EVENTS_SCHEMA
 
 UTC = dt.UTC
@@ -193,3 +194,14 @@ def test_non_agent_inputs_give_an_empty_event_table(tmp_path: Path) -> None:
     assert events.schema == EVENTS_SCHEMA
     assert events.num_rows == 0
     assert EVENTS_SCHEMA.field("resets_at").type == pa.timestamp("us", tz="UTC")
+
+
+def test_a_tree_read_in_batches_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = rows_of(CLAUDE)
+    with Ledger.open([CLAUDE]) as ledger:
+        notes = ledger.sources[0].notes
+    # One file a batch: a message's copies and replays meet only when the batches are put together.
+    monkeypatch.setattr(claude_code, "BATCH_BYTES", 1)
+    with Ledger.open([CLAUDE]) as ledger:
+        assert ledger.to_arrow().to_pylist() == whole
+        assert ledger.sources[0].notes == notes

@@ -25,6 +25,7 @@ SQL over the small table of usage lines; the rows are staged as one Parquet file
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,45 +114,193 @@ class Read:
     events: pa.Table = field(default_factory=EVENTS_SCHEMA.empty_table)
 
 
+BATCH_BYTES = 256 << 20
+"""Transcripts are scanned in batches of about this many bytes: only a batch's lines are held at
+once, then reduced to one line per message before the next batch (memory follows the number of
+messages, not the size of the tree)."""
+
+
+def _batches(files: Sequence[AgentFile], limit: int) -> list[list[int]]:
+    out: list[list[int]] = [[]]
+    size = 0
+    for i, f in enumerate(files):
+        try:
+            n = f.path.stat().st_size
+        except OSError:
+            n = 0
+        if out[-1] and size + n > limit:
+            out.append([])
+            size = 0
+        out[-1].append(i)
+        size += n
+    return out
+
+
 def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
-    """Read Claude Code transcripts (`files`, in a stable order) into one Parquet part in `stage`."""
+    """Read Claude Code transcripts (`files`, in a stable order) into one Parquet part in `stage`,
+    `BATCH_BYTES` of them at a time."""
     duck = con.con if hasattr(con, "con") else con
-    scan = scan_lines(
-        con,
-        [a.path for a in files],
-        [a.display for a in files],
-        stage,
-        candidate=_CANDIDATE,
-        paths=_PATHS,
-        text_candidate=_TEXT_CANDIDATE,
-        text_paths=_TEXT_PATHS,
+    result = Read(stage / f"{temp_name('claude-code')}.parquet")
+    cand = temp_name("cccand")
+    counts: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
+    events: list[pa.Table] = []
+    file_notes: list[str] = []
+    for k, batch in enumerate(_batches(files, BATCH_BYTES)):
+        scan = scan_lines(
+            con,
+            [files[i].path for i in batch],
+            [files[i].display for i in batch],
+            stage,
+            candidate=_CANDIDATE,
+            paths=_PATHS,
+            text_candidate=_TEXT_CANDIDATE,
+            text_paths=_TEXT_PATHS,
+        )
+        file_notes += scan.notes
+        meta = temp_name("ccfiles")
+        keyed(
+            con,
+            scan,
+            meta,
+            pa.table(
+                {
+                    "i": pa.array(range(len(batch)), pa.int32()),
+                    "g": pa.array(batch, pa.int32()),
+                    "display": [files[i].display for i in batch],
+                    "folder": [files[i].project_folder for i in batch],
+                    "stem": [
+                        files[i].path.parent.parent.name if files[i].subagent else files[i].path.stem
+                        for i in batch
+                    ],
+                    "subagent": [files[i].subagent for i in batch],
+                }
+            ),
+        )
+        u = temp_name("ccusage")
+        _usage_view(duck, f"{u}_view", scan, meta)
+        # The usage lines of this batch, parsed values by name (a batch's worth, evaluated once).
+        duck.execute(f"CREATE TEMP TABLE {u} AS SELECT * FROM {u}_view")
+        duck.execute(f"DROP VIEW {u}_view")
+        result.quarantine += bad_lines(con, scan) + [
+            QuarantineRecord(scan.display[f], n, field, why)
+            for f, n, field, why in duck.execute(
+                f"""SELECT f, n, CASE WHEN problem LIKE 'no message.id%' THEN 'message.id'
+                                      WHEN problem LIKE 'cache_creation%' THEN 'cache_creation'
+                                      ELSE 'usage' END,
+                           problem
+                    FROM {u} WHERE problem IS NOT NULL AND problem <> 'synthetic' ORDER BY i, n"""
+            ).fetchall()
+        ]
+        events.append(_events(duck, scan, seen))
+        not_usage, synthetic, empty, subagents = duck.execute(
+            f"""SELECT (SELECT count(*) FROM {scan.table} WHERE ok) - (SELECT count(*) FROM {u}),
+                       (SELECT count(*) FROM {u} WHERE problem = 'synthetic'),
+                       (SELECT count(*) FROM {scan.files} WHERE lines = 0),
+                       (SELECT count(*) FROM {meta} WHERE subagent)"""
+        ).fetchall()[0]
+        counts.update(not_usage=not_usage, synthetic=synthetic, empty=empty, subagents=subagents)
+        # This batch's candidates: one line per message (files are whole in one batch), its row.
+        duck.execute(
+            f"""{"CREATE TEMP TABLE " + cand + " AS" if k == 0 else "INSERT INTO " + cand}
+            WITH t AS (
+                -- (an instant to order by: a naive cast, as transcripts write UTC with Z)
+                SELECT *, coalesce(epoch_ms(TRY_CAST(ts AS TIMESTAMP)), 9223372036854775807) AS t_ms
+                FROM {u} WHERE problem IS NULL
+            ),
+            s AS (SELECT f, min(t_ms) AS file_start, max(t_ms) AS file_end FROM t GROUP BY f),
+            w AS (
+                -- the line that counts for each message: the parent's over a sidechain's, the most
+                -- tokens (the final output count), then the earliest; among copies of one line (a
+                -- resumed session repeats the earlier one's lines, timestamps and all), the one in
+                -- the file that started, then ended, first: the original session
+                SELECT mid, rid, count(*) AS lines,
+                       arg_min(struct_pack(i := t.i, n := t.n),
+                               struct_pack(a := t.side, b := -t.total, c := t.t_ms, d := s.file_start,
+                                           d2 := s.file_end, e := t.i, g := t.n)) AS k
+                FROM t JOIN s USING (f) GROUP BY mid, rid
+            ),
+            p AS (
+                SELECT f, first(cwd ORDER BY n) FILTER (WHERE coalesce(cwd, '') <> '') AS cwd
+                FROM {u} GROUP BY f
+            ),
+            r AS (
+                SELECT t.* EXCLUDE (i), m.g AS i, s.file_start, s.file_end, p.cwd AS first_cwd, m.folder,
+                       m.stem, m.display, w.lines
+                FROM w JOIN t ON t.i = w.k.i AND t.n = w.k.n
+                JOIN s USING (f) JOIN p USING (f) JOIN {meta} m USING (f)
+            )
+            SELECT mid, rid, side, total, t_ms, file_start, file_end, i, n, lines,
+                   coalesce(speed = 'fast', false) AS fast, {_ROW} FROM r"""
+        )
+        duck.execute(f"DROP TABLE {u}")
+        duck.execute(f"DROP TABLE {meta}")
+        drop(con, scan)
+    win = temp_name("ccwin")
+    duck.execute(
+        f"""CREATE TEMP TABLE {win} AS
+        WITH w AS (
+            SELECT mid, rid, sum(lines) AS lines,
+                   arg_min(struct_pack(i := i, n := n, side := side, fast := fast),
+                           struct_pack(a := side, b := -total, c := t_ms, d := file_start, d2 := file_end,
+                                       e := i, g := n)) AS k
+            FROM {cand} GROUP BY mid, rid
+        )
+        SELECT mid, k.i AS i, k.n AS n, k.side AS side, k.fast AS fast, lines,
+               k.side AND mid IN (SELECT mid FROM w WHERE NOT k.side) AS replay
+        FROM w"""
     )
-    meta = temp_name("ccfiles")
-    keyed(
-        con,
-        scan,
-        meta,
-        pa.table(
-            {
-                "i": pa.array(range(len(files)), pa.int32()),
-                "display": [a.display for a in files],
-                "folder": [a.project_folder for a in files],
-                "stem": [a.path.parent.parent.name if a.subagent else a.path.stem for a in files],
-                "subagent": [a.subagent for a in files],
-            }
-        ),
+    columns = ", ".join(c.rsplit(" AS ", 1)[1].strip() for c in _ROW_COLUMNS)
+    duck.execute(
+        f"""COPY (
+        SELECT {columns} FROM {cand} c JOIN {win} w ON c.i = w.i AND c.n = w.n
+        WHERE NOT w.replay ORDER BY c.i, c.n
+        ) TO '{result.part}' (FORMAT parquet)"""
     )
-    u = temp_name("ccusage")
-    # A usage line: an assistant message with any usage count. With a cache_creation breakdown the
-    # writes are split by TTL; without one they are all 5-minute, Anthropic's default.
+    repeats, replays, fast = (
+        int(c or 0)
+        for c in duck.execute(
+            f"""SELECT sum(lines) - count(*), count(*) FILTER (WHERE replay),
+                       count(*) FILTER (WHERE fast AND NOT replay) FROM {win}"""
+        ).fetchall()[0]
+    )
+    notes = [
+        f"{len(files):,} transcript files read ({counts['subagents']:,} of subagents)",
+        f"{counts['not_usage']:,} lines carry no usage (user messages, tool results, progress, system and "
+        "summary lines, assistant lines without a usage object): skipped",
+        f"{counts['synthetic']:,} messages of model <synthetic> (errors and notices Claude Code writes "
+        "itself; no model call): skipped",
+        f"{repeats:,} lines repeat a message already counted (one line per content block; messages "
+        "copied into resumed sessions): each message counted once",
+        f"{replays:,} subagent lines replay a parent message under another request id: counted once, as "
+        "the parent's",
+        f"{fast:,} messages at speed fast, priced at their service tier (no fast-mode prices)",
+        f"{counts['empty']:,} files with no lines",
+    ]
+    result.notes = [f"{label}: {n}" for n in notes if not n.startswith("0 ")] + file_notes
+    result.events = pa.concat_tables(events)
+    for name in (win, cand):
+        duck.execute(f"DROP TABLE IF EXISTS {name}")
+    return result
+
+
+def _stem(f: AgentFile) -> str:
+    """The session a transcript's name says: its own name, a subagent's parent session folder."""
+    return f.path.parent.parent.name if f.subagent else f.path.stem
+
+
+def _usage_view(duck: Any, name: str, scan: LineScan, meta: str) -> None:
+    """A view of a scan's usage lines (assistant lines with any usage count), their values by name,
+    each line's total tokens (to tell a message's final line) and its problem, if any."""
+    # With a cache_creation breakdown the writes are split by TTL; without one they are all
+    # 5-minute, Anthropic's default.
     breakdown = "(v[13] IS NOT NULL OR v[14] IS NOT NULL)"
     duck.execute(
-        f"""CREATE TEMP VIEW {u} AS
+        f"""CREATE TEMP VIEW {name} AS
         SELECT l.f, m.i, l.n, v[2] AS ts, v[3] AS session, v[4] AS rid, v[5] = 'true' OR m.subagent AS side,
                v[6] AS cwd, v[7] AS mid, v[8] AS model, v[9] AS input, v[10] AS output, v[11] AS cache_read,
                v[12] AS written, {breakdown} AS breakdown, v[13] AS w5, v[14] AS w1, v[15] AS web,
-               v[16] AS tier,
-               v[17] AS geo, v[18] AS speed, v[19] AS thinking, v[20] AS cost,
+               v[16] AS tier, v[17] AS geo, v[18] AS speed, v[19] AS thinking, v[20] AS cost,
                coalesce(TRY_CAST(v[9] AS BIGINT), 0) + coalesce(TRY_CAST(v[10] AS BIGINT), 0)
                  + coalesce(TRY_CAST(v[11] AS BIGINT), 0)
                  + CASE WHEN {breakdown}
@@ -173,121 +322,47 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
         WHERE l.cand AND l.ok AND v[1] = 'assistant'
           AND (v[9] IS NOT NULL OR v[10] IS NOT NULL OR v[11] IS NOT NULL OR v[12] IS NOT NULL)"""
     )
-    result = Read(stage / f"{temp_name('claude-code')}.parquet")
-    result.quarantine = bad_lines(con, scan) + [
-        QuarantineRecord(scan.display[f], n, field, why)
-        for f, n, field, why in duck.execute(
-            f"""SELECT f, n, CASE WHEN problem LIKE 'no message.id%' THEN 'message.id'
-                                  WHEN problem LIKE 'cache_creation%' THEN 'cache_creation' ELSE 'usage' END,
-                       problem
-                FROM {u} WHERE problem IS NOT NULL AND problem <> 'synthetic' ORDER BY i, n"""
-        ).fetchall()
-    ]
-    result.events = _events(duck, scan)
-    line_counts = duck.execute(
-        f"""SELECT (SELECT count(*) FROM {scan.table} WHERE ok) - (SELECT count(*) FROM {u}),
-                   (SELECT count(*) FROM {u} WHERE problem = 'synthetic'),
-                   (SELECT count(*) FROM {scan.files} WHERE lines = 0)"""
-    ).fetchall()[0]
-    # The line that counts for each message: the parent's over a sidechain's, the most tokens
-    # (the final output count), then the earliest; among copies of one line (a resumed session
-    # repeats the earlier one's lines, timestamps and all), the one in the file that started, then
-    # ended, first: the original session.
-    win = temp_name("ccwin")
-    duck.execute(
-        f"""CREATE TEMP TABLE {win} AS
-        WITH t AS (
-            SELECT *, coalesce(epoch_ms(TRY_CAST(ts AS TIMESTAMPTZ)), 9223372036854775807) AS t_ms FROM {u}
-            WHERE problem IS NULL
-        ),
-        s AS (SELECT f, min(t_ms) AS file_start, max(t_ms) AS file_end FROM t GROUP BY f),
-        w AS (
-            SELECT mid, rid, count(*) AS lines,
-                   arg_min(struct_pack(i := t.i, n := t.n, side := t.side,
-                                       fast := coalesce(t.speed = 'fast', false)),
-                           struct_pack(a := t.side, b := -t.total, c := t.t_ms, d := s.file_start,
-                                       d2 := s.file_end,
-                                       e := t.i, g := t.n)) AS k
-            FROM t JOIN s USING (f) GROUP BY mid, rid
-        )
-        SELECT mid, k.i AS i, k.n AS n, k.side AS side, k.fast AS fast, lines,
-               k.side AND mid IN (SELECT mid FROM w WHERE NOT k.side) AS replay
-        FROM w"""
-    )
-    duck.execute(
-        f"""COPY (
-        WITH k AS (SELECT u.* FROM {u} u JOIN {win} w ON u.i = w.i AND u.n = w.n WHERE NOT w.replay),
-        p AS (
-            SELECT f, first(cwd ORDER BY n) FILTER (WHERE coalesce(cwd, '') <> '') AS cwd FROM {u} GROUP BY f
-        )
-        SELECT k.ts,
-               k.mid || coalesce(':' || nullif(k.rid, ''), '') AS request_id,
-               {_provider("k.model")} AS provider,
-               k.model,
-               coalesce(nullif(k.session, ''), m.stem) AS session,
-               k.tier AS service_tier,
-               k.geo AS region,
-               k.input AS input_tokens,
-               k.cache_read AS cache_read_tokens,
-               CASE WHEN NOT k.breakdown THEN k.written ELSE k.w5 END AS cache_write_5m_tokens,
-               CASE WHEN NOT k.breakdown THEN NULL ELSE k.w1 END AS cache_write_1h_tokens,
-               CASE WHEN NOT k.breakdown THEN NULL
-                    WHEN k.written IS NOT NULL AND TRY_CAST(k.written AS BIGINT) IS NULL THEN k.written
-                    ELSE greatest(coalesce(TRY_CAST(k.written AS BIGINT), 0)
-                                  - coalesce(TRY_CAST(k.w5 AS BIGINT), 0)
-                                  - coalesce(TRY_CAST(k.w1 AS BIGINT), 0), 0)::VARCHAR END
-                 AS cache_write_other_tokens,
-               k.output AS output_tokens,
-               CASE WHEN k.thinking IS NULL THEN NULL
-                    WHEN TRY_CAST(k.thinking AS BIGINT) IS NULL OR TRY_CAST(k.output AS BIGINT) IS NULL
-                      THEN k.thinking
-                    ELSE least(TRY_CAST(k.thinking AS BIGINT), TRY_CAST(k.output AS BIGINT))::VARCHAR END
-                 AS reasoning_tokens,
-               k.web AS web_search_requests,
-               k.cost AS reported_cost_usd,
-               CASE WHEN k.cost IS NOT NULL THEN 'tool_estimate' END AS cost_source,
-               '{CLAUDE_CODE}' AS agent,
-               coalesce(p.cwd, m.folder) AS project,
-               CASE WHEN k.side THEN 'true' ELSE 'false' END AS sidechain,
-               m.display AS _file,
-               k.n AS _line
-        FROM k JOIN {meta} m USING (f) LEFT JOIN p USING (f)
-        ORDER BY k.i, k.n
-        ) TO '{result.part}' (FORMAT parquet)"""
-    )
-    counts = duck.execute(
-        f"""SELECT sum(lines) - count(*), count(*) FILTER (WHERE replay),
-                   count(*) FILTER (WHERE fast AND NOT replay),
-                   (SELECT count(*) FROM {meta} WHERE subagent)
-            FROM {win}"""
-    ).fetchall()[0]
-    not_usage, synthetic, empty = (int(c) for c in line_counts)
-    repeats, replays, fast, subagents = (int(c or 0) for c in counts)
-    notes = [
-        f"{len(files):,} transcript files read ({subagents:,} of subagents)",
-        f"{not_usage:,} lines carry no usage (user messages, tool results, progress, system and summary "
-        "lines, assistant lines without a usage object): skipped",
-        f"{synthetic:,} messages of model <synthetic> (errors and notices Claude Code writes itself; no "
-        "model call): skipped",
-        f"{repeats:,} lines repeat a message already counted (one line per content block; messages "
-        "copied into resumed sessions): each message counted once",
-        f"{replays:,} subagent lines replay a parent message under another request id: counted once, as "
-        "the parent's",
-        f"{fast:,} messages at speed fast, priced at their service tier (no fast-mode prices)",
-        f"{empty:,} files with no lines",
-    ]
-    result.notes = [f"{label}: {n}" for n in notes if not n.startswith("0 ")] + scan.notes
-    duck.execute(f"DROP VIEW IF EXISTS {u}")
-    for name in (win, meta):
-        duck.execute(f"DROP TABLE IF EXISTS {name}")
-    drop(con, scan)
-    return result
 
 
-def _events(duck: Any, scan: LineScan) -> pa.Table:
+_ROW_COLUMNS = (
+    "ts AS ts",
+    "mid || coalesce(':' || nullif(rid, ''), '') AS request_id",
+    f"{_provider('model')} AS provider",
+    "model AS model",
+    "coalesce(nullif(session, ''), stem) AS session",
+    "tier AS service_tier",
+    "geo AS region",
+    "input AS input_tokens",
+    "cache_read AS cache_read_tokens",
+    "CASE WHEN NOT breakdown THEN written ELSE w5 END AS cache_write_5m_tokens",
+    "CASE WHEN NOT breakdown THEN NULL ELSE w1 END AS cache_write_1h_tokens",
+    """CASE WHEN NOT breakdown THEN NULL
+            WHEN written IS NOT NULL AND TRY_CAST(written AS BIGINT) IS NULL THEN written
+            ELSE greatest(coalesce(TRY_CAST(written AS BIGINT), 0) - coalesce(TRY_CAST(w5 AS BIGINT), 0)
+                          - coalesce(TRY_CAST(w1 AS BIGINT), 0), 0)::VARCHAR END
+       AS cache_write_other_tokens""",
+    "output AS output_tokens",
+    """CASE WHEN thinking IS NULL THEN NULL
+            WHEN TRY_CAST(thinking AS BIGINT) IS NULL OR TRY_CAST(output AS BIGINT) IS NULL THEN thinking
+            ELSE least(TRY_CAST(thinking AS BIGINT), TRY_CAST(output AS BIGINT))::VARCHAR END
+       AS reasoning_tokens""",
+    "web AS web_search_requests",
+    "cost AS reported_cost_usd",
+    "CASE WHEN cost IS NOT NULL THEN 'tool_estimate' END AS cost_source",
+    f"'{CLAUDE_CODE}' AS agent",
+    "coalesce(first_cwd, folder) AS project",
+    "CASE WHEN side THEN 'true' ELSE 'false' END AS sidechain",
+    "display AS _file",
+    "n AS _line",
+)
+"""The ledger's columns of a message's line (text, as staged; validation types them)."""
+_ROW = ", ".join(_ROW_COLUMNS)
+
+
+def _events(duck: Any, scan: LineScan, seen: set[tuple[str, str]]) -> pa.Table:
+    """The limit hits among a scan's lines (`seen`: the hits read so far, as (time, text))."""
     rows = duck.execute(f"SELECT f, n, t FROM {scan.table} WHERE t IS NOT NULL").fetchall()
     out = []
-    seen: set[tuple[str, str]] = set()
     for f, n, t in sorted(rows, key=lambda r: (scan.index[r[0]], r[1])):
         kind, ts, session, api_error, text, content, _model = t
         if not ((kind == "assistant" and api_error == "true") or kind == "system"):

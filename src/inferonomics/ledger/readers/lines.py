@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class LineScan:
     display: dict[int, str]
     index: dict[int, int]
     notes: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    """The tables behind `table` when it is a view of scans made in parallel."""
 
 
 def temp_name(prefix: str) -> str:
@@ -94,7 +97,10 @@ def scan_lines(
 
     * `f` (the file's key; see `LineScan`), `n` (line number, from 1);
     * `ok`: the line is a JSON document; `v`: for a `candidate` line (an SQL test on the line's
-      text, `line`), the values at the JSON `paths` as text (NULL where absent), one parse;
+      text, `line`), the values at the JSON `paths` as text (NULL where absent), one parse. A line
+      that is not a candidate is parsed only when it does not look like an object (`{...}`): it
+      carries nothing the reader wants, and parsing the long tool results and messages that make
+      up most of a transcript would cost more than everything else;
     * `t`: for a `text_candidate` line (an SQL test that may use `line`, `cand` and `v`: rare lines
       whose long text values are wanted), the values at `text_paths` (a second parse, so that the
       long values of common lines are not copied);
@@ -109,75 +115,79 @@ def scan_lines(
     table, file_table = temp_name("lines"), temp_name("files")
     path_list = "[" + ", ".join(_sql_text(p) for p in paths) + "]"
     text_list = "[" + ", ".join(_sql_text(p) for p in text_paths) + "]"
-    for attempt in range(2):
-        listing = pa.table({"i": pa.array(range(len(readable)), pa.int32()), "path": readable})
-        duck.register(f"{file_table}_arrow", listing)
-        duck.execute(
-            f"CREATE OR REPLACE TEMP TABLE {file_table} AS "
-            f"SELECT i, path, hash(path) AS f FROM {file_table}_arrow"
-        )
-        duck.unregister(f"{file_table}_arrow")
-        # A line's file is the hash of its name: a join on the name would hold every file's text
-        # in memory at once (the optimizer builds its hash table on the side that carries it).
-        unique = duck.execute(f"SELECT count(DISTINCT f) = count(*) FROM {file_table}").fetchall()[0]
-        if not (unique and unique[0]):  # two names with one hash: key by the index, through the join
-            duck.execute(f"UPDATE {file_table} SET f = i")
-            source = f"i.f FROM read_text($files) r JOIN {file_table} i ON i.path = r.filename"
-        else:
-            source = "hash(r.filename) AS f FROM read_text($files) r"
-        sql = f"""
-            CREATE OR REPLACE TEMP TABLE {table} AS
-            WITH t AS (
-                SELECT string_split(r.content, chr(10)) AS ls,
-                       r.content = '' OR suffix(r.content, chr(10)) AS closed, {source}
-            ),
-            l AS (
-                SELECT f, closed, len(ls) AS last, unnest(ls) AS raw, generate_subscripts(ls, 1) AS n FROM t
-            ),
-            c AS (
-                -- (trimming every line would cost more than parsing it: only short lines can be blank)
-                SELECT f, n, CASE WHEN suffix(raw, chr(13)) THEN raw[:-2] ELSE raw END AS line,
-                       n = last AND NOT closed AS open_end
-                FROM l WHERE CASE WHEN strlen(raw) < 64 THEN trim(raw) <> '' ELSE true END
-            ),
-            d AS (
-                SELECT f, n, open_end, line, ({candidate}) AS cand FROM c
-            ),
-            e AS (
-                SELECT f, n, open_end, cand, line,
-                       CASE WHEN cand THEN TRY(json_extract_string(line, {path_list})) END AS v,
-                       CASE WHEN NOT cand THEN json_valid(line) END AS valid
-                FROM d
-            ),
-            e2 AS (
-                SELECT * EXCLUDE (line), line,
-                       CASE WHEN {text_candidate} THEN TRY(json_extract_string(line, {text_list})) END AS t
-                FROM e
-            ),
-            g AS (SELECT *, coalesce(valid, v IS NOT NULL) AS ok FROM e2)
-            SELECT f, n, open_end, cand, ok,
-                   CASE WHEN NOT ok THEN length(line) END AS chars,
-                   CASE WHEN NOT ok THEN starts_with(ltrim(line), '{{') AND NOT suffix(rtrim(line), '}}') END
-                     AS cut,
-                   v, t
-            FROM g
-        """
-        try:
-            duck.execute(sql, {"files": readable})
-            break
-        except duckdb.InvalidInputException as e:
-            if "UTF-8" not in str(e) or attempt:
-                raise
-            for i, copy in _utf8_copies(duck, readable, stage).items():
-                notes.append(f"{displays[i]}: not valid UTF-8; undecodable bytes were replaced")
-                readable[i] = copy
+    listing = pa.table({"i": pa.array(range(len(readable)), pa.int32()), "path": readable})
+    duck.register(f"{file_table}_arrow", listing)
+    duck.execute(
+        f"CREATE OR REPLACE TEMP TABLE {file_table} AS "
+        f"SELECT i, path, hash(path) AS f FROM {file_table}_arrow"
+    )
+    duck.unregister(f"{file_table}_arrow")
+    # A line's file is the hash of its name: a join on the name would hold every file's text in
+    # memory at once (the optimizer builds its hash table on the side that carries it).
+    unique = duck.execute(f"SELECT count(DISTINCT f) = count(*) FROM {file_table}").fetchall()[0][0]
+    if unique:
+        source = "hash(r.filename) AS f FROM read_text($files) r"
+    else:  # two names with one hash: key by the index, through the join
+        duck.execute(f"UPDATE {file_table} SET f = i")
+        source = f"i.f FROM read_text($files) r JOIN {file_table} i ON i.path = r.filename"
+    sql = f"""
+        AS
+        WITH t AS (
+            SELECT string_split(r.content, chr(10)) AS ls,
+                   r.content = '' OR suffix(r.content, chr(10)) AS closed, {source}
+        ),
+        l AS (
+            SELECT f, closed, len(ls) AS last, unnest(ls) AS raw, generate_subscripts(ls, 1) AS n FROM t
+        ),
+        c AS (
+            -- (trimming every line would cost more than parsing it: only short lines can be blank)
+            SELECT f, n, CASE WHEN suffix(raw, chr(13)) THEN raw[:-2] ELSE raw END AS line,
+                   n = last AND NOT closed AS open_end
+            FROM l WHERE CASE WHEN strlen(raw) < 64 THEN trim(raw) <> '' ELSE true END
+        ),
+        d AS (
+            SELECT f, n, open_end, line, ({candidate}) AS cand FROM c
+        ),
+        e AS (
+            SELECT f, n, open_end, cand, line,
+                   CASE WHEN cand THEN TRY(json_extract_string(line, {path_list})) END AS v,
+                   CASE WHEN cand THEN NULL
+                        WHEN starts_with(line, '{{') AND suffix(line, '}}') THEN true
+                        ELSE json_valid(line) END AS valid
+            FROM d
+        ),
+        e2 AS (
+            SELECT * EXCLUDE (line), line,
+                   CASE WHEN {text_candidate} THEN TRY(json_extract_string(line, {text_list})) END AS t
+            FROM e
+        ),
+        g AS (SELECT *, coalesce(valid, v IS NOT NULL) AS ok FROM e2)
+        SELECT f, n, open_end, cand, ok,
+               CASE WHEN NOT ok THEN length(line) END AS chars,
+               CASE WHEN NOT ok THEN starts_with(ltrim(line), '{{') AND NOT suffix(rtrim(line), '}}') END
+                 AS cut,
+               v, t
+        FROM g
+    """
+    try:
+        parts = _run_parts(duck, table, sql, readable, parallel=bool(unique))
+    except duckdb.InvalidInputException as e:
+        if "UTF-8" not in str(e):
+            raise
+        for i, copy in _utf8_copies(duck, readable, stage).items():
+            notes.append(f"{displays[i]}: not valid UTF-8; undecodable bytes were replaced")
+            readable[i] = copy
+            duck.execute(f"UPDATE {file_table} SET path = $p WHERE i = $i", {"p": copy, "i": i})
+        if unique:
+            duck.execute(f"UPDATE {file_table} SET f = hash(path)")
+        parts = _run_parts(duck, table, sql, readable, parallel=bool(unique))
     duck.execute(
         f"""CREATE OR REPLACE TEMP TABLE {file_table} AS
             SELECT i.f, i.i, i.path, coalesce(s.lines, 0) AS lines
             FROM {file_table} i LEFT JOIN (SELECT f, count(*) AS lines FROM {table} GROUP BY f) s USING (f)"""
     )
     keys = duck.execute(f"SELECT f, i FROM {file_table}").fetchall()
-    return LineScan(table, file_table, {f: displays[i] for f, i in keys}, dict(keys), notes)
+    return LineScan(table, file_table, {f: displays[i] for f, i in keys}, dict(keys), notes, parts)
 
 
 def keyed(con: Any, scan: LineScan, name: str, table: pa.Table) -> None:
@@ -189,6 +199,44 @@ def keyed(con: Any, scan: LineScan, name: str, table: pa.Table) -> None:
         f"CREATE TEMP TABLE {name} AS SELECT k.f, a.* FROM {name}_arrow a JOIN {scan.files} k USING (i)"
     )
     duck.unregister(f"{name}_arrow")
+
+
+def _run_parts(duck: Any, table: str, sql: str, files: list[str], *, parallel: bool) -> list[str]:
+    """Run the scan (`CREATE ... {sql}`) into `table`. DuckDB reads one list of files on one thread,
+    so with `parallel` the files are split by size into one list per thread, each scanned by its own
+    cursor into a table of its own, and `table` is a view of them all; returns their names."""
+    threads = int(duck.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    k = min(threads, len(files)) if parallel else 1
+    if k <= 1:
+        duck.execute(f"CREATE OR REPLACE TEMP TABLE {table} {sql}", {"files": files})
+        return []
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)
+    groups: list[list[str]] = [[] for _ in range(k)]
+    load = [0] * k
+    for i in sorted(range(len(files)), key=lambda i: -sizes[i]):
+        j = load.index(min(load))
+        groups[j].append(files[i])
+        load[j] += sizes[i]
+    names = [f"{table}_part{j}" for j in range(k)]
+
+    def scan(j: int) -> None:
+        cursor = duck.cursor()
+        try:
+            cursor.execute(f"CREATE OR REPLACE TABLE {names[j]} {sql}", {"files": groups[j]})
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(k) as pool:
+        list(pool.map(scan, range(k)))
+    duck.execute(
+        f"CREATE OR REPLACE TEMP VIEW {table} AS " + " UNION ALL ".join(f"SELECT * FROM {n}" for n in names)
+    )
+    return names
 
 
 def _sql_text(text: str) -> str:
@@ -217,5 +265,10 @@ def bad_lines(con: Any, scan: LineScan) -> list[QuarantineRecord]:
 def drop(con: Any, scan: LineScan) -> None:
     """Drop the scan's temporary tables."""
     duck = con.con if hasattr(con, "con") else con
-    duck.execute(f"DROP TABLE IF EXISTS {scan.table}")
+    if scan.parts:
+        duck.execute(f"DROP VIEW IF EXISTS {scan.table}")
+        for part in scan.parts:
+            duck.execute(f"DROP TABLE IF EXISTS {part}")
+    else:
+        duck.execute(f"DROP TABLE IF EXISTS {scan.table}")
     duck.execute(f"DROP TABLE IF EXISTS {scan.files}")
