@@ -142,6 +142,7 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
     duck = con.con if hasattr(con, "con") else con
     result = Read(stage / f"{temp_name('claude-code')}.parquet")
     cand = temp_name("cccand")
+    batch_tables: list[str] = []
     counts: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
     events: list[pa.Table] = []
@@ -200,9 +201,12 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
                        (SELECT count(*) FROM {meta} WHERE subagent)"""
         ).fetchall()[0]
         counts.update(not_usage=not_usage, synthetic=synthetic, empty=empty, subagents=subagents)
-        # This batch's candidates: one line per message (files are whole in one batch), its row.
+        # This batch's candidates: one line per message (files are whole in one batch), its row. (A
+        # table a batch, read together through a view: appending to one table costs several times
+        # more.)
+        batch_tables.append(f"{cand}_{k}")
         duck.execute(
-            f"""{"CREATE TEMP TABLE " + cand + " AS" if k == 0 else "INSERT INTO " + cand}
+            f"""CREATE TEMP TABLE {batch_tables[-1]} AS
             WITH t AS (
                 -- (an instant to order by: a naive cast, as transcripts write UTC with Z)
                 SELECT *, coalesce(epoch_ms(TRY_CAST(ts AS TIMESTAMP)), 9223372036854775807) AS t_ms
@@ -236,6 +240,9 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
         duck.execute(f"DROP TABLE {u}")
         duck.execute(f"DROP TABLE {meta}")
         drop(con, scan)
+    duck.execute(
+        f"CREATE TEMP VIEW {cand} AS " + " UNION ALL ".join(f"SELECT * FROM {t}" for t in batch_tables)
+    )
     win = temp_name("ccwin")
     duck.execute(
         f"""CREATE TEMP TABLE {win} AS
@@ -279,7 +286,8 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
     ]
     result.notes = [f"{label}: {n}" for n in notes if not n.startswith("0 ")] + file_notes
     result.events = pa.concat_tables(events)
-    for name in (win, cand):
+    duck.execute(f"DROP VIEW {cand}")
+    for name in (win, *batch_tables):
         duck.execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
