@@ -218,3 +218,30 @@ def test_older_rollouts_last_usage_only_and_resets_in_seconds(tmp_path: Path) ->
         ("primary", 12.0, 299, dt.datetime(2025, 9, 10, 8, 10, 30, tzinfo=UTC)),
         ("5h", 15.5, 300, None),
     ]
+
+
+def test_where_last_usage_disagrees_the_difference_of_totals_counts(tmp_path: Path) -> None:
+    path = tmp_path / "rollout-x.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                _meta("0197f000-0000-7000-8000-000000000003", "2026-03-03T08:00:00.000Z"),
+                _line("2026-03-03T08:00:01.000Z", "turn_context", {"model": "gpt-5.2-codex"}),
+                _count("2026-03-03T08:00:10.000Z", (1000, 400, 50, 0), (1000, 400, 50, 0)),
+                # last_token_usage says (900, 0, 40); the totals moved by (1000, 600, 70).
+                _count("2026-03-03T08:00:20.000Z", (2000, 1000, 120, 0), (900, 0, 40, 0)),
+            ]
+        )
+        + "\n"
+    )
+    with Ledger.open([path]) as ledger:
+        rows = ledger.to_arrow().to_pylist()
+        notes = ledger.sources[0].notes
+    assert [counts_of(r) for r in rows] == [
+        buckets(input_tokens=600, cache_read_tokens=400, output_tokens=50),
+        buckets(input_tokens=400, cache_read_tokens=600, output_tokens=70),
+    ]
+    assert (
+        f"{path}: 1 turns whose last_token_usage differs from the difference of the totals: the difference "
+        "is counted" in notes
+    )
