@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from inferonomics.ledger.readers.agents import CLAUDE_CODE, AgentFile
 from inferonomics.ledger.readers.limits import limit_hit, utc
-from inferonomics.ledger.readers.lines import LineScan, bad_lines, drop, keyed, scan_lines, temp_name
+from inferonomics.ledger.readers.lines import LineScan, bad_lines, drop, scan_lines, temp_name
 from inferonomics.ledger.schema import EVENTS_SCHEMA
 from inferonomics.ledger.staging import QuarantineRecord
 
@@ -141,13 +141,24 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
     `BATCH_BYTES` of them at a time."""
     duck = con.con if hasattr(con, "con") else con
     result = Read(stage / f"{temp_name('claude-code')}.parquet")
-    cand = temp_name("cccand")
-    batch_tables: list[str] = []
+    candidates: list[tuple[str, list[str]]] = []  # each batch's: its table (or view) and parts
     counts: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
     events: list[pa.Table] = []
     file_notes: list[str] = []
-    for k, batch in enumerate(_batches(files, BATCH_BYTES)):
+    for batch in _batches(files, BATCH_BYTES):
+        meta = pa.table(
+            {
+                "i": pa.array(range(len(batch)), pa.int32()),
+                "g": pa.array(batch, pa.int32()),
+                "display": [files[i].display for i in batch],
+                "folder": [files[i].project_folder for i in batch],
+                "stem": [_stem(files[i]) for i in batch],
+                "subagent": [files[i].subagent for i in batch],
+            }
+        )
+        # The usage lines (values by name) and each message's candidate line are worked out on the
+        # scans' threads, part by part; the parts meet in the final aggregate.
         scan = scan_lines(
             con,
             [files[i].path for i in batch],
@@ -157,32 +168,11 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
             paths=_PATHS,
             text_candidate=_TEXT_CANDIDATE,
             text_paths=_TEXT_PATHS,
+            meta=meta,
+            post=(("u", _USAGE), ("cand", _CANDIDATES)),
         )
         file_notes += scan.notes
-        meta = temp_name("ccfiles")
-        keyed(
-            con,
-            scan,
-            meta,
-            pa.table(
-                {
-                    "i": pa.array(range(len(batch)), pa.int32()),
-                    "g": pa.array(batch, pa.int32()),
-                    "display": [files[i].display for i in batch],
-                    "folder": [files[i].project_folder for i in batch],
-                    "stem": [
-                        files[i].path.parent.parent.name if files[i].subagent else files[i].path.stem
-                        for i in batch
-                    ],
-                    "subagent": [files[i].subagent for i in batch],
-                }
-            ),
-        )
-        u = temp_name("ccusage")
-        _usage_view(duck, f"{u}_view", scan, meta)
-        # The usage lines of this batch, parsed values by name (a batch's worth, evaluated once).
-        duck.execute(f"CREATE TEMP TABLE {u} AS SELECT * FROM {u}_view")
-        duck.execute(f"DROP VIEW {u}_view")
+        u = scan.outputs["u"]
         result.quarantine += bad_lines(con, scan) + [
             QuarantineRecord(scan.display[f], n, field, why)
             for f, n, field, why in duck.execute(
@@ -194,54 +184,18 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
             ).fetchall()
         ]
         events.append(_events(duck, scan, seen))
-        not_usage, synthetic, empty, subagents = duck.execute(
+        not_usage, synthetic, empty = duck.execute(
             f"""SELECT (SELECT count(*) FROM {scan.table} WHERE ok) - (SELECT count(*) FROM {u}),
                        (SELECT count(*) FROM {u} WHERE problem = 'synthetic'),
-                       (SELECT count(*) FROM {scan.files} WHERE lines = 0),
-                       (SELECT count(*) FROM {meta} WHERE subagent)"""
+                       (SELECT count(*) FROM {scan.files} WHERE lines = 0)"""
         ).fetchall()[0]
-        counts.update(not_usage=not_usage, synthetic=synthetic, empty=empty, subagents=subagents)
-        # This batch's candidates: one line per message (files are whole in one batch), its row. (A
-        # table a batch, read together through a view: appending to one table costs several times
-        # more.)
-        batch_tables.append(f"{cand}_{k}")
-        duck.execute(
-            f"""CREATE TEMP TABLE {batch_tables[-1]} AS
-            WITH t AS (
-                -- (an instant to order by: a naive cast, as transcripts write UTC with Z)
-                SELECT *, coalesce(epoch_ms(TRY_CAST(ts AS TIMESTAMP)), 9223372036854775807) AS t_ms
-                FROM {u} WHERE problem IS NULL
-            ),
-            s AS (SELECT f, min(t_ms) AS file_start, max(t_ms) AS file_end FROM t GROUP BY f),
-            w AS (
-                -- the line that counts for each message: the parent's over a sidechain's, the most
-                -- tokens (the final output count), then the earliest; among copies of one line (a
-                -- resumed session repeats the earlier one's lines, timestamps and all), the one in
-                -- the file that started, then ended, first: the original session
-                SELECT mid, rid, count(*) AS lines,
-                       arg_min(struct_pack(i := t.i, n := t.n),
-                               struct_pack(a := t.side, b := -t.total, c := t.t_ms, d := s.file_start,
-                                           d2 := s.file_end, e := t.i, g := t.n)) AS k
-                FROM t JOIN s USING (f) GROUP BY mid, rid
-            ),
-            p AS (
-                SELECT f, first(cwd ORDER BY n) FILTER (WHERE coalesce(cwd, '') <> '') AS cwd
-                FROM {u} GROUP BY f
-            ),
-            r AS (
-                SELECT t.* EXCLUDE (i), m.g AS i, s.file_start, s.file_end, p.cwd AS first_cwd, m.folder,
-                       m.stem, m.display, w.lines
-                FROM w JOIN t ON t.i = w.k.i AND t.n = w.k.n
-                JOIN s USING (f) JOIN p USING (f) JOIN {meta} m USING (f)
-            )
-            SELECT mid, rid, side, total, t_ms, file_start, file_end, i, n, lines,
-                   coalesce(speed = 'fast', false) AS fast, {_ROW} FROM r"""
-        )
-        duck.execute(f"DROP TABLE {u}")
-        duck.execute(f"DROP TABLE {meta}")
-        drop(con, scan)
+        counts.update(not_usage=not_usage, synthetic=synthetic, empty=empty)
+        cand = scan.outputs["cand"]
+        candidates.append((cand, scan.output_parts.get(cand, [])))
+        drop(con, scan, keep=("cand",))
+    every = temp_name("cccand")
     duck.execute(
-        f"CREATE TEMP VIEW {cand} AS " + " UNION ALL ".join(f"SELECT * FROM {t}" for t in batch_tables)
+        f"CREATE TEMP VIEW {every} AS " + " UNION ALL ".join(f"SELECT * FROM {t}" for t, _ in candidates)
     )
     win = temp_name("ccwin")
     duck.execute(
@@ -251,7 +205,7 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
                    arg_min(struct_pack(i := i, n := n, side := side, fast := fast),
                            struct_pack(a := side, b := -total, c := t_ms, d := file_start, d2 := file_end,
                                        e := i, g := n)) AS k
-            FROM {cand} GROUP BY mid, rid
+            FROM {every} GROUP BY mid, rid
         )
         SELECT mid, k.i AS i, k.n AS n, k.side AS side, k.fast AS fast, lines,
                k.side AND mid IN (SELECT mid FROM w WHERE NOT k.side) AS replay
@@ -260,7 +214,7 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
     columns = ", ".join(c.rsplit(" AS ", 1)[1].strip() for c in _ROW_COLUMNS)
     duck.execute(
         f"""COPY (
-        SELECT {columns} FROM {cand} c JOIN {win} w ON c.i = w.i AND c.n = w.n
+        SELECT {columns} FROM {every} c JOIN {win} w ON c.i = w.i AND c.n = w.n
         WHERE NOT w.replay ORDER BY c.i, c.n
         ) TO '{result.part}' (FORMAT parquet)"""
     )
@@ -271,8 +225,9 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
                        count(*) FILTER (WHERE fast AND NOT replay) FROM {win}"""
         ).fetchall()[0]
     )
+    subagents = sum(f.subagent for f in files)
     notes = [
-        f"{len(files):,} transcript files read ({counts['subagents']:,} of subagents)",
+        f"{len(files):,} transcript files read ({subagents:,} of subagents)",
         f"{counts['not_usage']:,} lines carry no usage (user messages, tool results, progress, system and "
         "summary lines, assistant lines without a usage object): skipped",
         f"{counts['synthetic']:,} messages of model <synthetic> (errors and notices Claude Code writes "
@@ -286,9 +241,13 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
     ]
     result.notes = [f"{label}: {n}" for n in notes if not n.startswith("0 ")] + file_notes
     result.events = pa.concat_tables(events)
-    duck.execute(f"DROP VIEW {cand}")
-    for name in (win, *batch_tables):
-        duck.execute(f"DROP TABLE IF EXISTS {name}")
+    duck.execute(f"DROP VIEW {every}")
+    duck.execute(f"DROP TABLE {win}")
+    for table, parts in candidates:
+        if parts:
+            duck.execute(f"DROP VIEW {table}")
+        for name in parts or [table]:
+            duck.execute(f"DROP TABLE {name}")
     return result
 
 
@@ -297,39 +256,36 @@ def _stem(f: AgentFile) -> str:
     return f.path.parent.parent.name if f.subagent else f.path.stem
 
 
-def _usage_view(duck: Any, name: str, scan: LineScan, meta: str) -> None:
-    """A view of a scan's usage lines (assistant lines with any usage count), their values by name,
-    each line's total tokens (to tell a message's final line) and its problem, if any."""
-    # With a cache_creation breakdown the writes are split by TTL; without one they are all
-    # 5-minute, Anthropic's default.
-    breakdown = "(v[13] IS NOT NULL OR v[14] IS NOT NULL)"
-    duck.execute(
-        f"""CREATE TEMP VIEW {name} AS
-        SELECT l.f, m.i, l.n, v[2] AS ts, v[3] AS session, v[4] AS rid, v[5] = 'true' OR m.subagent AS side,
-               v[6] AS cwd, v[7] AS mid, v[8] AS model, v[9] AS input, v[10] AS output, v[11] AS cache_read,
-               v[12] AS written, {breakdown} AS breakdown, v[13] AS w5, v[14] AS w1, v[15] AS web,
-               v[16] AS tier, v[17] AS geo, v[18] AS speed, v[19] AS thinking, v[20] AS cost,
-               coalesce(TRY_CAST(v[9] AS BIGINT), 0) + coalesce(TRY_CAST(v[10] AS BIGINT), 0)
-                 + coalesce(TRY_CAST(v[11] AS BIGINT), 0)
-                 + CASE WHEN {breakdown}
-                        THEN coalesce(TRY_CAST(v[13] AS BIGINT), 0) + coalesce(TRY_CAST(v[14] AS BIGINT), 0)
-                        ELSE coalesce(TRY_CAST(v[12] AS BIGINT), 0) END AS total,
-               CASE
-                 WHEN v[8] = '<synthetic>' THEN 'synthetic'
-                 WHEN coalesce(v[7], '') = '' THEN 'no message.id: the lines of this message (one per '
-                   || 'content block) cannot be told from another''s, so it is not counted'
-                 WHEN v[9] IS NULL OR v[10] IS NULL THEN 'usage lacks input_tokens or output_tokens'
-                 WHEN {breakdown} AND TRY_CAST(v[12] AS BIGINT) > 0
-                      AND coalesce(TRY_CAST(v[13] AS BIGINT), 0) + coalesce(TRY_CAST(v[14] AS BIGINT), 0)
-                          > TRY_CAST(v[12] AS BIGINT)
-                   THEN 'cache_creation breakdown (' || (coalesce(TRY_CAST(v[13] AS BIGINT), 0)
-                        + coalesce(TRY_CAST(v[14] AS BIGINT), 0)) || ') exceeds cache_creation_input_tokens ('
-                        || v[12] || ')'
-               END AS problem
-        FROM {scan.table} l JOIN {meta} m USING (f)
-        WHERE l.cand AND l.ok AND v[1] = 'assistant'
-          AND (v[9] IS NOT NULL OR v[10] IS NOT NULL OR v[11] IS NOT NULL OR v[12] IS NOT NULL)"""
-    )
+_BREAKDOWN = "(v[13] IS NOT NULL OR v[14] IS NOT NULL)"
+_USAGE = f"""
+    SELECT l.f, m.i, l.n, v[2] AS ts, v[3] AS session, v[4] AS rid, v[5] = 'true' OR m.subagent AS side,
+           v[6] AS cwd, v[7] AS mid, v[8] AS model, v[9] AS input, v[10] AS output, v[11] AS cache_read,
+           v[12] AS written, {_BREAKDOWN} AS breakdown, v[13] AS w5, v[14] AS w1, v[15] AS web,
+           v[16] AS tier, v[17] AS geo, v[18] AS speed, v[19] AS thinking, v[20] AS cost,
+           coalesce(TRY_CAST(v[9] AS BIGINT), 0) + coalesce(TRY_CAST(v[10] AS BIGINT), 0)
+             + coalesce(TRY_CAST(v[11] AS BIGINT), 0)
+             + CASE WHEN {_BREAKDOWN}
+                    THEN coalesce(TRY_CAST(v[13] AS BIGINT), 0) + coalesce(TRY_CAST(v[14] AS BIGINT), 0)
+                    ELSE coalesce(TRY_CAST(v[12] AS BIGINT), 0) END AS total,
+           CASE
+             WHEN v[8] = '<synthetic>' THEN 'synthetic'
+             WHEN coalesce(v[7], '') = '' THEN 'no message.id: the lines of this message (one per '
+               || 'content block) cannot be told from another''s, so it is not counted'
+             WHEN v[9] IS NULL OR v[10] IS NULL THEN 'usage lacks input_tokens or output_tokens'
+             WHEN {_BREAKDOWN} AND TRY_CAST(v[12] AS BIGINT) > 0
+                  AND coalesce(TRY_CAST(v[13] AS BIGINT), 0) + coalesce(TRY_CAST(v[14] AS BIGINT), 0)
+                      > TRY_CAST(v[12] AS BIGINT)
+               THEN 'cache_creation breakdown (' || (coalesce(TRY_CAST(v[13] AS BIGINT), 0)
+                    + coalesce(TRY_CAST(v[14] AS BIGINT), 0)) || ') exceeds cache_creation_input_tokens ('
+                    || v[12] || ')'
+           END AS problem
+    FROM $LINES l JOIN $META m USING (f)
+    WHERE l.cand AND l.ok AND v[1] = 'assistant'
+      AND (v[9] IS NOT NULL OR v[10] IS NOT NULL OR v[11] IS NOT NULL OR v[12] IS NOT NULL)
+"""
+"""The usage lines of a scan (assistant lines with any usage count; with a cache_creation breakdown
+the writes are split by TTL, without one they are all 5-minute, Anthropic's default), their values
+by name, each line's total tokens (to tell a message's final line) and its problem, if any."""
 
 
 _ROW_COLUMNS = (
@@ -365,6 +321,39 @@ _ROW_COLUMNS = (
 )
 """The ledger's columns of a message's line (text, as staged; validation types them)."""
 _ROW = ", ".join(_ROW_COLUMNS)
+
+_CANDIDATES = f"""
+    WITH t AS (
+        -- (an instant to order by: a naive cast, as transcripts write UTC with Z)
+        SELECT *, coalesce(epoch_ms(TRY_CAST(ts AS TIMESTAMP)), 9223372036854775807) AS t_ms
+        FROM $U WHERE problem IS NULL
+    ),
+    s AS (SELECT f, min(t_ms) AS file_start, max(t_ms) AS file_end FROM t GROUP BY f),
+    w AS (
+        -- the line that counts for each message: the parent's over a sidechain's, the most tokens
+        -- (the final output count), then the earliest; among copies of one line (a resumed session
+        -- repeats the earlier one's lines, timestamps and all), the one in the file that started,
+        -- then ended, first: the original session
+        SELECT mid, rid, count(*) AS lines,
+               arg_min(struct_pack(i := t.i, n := t.n),
+                       struct_pack(a := t.side, b := -t.total, c := t.t_ms, d := s.file_start,
+                                   d2 := s.file_end, e := t.i, g := t.n)) AS k
+        FROM t JOIN s USING (f) GROUP BY mid, rid
+    ),
+    p AS (
+        SELECT f, first(cwd ORDER BY n) FILTER (WHERE coalesce(cwd, '') <> '') AS cwd FROM $U GROUP BY f
+    ),
+    r AS (
+        SELECT t.* EXCLUDE (i), m.g AS i, s.file_start, s.file_end, p.cwd AS first_cwd, m.folder,
+               m.stem, m.display, w.lines
+        FROM w JOIN t ON t.i = w.k.i AND t.n = w.k.n
+        JOIN s USING (f) JOIN p USING (f) JOIN $META m USING (f)
+    )
+    SELECT mid, rid, side, total, t_ms, file_start, file_end, i, n, lines,
+           coalesce(speed = 'fast', false) AS fast, {_ROW} FROM r
+"""
+"""Each message's candidate line among a part of the files (one per (message.id, requestId)), with
+its row and what the final choice among parts compares; `lines` counts the part's lines of it."""
 
 
 def _events(duck: Any, scan: LineScan, seen: set[tuple[str, str]]) -> pa.Table:

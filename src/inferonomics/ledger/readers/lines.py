@@ -46,6 +46,12 @@ class LineScan:
     notes: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     """The tables behind `table` when it is a view of scans made in parallel."""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """The `post` outputs by name: the table of each (or the view of the parts' tables)."""
+    output_parts: dict[str, list[str]] = field(default_factory=dict)
+    """The parts' tables behind each output view (none for a scan made at once)."""
+    meta: str | None = None
+    """The table of `meta` rows with their files' keys (`$META` in `post` statements)."""
 
 
 def temp_name(prefix: str) -> str:
@@ -92,6 +98,8 @@ def scan_lines(
     paths: Sequence[str],
     text_candidate: str = "false",
     text_paths: Sequence[str] = ("$.type",),
+    meta: pa.Table | None = None,
+    post: Sequence[tuple[str, str]] = (),
 ) -> LineScan:
     """Read `files` into a temporary table with a row per non-blank line:
 
@@ -108,7 +116,13 @@ def scan_lines(
       close it), and `open_end`: it is the last line and has no newline (the file may be being
       written); `chars`: its length.
 
-    A second table (`files`) has each file's key, index, path and count of non-blank lines."""
+    A second table (`files`) has each file's key, index, path and count of non-blank lines.
+
+    `meta`, rows about the files (column `i`: the index in `files`), becomes a table with each
+    file's key `f` (`$META`). Each `post` statement (name, SELECT) runs after the scan, on the same
+    thread, with `$LINES` the scan's lines, `$META`, and `$NAME` any earlier post table: work on a
+    part of the files that needs no other part is done in parallel with the rest. Each becomes a
+    table (a view of the parts' tables) named as `LineScan.outputs` says."""
     duck = con.con if hasattr(con, "con") else con
     readable = _readable_paths(files, stage)
     notes: list[str] = []
@@ -169,8 +183,26 @@ def scan_lines(
                v, t
         FROM g
     """
+    meta_table = temp_name("meta") if meta is not None else None
+    outputs = {name: temp_name(name) for name, _ in post}
+
+    def run() -> tuple[list[str], dict[str, list[str]]]:
+        if meta is not None and meta_table is not None:
+            # A table, not a temporary one: the scans' cursors read it.
+            duck.register(f"{meta_table}_arrow", meta)
+            duck.execute(
+                f"CREATE OR REPLACE TABLE {meta_table} AS "
+                f"SELECT k.f, a.* FROM {meta_table}_arrow a JOIN {file_table} k USING (i)"
+            )
+            duck.unregister(f"{meta_table}_arrow")
+        steps = [
+            (name, outputs[name], query if meta_table is None else query.replace("$META", meta_table))
+            for name, query in post
+        ]
+        return _run_parts(duck, table, sql, readable, steps, parallel=bool(unique))
+
     try:
-        parts = _run_parts(duck, table, sql, readable, parallel=bool(unique))
+        parts, made = run()
     except duckdb.InvalidInputException as e:
         if "UTF-8" not in str(e):
             raise
@@ -180,14 +212,24 @@ def scan_lines(
             duck.execute(f"UPDATE {file_table} SET path = $p WHERE i = $i", {"p": copy, "i": i})
         if unique:
             duck.execute(f"UPDATE {file_table} SET f = hash(path)")
-        parts = _run_parts(duck, table, sql, readable, parallel=bool(unique))
+        parts, made = run()
     duck.execute(
         f"""CREATE OR REPLACE TEMP TABLE {file_table} AS
             SELECT i.f, i.i, i.path, coalesce(s.lines, 0) AS lines
             FROM {file_table} i LEFT JOIN (SELECT f, count(*) AS lines FROM {table} GROUP BY f) s USING (f)"""
     )
     keys = duck.execute(f"SELECT f, i FROM {file_table}").fetchall()
-    return LineScan(table, file_table, {f: displays[i] for f, i in keys}, dict(keys), notes, parts)
+    return LineScan(
+        table,
+        file_table,
+        {f: displays[i] for f, i in keys},
+        dict(keys),
+        notes,
+        parts,
+        outputs,
+        made,
+        meta_table,
+    )
 
 
 def keyed(con: Any, scan: LineScan, name: str, table: pa.Table) -> None:
@@ -201,15 +243,27 @@ def keyed(con: Any, scan: LineScan, name: str, table: pa.Table) -> None:
     duck.unregister(f"{name}_arrow")
 
 
-def _run_parts(duck: Any, table: str, sql: str, files: list[str], *, parallel: bool) -> list[str]:
-    """Run the scan (`CREATE ... {sql}`) into `table`. DuckDB reads one list of files on one thread,
-    so with `parallel` the files are split by size into one list per thread, each scanned by its own
-    cursor into a table of its own, and `table` is a view of them all; returns their names."""
+def _run_parts(
+    duck: Any,
+    table: str,
+    sql: str,
+    files: list[str],
+    steps: Sequence[tuple[str, str, str]],
+    *,
+    parallel: bool,
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Run the scan (`CREATE ... {sql}`) into `table`, then each step (output table, SELECT with
+    `$LINES` and earlier outputs). DuckDB reads one list of files on one thread, so with `parallel`
+    the files are split by size into one list per thread, each scanned (and stepped) by its own
+    cursor into tables of its own, and `table` and each output are views of them all. Returns the
+    parts' tables: of the lines, and of each output."""
     threads = int(duck.execute("SELECT current_setting('threads')").fetchall()[0][0])
     k = min(threads, len(files)) if parallel else 1
     if k <= 1:
         duck.execute(f"CREATE OR REPLACE TEMP TABLE {table} {sql}", {"files": files})
-        return []
+        for _, out, query in steps:
+            duck.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS {_parted(query, table, steps, None)}")
+        return [], {out: [] for _, out, _ in steps}
     sizes = []
     for path in files:
         try:
@@ -228,6 +282,10 @@ def _run_parts(duck: Any, table: str, sql: str, files: list[str], *, parallel: b
         cursor = duck.cursor()
         try:
             cursor.execute(f"CREATE OR REPLACE TABLE {names[j]} {sql}", {"files": groups[j]})
+            for _, out, query in steps:
+                cursor.execute(
+                    f"CREATE OR REPLACE TABLE {out}_part{j} AS {_parted(query, names[j], steps, j)}"
+                )
         finally:
             cursor.close()
 
@@ -240,10 +298,26 @@ def _run_parts(duck: Any, table: str, sql: str, files: list[str], *, parallel: b
             list(pool.map(scan, range(k)))
     finally:
         duck.execute(f"SET threads = {threads}")
-    duck.execute(
-        f"CREATE OR REPLACE TEMP VIEW {table} AS " + " UNION ALL ".join(f"SELECT * FROM {n}" for n in names)
-    )
-    return names
+    made: dict[str, list[str]] = {}
+    for view, parts in [
+        (table, names),
+        *((out, [f"{out}_part{j}" for j in range(k)]) for _, out, _ in steps),
+    ]:
+        duck.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS "
+            + " UNION ALL ".join(f"SELECT * FROM {p}" for p in parts)
+        )
+        made[view] = parts
+    return names, {out: made[out] for _, out, _ in steps}
+
+
+def _parted(query: str, lines: str, steps: Sequence[tuple[str, str, str]], j: int | None) -> str:
+    """A step's SELECT for one part (`j`; None: the whole): `$LINES` is that part's lines, `$NAME`
+    (an earlier step's name, upper case) that step's table for the part."""
+    query = query.replace("$LINES", lines)
+    for name, out, _ in sorted(steps, key=lambda s: -len(s[0])):
+        query = query.replace(f"${name.upper()}", out if j is None else f"{out}_part{j}")
+    return query
 
 
 def _sql_text(text: str) -> str:
@@ -269,13 +343,19 @@ def bad_lines(con: Any, scan: LineScan) -> list[QuarantineRecord]:
     return out
 
 
-def drop(con: Any, scan: LineScan) -> None:
-    """Drop the scan's temporary tables."""
+def drop(con: Any, scan: LineScan, keep: Sequence[str] = ()) -> None:
+    """Drop the scan's tables and views, but the `post` outputs named in `keep`."""
     duck = con.con if hasattr(con, "con") else con
-    if scan.parts:
-        duck.execute(f"DROP VIEW IF EXISTS {scan.table}")
-        for part in scan.parts:
-            duck.execute(f"DROP TABLE IF EXISTS {part}")
-    else:
-        duck.execute(f"DROP TABLE IF EXISTS {scan.table}")
+    kept = {scan.outputs[name] for name in keep}
+    for view, parts in [(scan.table, scan.parts), *scan.output_parts.items()]:
+        if view in kept:
+            continue
+        if parts:
+            duck.execute(f"DROP VIEW IF EXISTS {view}")
+            for part in parts:
+                duck.execute(f"DROP TABLE IF EXISTS {part}")
+        else:
+            duck.execute(f"DROP TABLE IF EXISTS {view}")
     duck.execute(f"DROP TABLE IF EXISTS {scan.files}")
+    if scan.meta is not None:
+        duck.execute(f"DROP TABLE IF EXISTS {scan.meta}")
