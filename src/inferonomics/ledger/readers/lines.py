@@ -2,11 +2,16 @@
 
 Coding agents write one JSON object a line, thousands of files of them; parsing them line by line
 in Python is the slow way. Here DuckDB reads every file of a list as text (`read_text`), splits it
-into lines keeping their numbers, and for each non-blank line records whether it is JSON and, for
-the lines a reader cares about (`candidate`, a cheap test on the raw text), the values at a list
-of JSON paths, all with one parse of the line. The result is one small table with a row per line
-(file index, line number, verdicts, extracted values): the text of the lines is never kept, so
-memory does not grow with the tree, only with its largest file.
+into lines keeping their numbers, and for the lines a reader cares about (`candidate`, a cheap
+test on the raw text) records the values at a list of JSON paths, with one parse of the line;
+other lines are only checked to be JSON when they do not look like an object. The result is one
+small table with a row per line (file key, line number, verdicts, extracted values): the text of
+the lines is never kept, so memory grows with the largest file and the values kept, not with the
+bytes of the tree.
+
+DuckDB reads one list of files on one thread, so the files are split by size into one list per
+thread, each scanned by its own cursor (and then worked on by the reader's `post` statements, on
+the same thread); the parts' tables are read together through views.
 
 A last line without a newline that is not JSON is the half-written end of a file being appended
 to; it gets its own reason. Files that are not valid UTF-8 are read as copies with the undecodable
