@@ -125,3 +125,28 @@ def test_blocks_and_the_projection_of_the_open_block(ledger: inf.Ledger) -> None
     # ccusage's blocks start at the hour: 23:00.
     ccusage = inf.agent_blocks(ledger, now=now, style="ccusage")
     assert ccusage.table["block_start"][0].as_py() == dt.datetime(2026, 10, 5, 23, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.slow
+def test_agents_daily_on_a_generated_claude_code_tree_counts_every_message_once(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    tree = inf.write_claude_code_tree(tmp_path / "claude", lines=6_000, seed=3)
+    result = subprocess.run(
+        [sys.executable, "-m", "inferonomics", "agents", "daily", str(tree.root), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    days = json.loads(result.stdout)
+    # The generator's own count of distinct messages and their tokens (each message once, however
+    # many content-block lines and resumed-session copies repeat it).
+    assert sum(d["requests"] for d in days) == tree.messages
+    for bucket in ("input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens"):
+        assert sum(d[bucket] for d in days) == sum(c[bucket] for c in tree.tokens.values()), bucket
+    assert sum(d["output_tokens"] for d in days) == sum(c["output_tokens"] for c in tree.tokens.values())
+    assert "lines repeat a message already counted" in result.stderr
+    assert all(Decimal(d["cost_usd"]) > 0 for d in days)

@@ -20,6 +20,7 @@ PINNED = [
     "Account",
     "AgentBlocks",
     "AgentReport",
+    "AgentTree",
     "ArchitectureError",
     "AssumedCaching",
     "Batch",
@@ -93,6 +94,8 @@ PINNED = [
     "usage_blocks",
     "validate_focus",
     "whatif",
+    "write_claude_code_tree",
+    "write_codex_tree",
     "write_ledger",
 ]
 

@@ -77,6 +77,9 @@ _EXPORTS: dict[str, str] = {
     "AgentReport": "inferonomics.agents.reports",
     "AgentBlocks": "inferonomics.agents.reports",
     "default_agent_paths": "inferonomics.ledger.readers.agents",
+    "write_claude_code_tree": "inferonomics.ledger.agent_logs",
+    "write_codex_tree": "inferonomics.ledger.agent_logs",
+    "AgentTree": "inferonomics.ledger.agent_logs",
     # subscription plans
     "Plan": "inferonomics.plans.schema",
     "PlanCatalog": "inferonomics.plans.catalog",
@@ -114,6 +117,7 @@ __all__ = [
     "Account",
     "AgentBlocks",
     "AgentReport",
+    "AgentTree",
     "ArchitectureError",
     "AssumedCaching",
     "Batch",
@@ -187,6 +191,8 @@ __all__ = [
     "usage_blocks",
     "validate_focus",
     "whatif",
+    "write_claude_code_tree",
+    "write_codex_tree",
     "write_ledger",
 ]
 
@@ -229,6 +235,7 @@ if _typing.TYPE_CHECKING:
         ServingError,
         UnknownModelError,
     )
+    from inferonomics.ledger.agent_logs import AgentTree, write_claude_code_tree, write_codex_tree
     from inferonomics.ledger.core import Account, Ledger
     from inferonomics.ledger.generate import generate_demo
     from inferonomics.ledger.readers.agents import default_agent_paths

@@ -81,11 +81,27 @@ def quarantine(
 
 
 def generate(
-    path: Annotated[Path, typer.Argument(metavar="FILE", help="The Parquet file to write.")],
-    rows: Annotated[int, typer.Option(min=1, help="Number of rows (requests).")] = 200_000,
-    seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same ledger).")] = 42,
-    start: Annotated[str, typer.Option(metavar="DATE", help="First day (UTC).")] = "2026-10-01",
-    days: Annotated[int, typer.Option(min=1, help="Number of days covered.")] = 31,
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="PATH", help="The Parquet file (or, for agent logs, the folder) to write."),
+    ],
+    kind: Annotated[
+        Literal["ledger", "claude-code", "codex"],
+        typer.Option(
+            help="ledger: a demo usage ledger (Parquet); claude-code: a Claude Code config tree of "
+            "transcripts; codex: Codex CLI rollouts (for `agents` and `plans`)."
+        ),
+    ] = "ledger",
+    rows: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Rows (requests) of a ledger; lines of a Claude Code tree; sessions of Codex rollouts.",
+        ),
+    ] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same output).")] = 42,
+    start: Annotated[str, typer.Option(metavar="DATE", help="First day (UTC) of a ledger.")] = "2026-10-01",
+    days: Annotated[int, typer.Option(min=1, help="Number of days a ledger covers.")] = 31,
     prefix_block_tokens: Annotated[
         int | None,
         typer.Option(
@@ -95,12 +111,23 @@ def generate(
         ),
     ] = None,
 ) -> None:
-    """Write a realistic, seeded demo ledger (Parquet).
+    """Write a realistic, seeded demo ledger (Parquet), or coding-agent logs.
 
-    Heavy-tailed users, multi-turn sessions with caching, batch traffic, several providers and
-    models, a month of timestamps."""
+    A ledger has heavy-tailed users, multi-turn sessions with caching, batch traffic, several
+    providers and models and a month of timestamps; a Claude Code tree has projects of sessions
+    with growing cached prefixes, one line per content block, subagents and resumed sessions;
+    Codex rollouts have cumulative token counts and rate-limit readings."""
     import inferonomics as inf
 
+    if kind != "ledger":
+        deny(path.exists() and not path.is_dir(), f"{path}: exists and is not a folder")
+        deny(not path.parent.is_dir(), f"{path}: the folder {path.parent} does not exist; create it first")
+        if kind == "claude-code":
+            tree = inf.write_claude_code_tree(path, lines=rows, seed=seed)
+        else:
+            tree = inf.write_codex_tree(path, sessions=rows, seed=seed)
+        tell(f"wrote {tree.lines:,} lines in {tree.files:,} files ({tree.messages:,} messages) under {path}")
+        return
     check_out(path)
     first = instant(start, "--start")
     deny(first is None, "--start needs a date")
