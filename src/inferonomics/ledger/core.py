@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from inferonomics import backend
 from inferonomics.errors import InputError
+from inferonomics.ledger import hints
 from inferonomics.ledger.readers import Source, open_sources
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
@@ -62,8 +63,9 @@ class Keys:
     table: pa.Table
     ts_min: dt.datetime | None
     ts_max: dt.datetime | None
-    hinted: bool = False
-    """Taken from the file's metadata rather than read from the rows (see KEYS_METADATA_KEY)."""
+    ids_fingerprint: tuple[int, int, int] | None = None
+    """(rows, lo, hi) of the request ids, summed in the same pass when a single input's writer claimed
+    unique ids (see `ledger/hints.py`); None otherwise."""
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,8 @@ class Ledger:
         """(source_file, source_line, reason) of rows whose request_id an earlier row has."""
         if len(self.sources) == 1 and self.sources[0].unique_ids:
             return None
+        if self._claim is not None and self.keys().ids_fingerprint == self._claim:
+            return None  # the writer's claim holds: the rows are the ones it was made about
         valid = self.checked.filter(self.checked._ok)
         counts = valid.aggregate(n=valid.count(), distinct=valid.request_id.nunique()).to_pyarrow()
         if counts["n"][0].as_py() == counts["distinct"][0].as_py():  # the common case: one cheap pass
@@ -328,53 +332,39 @@ class Ledger:
 
     @cached_property
     def _keys(self) -> Keys:
-        hinted = self._hinted_keys()
-        if hinted is not None:
-            return hinted
         return self.read_keys()
 
-    def _hinted_keys(self) -> Keys | None:
-        if len(self.sources) != 1 or self.sources[0].keys_hint is None or self.model_as is not None:
-            return None
-        hint = self.sources[0].keys_hint
-        try:
-            rows = [
-                dict(zip(("provider", "model", "service_tier", "region", "rows"), k, strict=True))
-                for k in hint["keys"]
-            ]
-            first = dt.datetime.fromisoformat(hint["ts_min"]) if hint.get("ts_min") else None
-            last = dt.datetime.fromisoformat(hint["ts_max"]) if hint.get("ts_max") else None
-        except (KeyError, TypeError, ValueError):
-            return None
-
-        def naive(v: dt.datetime | None) -> dt.datetime | None:
-            return v.astimezone(dt.UTC).replace(tzinfo=None) if v is not None and v.tzinfo else v
-
-        schema = pa.schema(
-            [
-                ("provider", pa.string()),
-                ("model", pa.string()),
-                ("service_tier", pa.string()),
-                ("region", pa.string()),
-                ("rows", pa.int64()),
-            ]
-        )
-        return Keys(pa.Table.from_pylist(rows, schema=schema), naive(first), naive(last), hinted=True)
+    @property
+    def _claim(self) -> tuple[int, int, int] | None:
+        """The fingerprint behind a single input's claim of unique request ids (None: no claim)."""
+        return self.sources[0].ids_fingerprint if len(self.sources) == 1 else None
 
     def read_keys(self) -> Keys:
         """The light pass itself (whatever a hint says); remembered for later calls."""
         c = self.checked
         grouped = c.group_by(
             provider=c.provider, model=c.model, service_tier=c.service_tier, region=c.region
-        ).aggregate(rows=c.count(), ts_min=c._ts_order.min(), ts_max=c._ts_order.max())
+        ).aggregate(
+            rows=c.count(),
+            ts_min=c._ts_order.min(),
+            ts_max=c._ts_order.max(),
+            **(hints.fingerprint_sums(c.request_id) if self._claim is not None else {}),
+        )
         table = grouped.to_pyarrow()
+        fp = None
+        if self._claim is not None:
+            fp = (
+                sum(table["rows"].to_pylist()),
+                sum(v or 0 for v in table["_fp_lo"].to_pylist()),
+                sum(v or 0 for v in table["_fp_hi"].to_pylist()),
+            )
 
         def naive(v: dt.datetime) -> dt.datetime:
             return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo is not None else v
 
         ts_min = min((naive(v) for v in table["ts_min"].to_pylist() if v is not None), default=None)
         ts_max = max((naive(v) for v in table["ts_max"].to_pylist() if v is not None), default=None)
-        keys = Keys(table.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max)
+        keys = Keys(table.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max, fp)
         self.__dict__["_keys"] = keys
         return keys
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from inferonomics.ledger import hints
 from inferonomics.ledger.prefix_blocks import block_ids
 from inferonomics.ledger.schema import (
     KEYS_METADATA_KEY,
@@ -484,6 +485,7 @@ def generate_demo(
     chunk = 0
     keys: dict[tuple[str, str, str, str | None], int] = {}
     ts_min, ts_max = None, None
+    fp = (0, 0, 0)
     schema = GEN_SCHEMA
     if prefix_block_tokens is not None:
         schema = schema.append(pa.field("prefix_hashes", pa.list_(pa.int64()))).with_metadata(
@@ -519,6 +521,7 @@ def generate_demo(
             ts_min = lo.as_py() if ts_min is None else min(ts_min, lo.as_py())
             ts_max = hi.as_py() if ts_max is None else max(ts_max, hi.as_py())
             written += table.num_rows
+            fp = hints.add(fp, hints.fingerprint(table))
             chunk += 1
             if progress is not None:
                 progress(table.num_rows)
@@ -527,5 +530,10 @@ def generate_demo(
             "ts_min": ts_min.isoformat() if ts_min else None,
             "ts_max": ts_max.isoformat() if ts_max else None,
         }
-        writer.add_key_value_metadata({KEYS_METADATA_KEY: json.dumps(hint).encode()})
+        writer.add_key_value_metadata(
+            {
+                KEYS_METADATA_KEY: json.dumps(hint).encode(),
+                hints.IDS_FINGERPRINT_METADATA_KEY: hints.encode(fp),
+            }
+        )
     return written

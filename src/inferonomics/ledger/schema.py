@@ -138,7 +138,8 @@ TIER_ALIASES = {
 its `fast` tier as `priority`; `scale` (Scale Tier) is prepaid capacity and is not mapped."""
 
 UNIQUE_IDS_METADATA_KEY = b"inferonomics.unique_request_ids"
-"""Parquet key-value metadata a writer sets when it guarantees request ids are unique."""
+"""Parquet key-value metadata a writer sets when it guarantees request ids are unique; a reader
+believes it only with a fingerprint of the ids that the rows match (see `ledger/hints.py`)."""
 
 PREFIX_BLOCK_TOKENS_METADATA_KEY = b"inferonomics.prefix_block_tokens"
 """Parquet key-value metadata a writer sets when it knows how many tokens each `prefix_hashes`
@@ -146,8 +147,8 @@ block stands for (the cache replay reads it; a differing `--block-tokens` is ref
 
 KEYS_METADATA_KEY = b"inferonomics.keys"
 """Parquet key-value metadata a writer may set: JSON {"keys": [[provider, model, service_tier,
-region, rows], ...], "ts_min": ISO, "ts_max": ISO}. A hint that saves the billing engine a pass;
-the engine checks it (a row whose key is not in it is found, and the pass is made after all)."""
+region, rows], ...], "ts_min": ISO, "ts_max": ISO}. Written for people reading the file; the
+billing engine does not read it (its light pass reads the keys and time span from the rows)."""
 
 EVENTS_SCHEMA = pa.schema(
     [

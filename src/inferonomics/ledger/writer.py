@@ -1,6 +1,8 @@
 """Writing a ledger: the valid rows of any inputs as one canonical Parquet file (`inferonomics
 import`), with the metadata that lets the billing engine skip work when it reads it back: request
-ids are unique (duplicates were quarantined on the way in) and the keys and time span are known."""
+ids are unique (duplicates were quarantined on the way in), with the fingerprint of the ids that
+claim is about (a reader trusts it only when the rows match it; see `ledger/hints.py`). The keys
+and time span are recorded too, for people reading the file; the engine reads them from the rows."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from inferonomics.ledger import hints
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.schema import KEYS_METADATA_KEY, LEDGER_SCHEMA, UNIQUE_IDS_METADATA_KEY
 
@@ -40,6 +43,7 @@ def write_ledger(ledger: Ledger, path: str | Path) -> pa.Table:
             **(LEDGER_SCHEMA.metadata or {}),
             UNIQUE_IDS_METADATA_KEY: b"true",
             KEYS_METADATA_KEY: json.dumps(keys_hint(table)).encode(),
+            hints.IDS_FINGERPRINT_METADATA_KEY: hints.encode(hints.fingerprint(table)),
         }
     )
     pq.write_table(table.cast(schema), str(path), compression="zstd")

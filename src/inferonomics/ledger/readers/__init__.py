@@ -58,6 +58,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inferonomics.errors import InputError, RecordError
+from inferonomics.ledger import hints
 from inferonomics.ledger.readers import (
     agents,
     anthropic_reports,
@@ -77,11 +78,9 @@ from inferonomics.ledger.readers.responses import quarantine_from, response_row
 from inferonomics.ledger.readers.text import csv_records, first_line, json_lines
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
-    KEYS_METADATA_KEY,
     MAX_TAGS,
     PREFIX_BLOCK_TOKENS_METADATA_KEY,
     REQUIRED_COLUMNS,
-    UNIQUE_IDS_METADATA_KEY,
     tag_problem,
 )
 from inferonomics.ledger.staging import MAX_FIELD_CHARS, QuarantineRecord, Stager, show_value
@@ -161,8 +160,9 @@ class Source:
     strip: bool
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     unique_ids: bool = False
-    keys_hint: dict[str, Any] | None = None
-    """The writer's record of the file's keys and time span (see KEYS_METADATA_KEY)."""
+    ids_fingerprint: tuple[int, int, int] | None = None
+    """A writer's claim that the request ids are unique, with the fingerprint of the ids it was made
+    about (`ledger/hints.py`): used only once the rows give the same fingerprint."""
     prefix_block_tokens: int | None = None
     """Tokens per `prefix_hashes` block, when the writer recorded it (PREFIX_BLOCK_TOKENS_METADATA_KEY)."""
     tags: list[str] = field(default_factory=list)
@@ -224,12 +224,6 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         file_meta = pq.read_metadata(path).metadata or {}
     except Exception as e:  # pyarrow raises several types for a damaged file
         raise InputError(f"{display}: not a readable Parquet file ({e})") from e
-    hint = None
-    if KEYS_METADATA_KEY in file_meta and not column_map:
-        try:
-            hint = json.loads(file_meta[KEYS_METADATA_KEY])
-        except ValueError:
-            hint = None
     block = meta.get(PREFIX_BLOCK_TOKENS_METADATA_KEY)
     prefix_block_tokens = int(block) if block is not None and block.isdigit() and int(block) > 0 else None
     table = con.read_parquet(str(path), file_row_number=True)
@@ -255,10 +249,9 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         format="ledger-parquet",
         raw=raw,
         strip=False,
-        unique_ids=meta.get(UNIQUE_IDS_METADATA_KEY) == b"true",
         tags=tags.kept,
         ignored_columns=tags.ignored,
-        keys_hint=hint,
+        ids_fingerprint=hints.unique_claim(meta, file_meta),
         prefix_block_tokens=prefix_block_tokens,
     )
 

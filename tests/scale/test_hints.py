@@ -1,0 +1,102 @@
+"""Parquet metadata hints are used only when the file proves them: a claim of unique request ids
+counts only with a fingerprint the rows match; a key list in the metadata is never read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from inferonomics.billing.bill import bill
+from inferonomics.catalog.book import PriceBook
+from inferonomics.ledger import hints
+from inferonomics.ledger.core import Ledger
+from inferonomics.ledger.schema import KEYS_METADATA_KEY, UNIQUE_IDS_METADATA_KEY
+from inferonomics.ledger.writer import write_ledger
+
+UTC = dt.UTC
+
+
+def _rows(ids: list[str], model: str = "claude-sonnet-4-5") -> pa.Table:
+    n = len(ids)
+    return pa.table(
+        {
+            "ts": pa.array(
+                [dt.datetime(2026, 5, 1, 12, i, tzinfo=UTC) for i in range(n)], pa.timestamp("us", "UTC")
+            ),
+            "provider": ["anthropic"] * n,
+            "model": [model] * n,
+            "request_id": ids,
+            "input_tokens": [100_000] * n,
+            "output_tokens": [0] * n,
+        }
+    )
+
+
+def _write(path: Path, table: pa.Table, meta: dict[bytes, bytes]) -> Path:
+    pq.write_table(table.replace_schema_metadata(meta), str(path))
+    return path
+
+
+def test_a_claim_without_fingerprint_is_not_trusted(tmp_path: Path, book: PriceBook) -> None:
+    # Three rows, one a repeat: a writer that lies about unique ids does not get the repeat billed.
+    path = _write(tmp_path / "lie.parquet", _rows(["a", "b", "a"]), {UNIQUE_IDS_METADATA_KEY: b"true"})
+    result = bill(Ledger.open([path]), book=book)
+    assert (result.account.rows_billed, result.account.duplicates) == (2, 1)
+    # Sonnet 4.5 input is $3 per million tokens (under 200k): two requests of 100k input tokens.
+    assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == Decimal("0.6")
+
+
+def test_a_stale_fingerprint_is_not_trusted(tmp_path: Path, book: PriceBook) -> None:
+    # The claim and its fingerprint were true of ["a", "b", "c"]; the file now holds a repeat.
+    stale = hints.encode(hints.fingerprint(_rows(["a", "b", "c"])))
+    meta = {UNIQUE_IDS_METADATA_KEY: b"true", hints.IDS_FINGERPRINT_METADATA_KEY: stale}
+    path = _write(tmp_path / "stale.parquet", _rows(["a", "b", "a"]), meta)
+    ledger = Ledger.open([path])
+    assert ledger.sources[0].ids_fingerprint is not None
+    result = bill(ledger, book=book)
+    assert (result.account.rows_billed, result.account.duplicates) == (2, 1)
+
+
+def test_same_ids_in_another_order_match_but_a_swap_for_a_repeat_does_not() -> None:
+    assert hints.fingerprint(_rows(["a", "b", "c"])) == hints.fingerprint(_rows(["c", "a", "b"]))
+    assert hints.fingerprint(_rows(["a", "b", "c"])) != hints.fingerprint(_rows(["a", "b", "a"]))
+    assert hints.fingerprint(_rows(["a", "b", "c"]))[0] == 3
+
+
+def test_a_written_ledger_proves_its_claim_in_the_key_pass(tmp_path: Path, book: PriceBook) -> None:
+    src = _write(tmp_path / "in.parquet", _rows(["a", "b", "a", "c"]), {})
+    path = tmp_path / "ledger.parquet"
+    write_ledger(Ledger.open([src]), path)  # the repeat is quarantined on the way in
+    ledger = Ledger.open([path])
+    claim = ledger.sources[0].ids_fingerprint
+    assert claim is not None
+    assert claim[0] == 3
+    assert ledger.keys().ids_fingerprint == claim
+    assert ledger.duplicate_count == 0
+    assert bill(ledger, book=book).account.rows_billed == 3
+
+
+def test_malformed_fingerprints_are_ignored() -> None:
+    assert hints.decode(b"not json") is None
+    assert hints.decode(b'{"rows": 1, "lo": 2}') is None
+    assert hints.decode(b'{"rows": 1, "lo": 2, "hi": "3", "hash": "duckdb"}') is None
+    assert hints.decode(b'{"rows": 1, "lo": 2, "hi": 3, "hash": "xxhash"}') is None
+    assert hints.decode(b'{"rows": 1, "lo": 2, "hi": 3, "hash": "duckdb"}') == (1, 2, 3)
+
+
+def test_a_wrong_key_list_in_the_metadata_changes_nothing(tmp_path: Path, book: PriceBook) -> None:
+    # The metadata names a cheaper model and another month; the rows are Sonnet 4.5 in May 2026.
+    wrong = {
+        "keys": [["anthropic", "claude-haiku-4-5", None, None, 3]],
+        "ts_min": "2025-01-01T00:00:00",
+        "ts_max": "2025-01-02T00:00:00",
+    }
+    meta = {KEYS_METADATA_KEY: json.dumps(wrong).encode()}
+    path = _write(tmp_path / "keys.parquet", _rows(["a", "b", "c"]), meta)
+    result = bill(Ledger.open([path]), book=book)
+    assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == Decimal("0.9")  # 3 x 100k x $3/M
