@@ -1,5 +1,6 @@
 """`inferonomics report`: the main job. Price usage (or a generated demo ledger) and show where
-the money goes: on the terminal, as Markdown or as JSON."""
+the money goes: on the terminal, as Markdown or as JSON, and (with --html) as one
+self-contained HTML page of charts."""
 
 from __future__ import annotations
 
@@ -46,17 +47,34 @@ def report(
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
+    html_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Also write the HTML report (one self-contained page of charts) to FILE.",
+        ),
+    ] = None,
+    open_page: Annotated[
+        bool, typer.Option("--open", help="Open the HTML report in the default browser once written.")
+    ] = False,
 ) -> None:
     """Price usage (or a generated demo ledger) and show where the money goes.
 
     The main job: the total and where it goes, breakdowns by provider, model, feature and
     service tier (and by the --by columns), the spread of spend over users, and what was not
-    priced. With no files, a demo ledger is generated first."""
+    priced. With no files, a demo ledger is generated first. --html FILE also writes the HTML
+    report: bill, users, levers, true cost and (for coding-agent logs) subscriptions, as charts
+    with their numbers, in one page that works offline."""
     import inferonomics as inf
     from inferonomics.report.format import to_json
     from inferonomics.report.terminal import print_summary, summary_dict, summary_markdown
 
     check_out(out_file)
+    if open_page and html_file is None:
+        raise inf.OptionError("--open opens the HTML report: give --html FILE too")
+    check_out(html_file)
+    page = None
     with tempfile.TemporaryDirectory(prefix="inferonomics-demo-") as tmp:
         if not paths:
             demo = Path(tmp) / "demo-ledger.parquet"
@@ -68,7 +86,20 @@ def report(
             ledger = open_ledger(
                 paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
             )
-            summary = inf.summarize(ledger, book(price_sheets), by=by_columns(by))
+            prices = book(price_sheets)
+            summary = inf.summarize(ledger, prices, by=by_columns(by))
+        if html_file is not None:
+            names = [p.name for p in paths] if paths[0].parent != Path(tmp) else ["a generated demo ledger"]
+            with progress("Building the HTML report", len(inf.HtmlReport.STEPS)) as advance:
+                page = inf.html_report(
+                    ledger,
+                    book=prices,
+                    by=by_columns(by),
+                    sources=names,
+                    summary=summary,
+                    progress=lambda _step: advance(1),
+                )
+                size = page.write(html_file)
     if fmt == "json":
         write_text(to_json(summary_dict(summary)), out_file)
     elif fmt == "markdown":
@@ -78,6 +109,12 @@ def report(
             print_summary(summary, console)
     if out_file is not None:
         tell(f"wrote the report to {out_file}")
+    if page is not None and html_file is not None:
+        tell(f"wrote the HTML report to {html_file} ({size / 1e6:,.2f} MB)")
+        if open_page:
+            import webbrowser
+
+            webbrowser.open(html_file.resolve().as_uri())
 
 
 def register(app: typer.Typer) -> None:
