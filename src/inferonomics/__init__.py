@@ -93,6 +93,9 @@ _EXPORTS: dict[str, str] = {
     "TrueCost": "inferonomics.plans.true_cost",
     "usage_blocks": "inferonomics.plans.windows",
     "assign_blocks": "inferonomics.plans.windows",
+    # reports
+    "html_report": "inferonomics.report.html.build",
+    "HtmlReport": "inferonomics.report.html.build",
     # worked cases
     "run_cases": "inferonomics.cases",
     "CaseResult": "inferonomics.cases",
@@ -137,6 +140,7 @@ __all__ = [
     "FrontierResult",
     "GpuCatalogError",
     "GpuListing",
+    "HtmlReport",
     "InferonomicsError",
     "InputError",
     "Ledger",
@@ -175,6 +179,7 @@ __all__ = [
     "focus_export",
     "generate_demo",
     "gpu_listing",
+    "html_report",
     "load_plans",
     "parse_lever",
     "playbook",
@@ -257,6 +262,7 @@ if _typing.TYPE_CHECKING:
     from inferonomics.plans.simulate import SimulationResult, simulate_plans
     from inferonomics.plans.true_cost import TrueCost
     from inferonomics.plans.windows import assign_blocks, usage_blocks
+    from inferonomics.report.html.build import HtmlReport, html_report
     from inferonomics.serving.api import (
         GpuListing,
         gpu_listing,
