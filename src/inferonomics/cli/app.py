@@ -1,7 +1,9 @@
 """The `inferonomics` command: the nouns' commands assembled, and the one error boundary.
 
 An `InferonomicsError` (bad input, bad options, an unknown model...) ends the run with one line
-on stderr, `error: <what, where, what to do>`, and exit code 2; never a traceback.
+on stderr, `error: <what, where, what to do>`, and the exit code of the policy (0 success, even
+with quarantined rows; 1 an input unusable as a whole; 2 a usage error; `docs/reliability.md`);
+never a traceback.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from inferonomics.cli import (  # one noun a line: a new noun adds its own line
     report,
     serve,
 )
-from inferonomics.cli._common import err
+from inferonomics.cli._common import err, safe_text
 from inferonomics.errors import InferonomicsError
 
 app = typer.Typer(
@@ -50,12 +52,12 @@ for noun in NOUNS:
 
 
 def main() -> None:
-    """Run the CLI: user errors become one line on stderr and exit code 2."""
+    """Run the CLI: user errors become one line on stderr and their exit code (1 or 2)."""
     try:
         app()
     except InferonomicsError as e:
-        err().print(Text.assemble(("error: ", "red"), str(e)))
-        sys.exit(2)
+        err().print(Text.assemble(("error: ", "red"), safe_text(" ".join(str(e).split()))))
+        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err().print("interrupted")
         sys.exit(130)
