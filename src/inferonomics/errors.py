@@ -20,6 +20,11 @@ working. The message always says what is wrong, where (file, line, option, entry
     ├── PlanError             a plan file, plan or plan replay that cannot be used as asked
     └── OptionError           command-line options that do not go together
 
+Exit codes (the CLI's policy, `docs/reliability.md`): 0 success, even when rows were quarantined;
+1 an input unusable as a whole (a file, a price sheet, a plan file, a database); 2 a usage error
+(options that make no sense or do not go together, an unknown name given on the command line).
+Each class carries its code as `exit_code`.
+
 `RecordError` is apart: one input record that cannot become a ledger row. Readers raise it and
 the ledger turns it into a quarantined row with its reason; it never reaches a caller.
 """
@@ -48,9 +53,12 @@ __all__ = [
 class InferonomicsError(Exception):
     """Base of every error inferonomics raises for a problem the user can fix."""
 
+    exit_code: int = 1
+    """The CLI's exit code for it: 1 an input unusable as a whole, 2 a usage error."""
+
 
 class InputError(InferonomicsError, ValueError):
-    """A whole input that cannot be read (missing file, missing required column, bad option value)."""
+    """A whole input that cannot be read (missing file, missing required column, unreadable content)."""
 
 
 class PriceBookError(InferonomicsError, ValueError):
@@ -60,13 +68,19 @@ class PriceBookError(InferonomicsError, ValueError):
 class UnknownModelError(PriceBookError, LookupError):
     """A model, provider or tier the price book does not know; the message names the nearest."""
 
+    exit_code = 2  # named on the command line (--model-as, a lever's target); rows are unpriced
+
 
 class RollupError(InferonomicsError, ValueError):
     """A rollup that cannot be made: an unknown column to group by, an unknown time grain."""
 
+    exit_code = 2
+
 
 class LeverError(InferonomicsError, ValueError):
     """A lever that cannot be applied as asked: says what, and what to do instead."""
+
+    exit_code = 2
 
 
 class ServingError(InferonomicsError, ValueError):
@@ -84,13 +98,19 @@ class GpuCatalogError(ServingError):
 class DeploymentError(ServingError):
     """A deployment that cannot be built; the message says what to change."""
 
+    exit_code = 2
+
 
 class CostError(ServingError):
     """A cost that cannot be computed; the message says what to change."""
 
+    exit_code = 2
+
 
 class CaseError(InferonomicsError, LookupError):
     """An unknown worked case; the message lists the known ones."""
+
+    exit_code = 2
 
 
 class PlanError(InferonomicsError, ValueError):
@@ -100,6 +120,8 @@ class PlanError(InferonomicsError, ValueError):
 
 class OptionError(InferonomicsError, ValueError):
     """Command-line options that do not go together, or an option value that makes no sense."""
+
+    exit_code = 2
 
 
 class RecordError(InferonomicsError, ValueError):

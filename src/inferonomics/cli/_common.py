@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,9 +52,19 @@ def err() -> Console:
     return Console(file=sys.stderr, width=_width(sys.stderr), soft_wrap=True, highlight=False)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe_text(text: object) -> str:
+    """User text with its control characters shown as `\\xNN`: an ESC or OSC sequence in a file
+    name or a cell never reaches the terminal (tabs and newlines stay)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
 def plain(text: object) -> Text:
-    """User text (a model, a tenant, a file name) as literal text: never read as markup."""
-    return Text(str(text))
+    """User text (a model, a tenant, a file name) as literal text: never read as markup, its
+    control characters shown escaped (see `safe_text`)."""
+    return Text(safe_text(text))
 
 
 def heading(console: Console, title: str) -> None:
@@ -331,14 +342,16 @@ def tell(message: str) -> None:
 
 
 def fail(error: BaseException) -> NoReturn:
-    """End the command: one line on stderr, exit code 2 (user text in it is not markup)."""
-    err().print(Text.assemble(("error: ", "red"), str(error)))
-    raise typer.Exit(2)
+    """End the command: one line on stderr (user text in it is neither markup nor control
+    characters), and the exit code of the policy: the error's `exit_code` (1 an input unusable as
+    a whole, 2 a usage error)."""
+    err().print(Text.assemble(("error: ", "red"), safe_text(" ".join(str(error).split()))))
+    raise typer.Exit(getattr(error, "exit_code", 1))
 
 
 def guarded(fn: Callable[..., None]) -> Callable[..., None]:
     """The command with the CLI's one error boundary: an `InferonomicsError` becomes one line on
-    stderr and exit code 2, never a traceback."""
+    stderr and its exit code (see `fail`), never a traceback."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> None:
@@ -402,6 +415,7 @@ __all__ = [
     "plain",
     "print_account",
     "progress",
+    "safe_text",
     "tell",
     "to_console",
     "write_rows",
