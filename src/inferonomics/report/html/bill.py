@@ -103,7 +103,7 @@ def over_time_chart(ledger: Ledger, book: PriceBook, summary: Summary, by: Seque
             ("cost_usd", "cost (USD)"),
         ],
         rows=rows,
-        spec=stacked_over_time(f"Spend per {grain}", dims),
+        spec=stacked_over_time(f"Spend per {grain}", dims, grain),
     )
 
 
@@ -119,7 +119,7 @@ def components_chart(summary: Summary) -> Chart:
         caption=f"{top[0]} carry the most: {money(top[1])} of {money(total)} ({pct(share)}).",
         columns=[("component", "component"), ("cost_usd", "cost (USD)")],
         rows=rows,
-        spec=bars("Where the money goes", ("component", "component"), ("cost_usd", "cost (USD)")),
+        spec=bars("Where the money goes", ("component", "component"), ("cost_usd", "cost (USD)"), len(rows)),
     )
 
 
@@ -139,7 +139,7 @@ def token_mix_chart(summary: Summary) -> Chart:
         ),
         columns=[("bucket", "bucket"), ("tokens", "tokens")],
         rows=rows,
-        spec=bars("Token mix", ("bucket", "bucket"), ("tokens", "tokens"), money=False),
+        spec=bars("Token mix", ("bucket", "bucket"), ("tokens", "tokens"), len(rows), money=False),
     )
 
 
@@ -186,6 +186,7 @@ def rates_chart(summary: Summary) -> Chart:
             "Effective $/MTok per model",
             ("model", "provider/model"),
             ("blended_usd_per_mtok", "blended $/MTok"),
+            len(rows),
         ),
     )
 

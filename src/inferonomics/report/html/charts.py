@@ -97,16 +97,18 @@ def _tooltip(fields: Sequence[tuple[str, str, str]]) -> list[dict[str, Any]]:
         tip: dict[str, Any] = {"field": name, "type": kind, "title": label}
         if kind == "quantitative":
             tip["format"] = ",.6~f"
+        elif kind == "temporal":
+            tip.update(format="%Y-%m-%d %H:%M", timeUnit="utcyearmonthdatehoursminutes")
         out.append(tip)
     return out
 
 
 def bars(
-    title: str, category: tuple[str, str], value: tuple[str, str], *, money: bool = True
+    title: str, category: tuple[str, str], value: tuple[str, str], rows: int, *, money: bool = True
 ) -> dict[str, Any]:
-    """Horizontal bars, longest first: `category` and `value` are (field, label)."""
+    """Horizontal bars, longest first, `rows` of them: `category` and `value` are (field, label)."""
     spec = _base(title)
-    spec["height"] = {"step": 22}
+    spec["height"] = 22 * max(rows, 1)
     spec["mark"] = {"type": "bar", "tooltip": True}
     spec["encoding"] = {
         "y": {"field": category[0], "type": "nominal", "title": category[1], "sort": "-x"},
@@ -121,11 +123,26 @@ def bars(
     return spec
 
 
+TIME_UNITS = {
+    "hour": ("utcyearmonthdatehours", "%b %d %H:00"),
+    "day": ("utcyearmonthdate", "%b %d"),
+    "week": ("utcyearmonthdate", "%b %d"),
+    "month": ("utcyearmonth", "%Y-%m"),
+}
+
+
 def stacked_over_time(
-    title: str, choices: list[str], *, time: str = "period", key: str = "key", value: str = "cost_usd"
+    title: str,
+    choices: list[str],
+    grain: str = "day",
+    *,
+    time: str = "period",
+    key: str = "key",
+    value: str = "cost_usd",
 ) -> dict[str, Any]:
-    """Bars over time stacked by `key`, for the rows whose `dimension` is the one picked in a
-    drop-down of `choices`."""
+    """Bars per period (of `grain`) stacked by `key`, for the rows whose `dimension` is the one
+    picked in a drop-down of `choices`."""
+    unit, fmt = TIME_UNITS.get(grain, TIME_UNITS["day"])
     spec = _base(title)
     spec["params"] = [
         {
@@ -137,7 +154,13 @@ def stacked_over_time(
     spec["transform"] = [{"filter": "datum.dimension === dimension"}]
     spec["mark"] = {"type": "bar"}
     spec["encoding"] = {
-        "x": {"field": time, "type": "temporal", "title": None, "timeUnit": "utcyearmonthdatehours"},
+        "x": {
+            "field": time,
+            "type": "ordinal",
+            "timeUnit": unit,
+            "title": None,
+            "axis": {"format": fmt, "labelOverlap": True, "labelAngle": -45},
+        },
         "y": {"field": value, "type": "quantitative", "title": "USD", "axis": {"format": "$,.2~f"}},
         "color": {"field": key, "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
         "tooltip": _tooltip(

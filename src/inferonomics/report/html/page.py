@@ -161,7 +161,11 @@ def _section(section: Section) -> str:
         )
     notes = ""
     if section.notes:
-        notes = '<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in section.notes) + "</ul>"
+        items = "".join(f"<li>{escape(n)}</li>" for n in section.notes)
+        notes = (
+            f'<details class="notes"><summary>Assumptions and notes ({len(section.notes)})</summary>'
+            f"<ul>{items}</ul></details>"
+        )
     figures = "".join(_figure(c) for c in section.charts)
     return (
         f"{head}><h2>{escape(section.title)}</h2><p>{escape(section.intro)}</p>"

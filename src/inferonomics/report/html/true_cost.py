@@ -5,6 +5,7 @@ stand-in that carries the most spend."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,7 +38,8 @@ class StandIn:
 
 
 # Closed models publish no architecture: each is served as an open model of a similar class, on
-# one 8-GPU node (the same classes as case D2's proxies). Matched by name, first match wins.
+# one 8-GPU node (the same classes as case D2's proxies). Matched by a part of the name between
+# dashes (so "gemini" is not "mini"), first match wins.
 STAND_INS: tuple[tuple[tuple[str, ...], StandIn], ...] = (
     (("deepseek",), StandIn("deepseek-ai/DeepSeek-V3.2", "h200_sxm", "DeepSeek publishes its weights")),
     (("nano", "lite", "8b"), StandIn("Qwen/Qwen3-32B", "h200_sxm", "small class: a 32B dense model")),
@@ -57,8 +59,9 @@ DEFAULT_STAND_IN = StandIn("Qwen/Qwen3-32B", "h200_sxm", "unknown class: a 32B d
 def stand_in(model: str) -> StandIn:
     """The stand-in for an API model, by name."""
     name = model.lower()
+    parts = set(re.split(r"[-_/:. ]+", name))
     for needles, s in STAND_INS:
-        if any(n in name for n in needles):
+        if any(n in parts or ("-" in n and n in name) for n in needles):
             return s
     return DEFAULT_STAND_IN
 

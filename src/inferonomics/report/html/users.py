@@ -90,7 +90,9 @@ def top_users_chart(summary: Summary) -> Chart:
         caption=caption,
         columns=[("user", "user"), ("requests", "requests"), ("cost_usd", "cost (USD)")],
         rows=rows,
-        spec=bars("Heaviest users", ("user", "user"), ("cost_usd", "cost (USD)")) if rows else None,
+        spec=bars("Heaviest users", ("user", "user"), ("cost_usd", "cost (USD)"), len(rows))
+        if rows
+        else None,
     )
 
 
@@ -120,7 +122,9 @@ def top_sessions_chart(ledger: Ledger, book: PriceBook, top: int = TOP_SESSIONS)
         caption=caption,
         columns=[("session", "session"), ("requests", "requests"), ("cost_usd", "cost (USD)")],
         rows=rows,
-        spec=bars("Heaviest sessions", ("session", "session"), ("cost_usd", "cost (USD)")) if rows else None,
+        spec=bars("Heaviest sessions", ("session", "session"), ("cost_usd", "cost (USD)"), len(rows))
+        if rows
+        else None,
     )
 
 
