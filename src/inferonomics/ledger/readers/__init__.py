@@ -57,6 +57,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from inferonomics import backend
 from inferonomics.errors import InputError, RecordError
 from inferonomics.ledger import hints
 from inferonomics.ledger.readers import (
@@ -75,7 +76,7 @@ from inferonomics.ledger.readers import (
 from inferonomics.ledger.readers.base import Context, Reader, Rows
 from inferonomics.ledger.readers.detect import detect, keys_of, near_misses
 from inferonomics.ledger.readers.responses import quarantine_from, response_row
-from inferonomics.ledger.readers.text import csv_records, first_line, json_lines
+from inferonomics.ledger.readers.text import check_readable, csv_records, first_line, header_of, json_lines
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
     MAX_TAGS,
@@ -142,6 +143,8 @@ TRACE_FORMATS = ("azure-trace", "mooncake-trace")
 
 __all__ = ["FORMATS", "Source", "detect_format", "open_source", "open_sources"]
 
+MAX_TRACE_MS = 10**12
+"""The latest Mooncake instant read (about 31 years after the trace's start, in milliseconds)."""
 _TEXT_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
 _parts = itertools.count()
 
@@ -179,12 +182,11 @@ def detect_format(path: Path) -> str:
     """The input format of a file, from its content (and name)."""
     if litellm.database_url(str(path)) is not None:
         return "litellm-spend-logs"
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
     if path.is_dir():
         found = agents.find_agent_files(path)
         kinds = list(dict.fromkeys(f.agent for f in found.files))
         return kinds[0]
+    check_readable(path)
     return detect(path)
 
 
@@ -226,7 +228,7 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         raise InputError(f"{display}: not a readable Parquet file ({e})") from e
     block = meta.get(PREFIX_BLOCK_TOKENS_METADATA_KEY)
     prefix_block_tokens = int(block) if block is not None and block.isdigit() and int(block) > 0 else None
-    table = con.read_parquet(str(path), file_row_number=True)
+    table = backend.read_parquet(con, str(path))
     renames = {canon: src for canon, src in column_map.items() if src in table.columns}
     if renames:
         # A column already named as a mapping's target is shadowed by the mapped one.
@@ -257,11 +259,18 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
 
 
 def _check_columns(
-    display: str, present: list[str], model_as: tuple[str, str] | None, path: Path | None = None
+    display: str,
+    present: list[str],
+    model_as: tuple[str, str] | None,
+    path: Path | None = None,
+    has: Sequence[str] | None = None,
 ) -> None:
+    """Raise an `InputError` when a required column is missing from `present` (canonical names);
+    the message lists `has`, the file's own names (default: `present`), and what to do."""
     needed = ["ts"] if model_as else list(REQUIRED_COLUMNS)
     missing = [c for c in needed if c not in present]
     if missing:
+        present = [show_value(h, 40).strip('"') for h in (has if has is not None else present)][:30]
         resembled = near_misses(keys_of(path)) if path is not None and path.exists() else []
         raise InputError(
             f"{display}: missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
@@ -296,6 +305,11 @@ def _tabular_source(
     tags = _Tags()
     stager = Stager(stage, _part_name(), _TEXT_COLUMNS, ("prefix_hashes",), tags=tags.kept)
     seen_columns: list[str] | None = None
+    if fmt == "ledger-csv":  # the header is checked before any row: rows that fail are no excuse
+        header = header_of(path) or []
+        mapped = [inverse.get(h) or (None if h in column_map else h) for h in header]
+        seen_columns = [c for c in mapped if c is not None and c in DATA_COLUMNS]
+        _check_columns(display, seen_columns, model_as, path, has=header)
     records = (
         csv_records(path, display, quarantine)
         if fmt == "ledger-csv"
@@ -366,9 +380,13 @@ def _hash_list(value: Any) -> list[int] | None:
     out = []
     for item in items:
         try:
-            out.append(int(item))
-        except (TypeError, ValueError):
-            raise ValueError(f"prefix_hashes has {item!r}: block hashes are integers") from None
+            value = int(item)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"prefix_hashes has {show_value(item)}: block hashes are integers") from None
+        if not -(2**63) <= value < 2**64:
+            raise ValueError(f"prefix_hashes has {show_value(value)}: block hashes fit in 64 bits")
+        # An unsigned 64-bit hash is kept as the signed integer of the same bits (still distinct).
+        out.append(value - 2**64 if value >= 2**63 else value)
     return out
 
 
@@ -423,10 +441,13 @@ def _mooncake_source(path: Path, display: str, con: Any, stage: Path, start: dt.
     stager = Stager(stage, _part_name(), ("ts", "input_tokens", "output_tokens"), ("prefix_hashes",))
     for line, obj in json_lines(path, display, quarantine):
         ms = obj.get("timestamp")
-        if not isinstance(ms, int | float) or isinstance(ms, bool) or ms < 0:
+        if not isinstance(ms, int | float) or isinstance(ms, bool) or not 0 <= ms < MAX_TRACE_MS:
             quarantine.append(
                 QuarantineRecord(
-                    display, line, "timestamp", f"timestamp is {ms!r}: expected milliseconds >= 0"
+                    display,
+                    line,
+                    "timestamp",
+                    f"timestamp is {show_value(ms)}: expected milliseconds, 0 to 10^12",
                 )
             )
             continue

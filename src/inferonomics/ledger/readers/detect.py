@@ -6,7 +6,6 @@ resembled and what it lacks for each.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +17,7 @@ from inferonomics.ledger.readers.anthropic_reports import USAGE_CSV_HEADER as AN
 from inferonomics.ledger.readers.jsondoc import first_value
 from inferonomics.ledger.readers.openai_reports import ACTIVITY_CSV_HEADER, COSTS
 from inferonomics.ledger.readers.openai_reports import COST_CSV_HEADER as OPENAI_COST_CSV
-from inferonomics.ledger.readers.text import first_line, open_text
+from inferonomics.ledger.readers.text import first_line, header_of, open_text
 
 AZURE_HEADER = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 CODEX_LINE_TYPES = ("session_meta", "turn_context", "event_msg", "response_item", "compacted")
@@ -73,12 +72,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
 def csv_header(path: Path) -> tuple[str, ...]:
     """The column names in a CSV file's first row (gzip or not), stripped of spaces and a byte-order mark;
     () when the file is empty or its first row is not CSV."""
-    with open_text(path) as f:
-        try:
-            row = next(csv.reader(f))
-        except (StopIteration, csv.Error):
-            return ()
-    return tuple(h.strip().lstrip("\ufeff") for h in row)
+    return tuple(header_of(path) or ())
 
 
 def csv_format(header: tuple[str, ...]) -> str:

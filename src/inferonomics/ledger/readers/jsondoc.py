@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from inferonomics.errors import InputError
-from inferonomics.ledger.readers.text import json_problem, open_text
+from inferonomics.ledger.readers.text import TOO_DEEP, bounded_lines, json_problem, loads, open_text
 from inferonomics.ledger.staging import QuarantineRecord
 
-MAX_DOCUMENT_BYTES = 1 << 30
-"""A whole-file JSON document larger than this (1 GiB) is refused: save it as JSON lines."""
+MAX_DOCUMENT_CHARS = 64 << 20
+"""A whole-file JSON document longer than this (64 Mi characters, after decompression) is refused:
+parsed whole it would take many times that in memory; save it as JSON lines."""
 
 
 _JSON_OBJECT: Callable[..., tuple[dict[str, Any], int]] = json.decoder.JSONObject  # type: ignore[attr-defined]  # typeshed omits it
@@ -73,35 +74,41 @@ def parse_located(text: str) -> Any:
     return value
 
 
+def _read_document(path: Path, display: str) -> str | None:
+    """The whole file as text, or None when it is longer than `MAX_DOCUMENT_CHARS`."""
+    with open_text(path, display) as f:
+        text = f.read(MAX_DOCUMENT_CHARS + 1)
+    return None if len(text) > MAX_DOCUMENT_CHARS else text
+
+
 def first_value(path: Path) -> tuple[str, Any]:
     """How the file is laid out and its first JSON value, for sniffing: ("lines", the first
     line's value), ("document", the whole file's value), or ("broken", None)."""
     with open_text(path) as f:
-        for raw in f:
+        for _, raw in bounded_lines(f, str(path), None):
             line = raw.strip()
             if not line:
                 continue
             try:
-                return "lines", json.loads(line)
-            except json.JSONDecodeError:
+                return "lines", loads(line)
+            except ValueError:  # not JSON, or nested too deep
                 break
         else:
             return "broken", None
-    if path.stat().st_size <= MAX_DOCUMENT_BYTES:
-        with open_text(path) as f:
-            text = f.read()
+    text = _read_document(path, str(path))
+    if text is not None:
         try:
-            return "document", json.loads(text)
-        except json.JSONDecodeError:
+            return "document", loads(text)
+        except ValueError:
             pass
     # Neither: JSON lines whose first line is damaged, or a damaged document.
     with open_text(path) as f:
-        for number, raw in enumerate(f):
+        for number, raw in bounded_lines(f, str(path), None):
             if number > 50:
                 break
             try:
-                value = json.loads(raw)
-            except json.JSONDecodeError:
+                value = loads(raw)
+            except ValueError:
                 continue
             if isinstance(value, dict):
                 return "lines", value
@@ -110,30 +117,35 @@ def first_value(path: Path) -> tuple[str, Any]:
 
 def documents(path: Path, display: str, quarantine: list[QuarantineRecord]) -> Iterator[tuple[int, Any]]:
     """(line, value) for each top-level JSON value: each line of a JSON-lines file, or the whole
-    file (its objects `Located`). Lines or files that are not JSON are quarantined."""
+    file (its objects `Located`). Lines or files that are not JSON are quarantined; lines longer
+    than the line limit too (see `text.bounded_lines`)."""
     layout, _ = first_value(path)
     if layout == "lines":
-        with open_text(path) as f:
-            for number, raw in enumerate(f, start=1):
+        with open_text(path, display) as f:
+            for number, raw in bounded_lines(f, display, quarantine):
                 text = raw.strip()
                 if not text:
                     continue
                 try:
-                    yield number, json.loads(text)
+                    yield number, loads(text)
                 except json.JSONDecodeError as e:
                     quarantine.append(QuarantineRecord(display, number, None, json_problem(e, text)))
+                except ValueError as e:
+                    quarantine.append(QuarantineRecord(display, number, None, str(e)))
         return
-    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+    text = _read_document(path, display)
+    if text is None:
         raise InputError(
-            f"{display}: a single JSON document of {path.stat().st_size:,} bytes is too large to read whole; "
-            "save it as JSON lines (one record per line)"
+            f"{display}: a single JSON document over {MAX_DOCUMENT_CHARS:,} characters is too large to "
+            "read whole; save it as JSON lines (one record per line)"
         )
-    with open_text(path) as f:
-        text = f.read()
     if not text.strip():
         return
     try:
         value = parse_located(text)
+    except RecursionError:
+        quarantine.append(QuarantineRecord(display, 1, None, TOO_DEEP))
+        return
     except json.JSONDecodeError as e:
         truncated = e.pos >= len(text.rstrip()) - 1
         where = "the document is truncated" if truncated else f"line {e.lineno} column {e.colno}: {e.msg}"
