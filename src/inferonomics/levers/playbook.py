@@ -22,6 +22,8 @@ from inferonomics.ledger.core import Ledger
 from inferonomics.levers.base import Lever, Scenario, Totals, materialize, measure
 from inferonomics.levers.batch import Batch
 from inferonomics.levers.caching import Caching
+from inferonomics.levers.discover import Discovery, discover
+from inferonomics.levers.discover_candidate import DiscoveryOptions
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,13 @@ class Step:
     unpriced_requests: int = 0
     applied: bool = True
     """False when the playbook left the step out (it would have cost more)."""
+    features: list[str] = field(default_factory=list)
+    """The features the step touches (discovered steps; empty: the whole ledger or not known)."""
+    evidence: list[str] = field(default_factory=list)
+    """Why discovery proposed the step, one finding a sentence (empty for levers the user gave)."""
+    risk: str = ""
+    flags: list[str] = field(default_factory=list)
+    """What a reader must do before acting on the step (e.g. verify a route with an evaluation)."""
 
     @property
     def saving_usd(self) -> Decimal:
@@ -63,6 +72,10 @@ class Step:
             "applied": self.applied,
             "assumptions": self.assumptions,
             "notes": self.notes,
+            "features": self.features,
+            "evidence": self.evidence,
+            "risk": self.risk,
+            "flags": self.flags,
         }
 
 
@@ -79,6 +92,8 @@ class Playbook:
     """With `by` / `grain`: the bill before and after every step, per group (and period):
     the group columns, `cost_before_usd`, `cost_after_usd`, `saving_usd`. Costs outside the rows
     (cache storage, commitment shortfalls) are not in it; `baseline` and `final` have them."""
+    discovery: Discovery | None = None
+    """What discovery found, when the playbook's levers came from it."""
 
     @property
     def saving_usd(self) -> Decimal:
@@ -125,6 +140,7 @@ class Playbook:
             "ranked": [s.lever for s in self.ranked],
             "notes": self.notes,
             **({} if self.breakdown is None else {"breakdown": self.breakdown.to_pylist()}),
+            **({} if self.discovery is None else {"discovery": self.discovery.as_dict()}),
         }
 
 
@@ -266,16 +282,29 @@ def playbook(
     book: PriceBook | None = None,
     by: Sequence[str] = (),
     grain: str | None = None,
+    options: DiscoveryOptions | None = None,
 ) -> Playbook:
-    """The savings playbook: `levers` (default: those the ledger itself suggests, see
-    `default_levers`) applied in sequence, each billed on what the previous ones left; a step
-    that would raise the bill is reported and left out."""
+    """The savings playbook: `levers`, or without them the candidates discovery finds in the ledger
+    (`levers/discover.py`, tuned by `options`), applied in sequence, each billed by the engine on what
+    the previous ones left; a step that would raise the bill is reported and left out. Discovered
+    steps carry the features they touch, their evidence, assumptions, risk and flags."""
     from inferonomics.levers.spec import parse_lever
 
-    notes: list[str] = []
+    book = book or PriceBook.load()
     if levers:
         parsed = [parse_lever(x) if isinstance(x, str) else x for x in levers]
-    else:
-        parsed, notes = default_levers(ledger)
-    result = run(ledger, book or PriceBook.load(), parsed, skip_losers=True, by=by, grain=grain)
-    return replace(result, notes=[*result.notes, *notes])
+        return run(ledger, book, parsed, skip_losers=True, by=by, grain=grain)
+    found = discover(ledger, book, options)
+    result = run(ledger, book, found.levers(), skip_losers=True, by=by, grain=grain)
+    steps = [
+        replace(
+            step,
+            features=c.features,
+            evidence=c.evidence,
+            risk=c.risk,
+            flags=c.flags,
+            assumptions=list(dict.fromkeys([*c.assumptions, *step.assumptions])),
+        )
+        for step, c in zip(result.steps, found.candidates, strict=True)
+    ]
+    return replace(result, steps=steps, notes=[*result.notes, *found.notes], discovery=found)
