@@ -110,6 +110,13 @@ def generate(
             "replays (docs/levers.md); without it the file is the same.",
         ),
     ] = None,
+    profile: Annotated[
+        Literal["realistic", "unoptimized"],
+        typer.Option(
+            help="A ledger's organisation: realistic (caching and batch in use), or unoptimized (savings "
+            "planted for `playbook` to find; the truth is in the file's metadata, docs/levers.md)."
+        ),
+    ] = "realistic",
 ) -> None:
     """Write a realistic, seeded demo ledger (Parquet), or coding-agent logs.
 
@@ -141,6 +148,7 @@ def generate(
             days=days,
             progress=advance,
             prefix_block_tokens=prefix_block_tokens,
+            profile=profile,
         )
     tell(f"wrote {written:,} rows to {path}")
 
