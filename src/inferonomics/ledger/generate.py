@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from inferonomics.ledger import hints
 from inferonomics.ledger.prefix_blocks import block_ids
+from inferonomics.ledger.profiles import PROFILES, generate_unoptimized
 from inferonomics.ledger.schema import (
     KEYS_METADATA_KEY,
     LEDGER_SCHEMA,
@@ -472,12 +473,22 @@ def generate_demo(
     chunk_rows: int = 1_000_000,
     progress: Callable[[int], None] | None = None,
     prefix_block_tokens: int | None = None,
+    profile: str = "realistic",
 ) -> int:
     """Write a demo ledger of exactly `rows` rows to Parquet, chunk by chunk. Returns rows written.
     `prefix_block_tokens` adds a `prefix_hashes` column of prompt blocks of that many tokens (for
-    cache replays); without it the file is the same as ever."""
+    cache replays); without it the file is the same as ever. `profile="unoptimized"` writes the
+    un-optimized organisation of `ledger/profiles.py` instead (savings planted, the truth in the
+    file's metadata; it always has 512-token prefix hashes)."""
     if rows < 1:
         raise ValueError("rows must be >= 1")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile '{profile}' (one of: {', '.join(PROFILES)})")
+    if profile == "unoptimized":
+        written = generate_unoptimized(path, rows, seed=seed, start=start, days=days)
+        if progress is not None:
+            progress(written)
+        return written
     users = users or max(200, min(200_000, rows // 150))
     pop = population(seed, users, tenants)
     mean_turns = sum(f.weight * f.mean_turns for f in FEATURES) / sum(f.weight for f in FEATURES)
