@@ -49,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     "playbook": "inferonomics.levers.playbook",
     "Playbook": "inferonomics.levers.playbook",
     "Step": "inferonomics.levers.playbook",
+    "discover": "inferonomics.levers.discover",
+    "Discovery": "inferonomics.levers.discover",
+    "DiscoveryOptions": "inferonomics.levers.discover_candidate",
     "parse_lever": "inferonomics.levers.spec",
     "cache_report": "inferonomics.levers.report",
     "CacheReport": "inferonomics.levers.report",
@@ -134,6 +137,8 @@ __all__ = [
     "CostResult",
     "DeploymentError",
     "Discount",
+    "Discovery",
+    "DiscoveryOptions",
     "FitResult",
     "FocusCheck",
     "FocusExport",
@@ -174,6 +179,7 @@ __all__ = [
     "bill",
     "cache_report",
     "default_agent_paths",
+    "discover",
     "estimate_limits",
     "fit_plans",
     "focus_export",
@@ -250,6 +256,8 @@ if _typing.TYPE_CHECKING:
     from inferonomics.levers.batch import Batch
     from inferonomics.levers.caching import Caching
     from inferonomics.levers.caps import OutputCap
+    from inferonomics.levers.discover import Discovery, discover
+    from inferonomics.levers.discover_candidate import DiscoveryOptions
     from inferonomics.levers.playbook import Playbook, Step, playbook, whatif
     from inferonomics.levers.pricing import Commitment, Discount, PriceChange
     from inferonomics.levers.report import CacheReport, cache_report
