@@ -1,5 +1,5 @@
-"""What-if commands: `levers cache` (prompt caching replayed with a provider's rules), `whatif`
-(levers applied in order) and `playbook` (levers the ledger suggests, compounded)."""
+"""What-if commands: `levers cache` (prompt caching replayed with a provider's rules); `whatif` and
+`playbook` live in `cli/playbook.py` and are registered here."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from inferonomics.report.format import count, money, pct
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from inferonomics import CacheReport, Playbook
+    from inferonomics import CacheReport
 
 Format = Literal["table", "json"]
 
@@ -269,148 +269,10 @@ def _print_cache(r: CacheReport, console: Console) -> None:
         console.print(t)
 
 
-def _print_playbook(result: Playbook, console: Console, *, ranked: bool) -> None:
-    console.print(
-        Text.assemble(
-            f"Bill {money(result.baseline.cost_usd)} → ",
-            (money(result.final.cost_usd), "bold"),
-            f": saves {money(result.saving_usd)} (",
-            (pct(result.saving_share), "bold"),
-            f") over {count(result.baseline.requests)} requests",
-        )
-    )
-    t = Table(show_edge=False, pad_edge=False)
-    t.add_column("#", justify="right")
-    t.add_column("lever")
-    for c in ("before", "after", "saves", "of what was left"):
-        t.add_column(c, justify="right", no_wrap=True)
-    for i, s in enumerate(result.steps, 1):
-        t.add_row(
-            str(i),
-            s.lever if s.applied else f"{s.lever} (left out)",
-            money(s.before_usd),
-            money(s.after_usd),
-            money(s.saving_usd),
-            pct(s.saving_share),
-        )
-    console.print(t)
-    console.print(
-        f"Compounded: 1 - Π(1 - s) = {pct(result.compounded_share)}; adding the steps' shares would claim "
-        f"{pct(result.added_share)}"
-    )
-    if ranked:
-        console.print(
-            "Ranked by saving: " + ", ".join(f"{s.lever} {money(s.saving_usd)}" for s in result.ranked)
-        )
-    for i, s in enumerate(result.steps, 1):
-        console.print(Text(f"{i}. {s.lever}: {s.description}"))
-        console.print(Text(f"   rests on: {'; '.join(s.assumptions)}", style="dim"))
-        for note in s.notes:
-            console.print(Text(f"   {note}"))
-        if s.unpriced_requests:
-            console.print(
-                Text(f"   {count(s.unpriced_requests)} requests unpriced after this step", style="yellow")
-            )
-    if result.breakdown is not None:
-        table = result.breakdown
-        keys = [c for c in table.column_names if not c.endswith("_usd")]
-        view = Table(show_edge=False, pad_edge=False, title=f"By {', '.join(keys)}", title_justify="left")
-        for k in keys:
-            view.add_column(k, no_wrap=True)
-        for c in ("before", "after", "saves"):
-            view.add_column(c, justify="right", no_wrap=True)
-        from inferonomics.report.tables import cell
-
-        for row in table.to_pylist():
-            view.add_row(
-                *[cell(row[k]) for k in keys],
-                money(row["cost_before_usd"]),
-                money(row["cost_after_usd"]),
-                money(row["saving_usd"]),
-            )
-        console.print(view)
-        console.print(
-            Text(
-                "(the rows' bills; cache storage and commitment shortfalls are in the totals above)",
-                style="dim",
-            )
-        )
-    for note in result.notes:
-        console.print(Text(note, style="dim"))
-
-
-def whatif(
-    paths: PathsArg,
-    lever: LeverOpt = None,
-    by: ByOpt = None,
-    grain: GrainOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
-    out_file: OutOpt = None,
-    price_sheets: PricesOpt = None,
-    model_as: ModelAsOpt = None,
-    columns: ColumnsOpt = None,
-    input_format: InputFormatOpt = None,
-    trace_start: TraceStartOpt = None,
-) -> None:
-    """Apply levers in order and show the bill before and after each.
-
-    Each lever is billed on what the previous ones left; --by and --grain break the bill down
-    before and after.
-
-    JSON: cost_before_usd, cost_after_usd, saving_usd, saving_share, each step's figures, and
-    with --by or --grain a breakdown."""
-    import inferonomics as inf
-
-    deny(not lever, "whatif needs at least one --lever (e.g. --lever batch:share=0.5)")
-    check_out(out_file)
-    levers = [inf.parse_lever(text) for text in lever or []]
-    ledger = open_ledger(
-        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
-    )
-    result = inf.whatif(ledger, levers, book=book(price_sheets), by=by_columns(by), grain=grain)
-    if fmt == "json":
-        write_text(_json(result.as_dict()), out_file)
-        return
-    with to_console(out_file) as console:
-        _print_playbook(result, console, ranked=False)
-
-
-def playbook(
-    paths: PathsArg,
-    lever: LeverOpt = None,
-    by: ByOpt = None,
-    grain: GrainOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = "table",
-    out_file: OutOpt = None,
-    price_sheets: PricesOpt = None,
-    model_as: ModelAsOpt = None,
-    columns: ColumnsOpt = None,
-    input_format: InputFormatOpt = None,
-    trace_start: TraceStartOpt = None,
-) -> None:
-    """The savings playbook: levers compounded and ranked, with their assumptions.
-
-    Levers are applied in sequence, each measured on what the previous ones left (savings
-    compound), ranked by saving, with the assumptions each rests on; a lever that would raise
-    the bill is left out. Without --lever: caching replayed with each provider's rules, and batch
-    for the features that already use batch or flex."""
-    import inferonomics as inf
-
-    check_out(out_file)
-    levers = [inf.parse_lever(text) for text in lever or []]
-    ledger = open_ledger(
-        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
-    )
-    result = inf.playbook(ledger, levers or None, book=book(price_sheets), by=by_columns(by), grain=grain)
-    if fmt == "json":
-        write_text(_json(result.as_dict()), out_file)
-        return
-    with to_console(out_file) as console:
-        _print_playbook(result, console, ranked=True)
-
-
 def register(app: typer.Typer) -> None:
-    """Add `levers cache`, `whatif` and `playbook` to the app."""
+    """Add `levers cache`, `whatif` and `playbook` (from `cli/playbook.py`) to the app."""
+    from inferonomics.cli.playbook import playbook, whatif
+
     levers = typer.Typer(
         help="What-if levers: replay prompt caching over a ledger.",
         no_args_is_help=True,

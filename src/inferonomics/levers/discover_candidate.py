@@ -5,10 +5,13 @@ applied as one playbook step."""
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar
+
+import yaml
 
 from inferonomics.errors import LeverError
 from inferonomics.levers.base import Lever, Scenario
@@ -126,6 +129,34 @@ class Offer:
     name: str = ""
 
 
+def load_offers(path: Path) -> tuple[Offer, ...]:
+    """The commitment offers in the YAML sheet at `path` (see the module docstring). Raises `LeverError`
+    for a file that cannot be read or an offer without provider, percent or monthly."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise LeverError(f"{path}: cannot read the commitments sheet: {e}") from None
+    except yaml.YAMLError as e:
+        raise LeverError(f"{path}: not valid YAML: {e}") from None
+    items = data.get("commitments") if isinstance(data, Mapping) else None
+    if not isinstance(items, list):
+        raise LeverError(
+            f"{path}: a commitments sheet has 'commitments:', a list of provider, percent, monthly"
+        )
+    offers = []
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, Mapping) or not {"provider", "percent", "monthly"} <= set(item):
+            raise LeverError(f"{path}: commitment {i} needs provider, percent and monthly")
+        try:
+            percent, monthly = Decimal(str(item["percent"])), Decimal(str(item["monthly"]))
+        except InvalidOperation:
+            raise LeverError(f"{path}: commitment {i}: percent and monthly must be numbers") from None
+        if not (0 < percent < 100) or monthly < 0:
+            raise LeverError(f"{path}: commitment {i}: percent is in (0, 100) and monthly >= 0")
+        offers.append(Offer(str(item["provider"]), percent, monthly, str(item.get("name", ""))))
+    return tuple(offers)
+
+
 @dataclass(frozen=True)
 class WhereOptions:
     """Where-and-when settings: the smallest saving share a route switch must bring, and the user's
@@ -161,6 +192,16 @@ class DiscoveryOptions:
     cache_writes: str = "all"
     where: WhereOptions = field(default_factory=WhereOptions)
     """Other routes and the user's commitment offers (`discover_where.py`)."""
+
+    def with_files(self, quality: Path | None = None, commitments: Path | None = None) -> DiscoveryOptions:
+        """These options with a quality table (CSV: feature, model, acceptable) and a commitments sheet
+        (YAML) read from files. Raises `LeverError` for a file that cannot be read or parsed."""
+        out = self
+        if quality is not None:
+            out = replace(out, quality=QualityVerdicts.load(quality))
+        if commitments is not None:
+            out = replace(out, where=replace(out.where, offers=load_offers(commitments)))
+        return out
 
     def wants(self, lever: str) -> bool:
         """Whether discovery should look for `lever` (by --only / --skip)."""

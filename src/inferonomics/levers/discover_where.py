@@ -15,52 +15,19 @@ off-peak windows, and commitments from a sheet the user supplies.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
-
-import yaml
 
 from inferonomics.billing.engine import price
 from inferonomics.billing.rollup import rollup
 from inferonomics.catalog.book import PriceBook, Unpriced
-from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
-from inferonomics.levers.discover_candidate import Candidate, Chain, Offer, WhereOptions
+from inferonomics.levers.discover_candidate import Candidate, Chain, WhereOptions
 from inferonomics.levers.discover_route import price_mean_request
 from inferonomics.levers.discover_signals import model_signals, monthly_spend
 from inferonomics.levers.pricing import Commitment
 from inferonomics.levers.routing import Route
 from inferonomics.levers.rules import Rule
-
-
-def load_offers(path: Path) -> tuple[Offer, ...]:
-    """The commitment offers in the YAML sheet at `path` (see the module docstring). Raises `LeverError`
-    for a file that cannot be read or an offer without provider, percent or monthly."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise LeverError(f"{path}: cannot read the commitments sheet: {e}") from None
-    except yaml.YAMLError as e:
-        raise LeverError(f"{path}: not valid YAML: {e}") from None
-    items = data.get("commitments") if isinstance(data, Mapping) else None
-    if not isinstance(items, list):
-        raise LeverError(
-            f"{path}: a commitments sheet has 'commitments:', a list of provider, percent, monthly"
-        )
-    offers = []
-    for i, item in enumerate(items, 1):
-        if not isinstance(item, Mapping) or not {"provider", "percent", "monthly"} <= set(item):
-            raise LeverError(f"{path}: commitment {i} needs provider, percent and monthly")
-        try:
-            percent, monthly = Decimal(str(item["percent"])), Decimal(str(item["monthly"]))
-        except InvalidOperation:
-            raise LeverError(f"{path}: commitment {i}: percent and monthly must be numbers") from None
-        if not (0 < percent < 100) or monthly < 0:
-            raise LeverError(f"{path}: commitment {i}: percent is in (0, 100) and monthly >= 0")
-        offers.append(Offer(str(item["provider"]), percent, monthly, str(item.get("name", ""))))
-    return tuple(offers)
 
 
 def _naive(ts: dt.datetime) -> dt.datetime:
