@@ -12,13 +12,17 @@ The checks:
 * `ts` present and a timestamp (ISO 8601; an offset is honoured, none means UTC);
 * `provider` and `model` present (unless the command names the model with `--model-as`);
 * `service_tier` one of standard, batch, flex, priority (readers map providers' own spellings);
-* every count a whole number >= 0, `requests` >= 1;
+* `ts` from 1970 to 2199 (`infinity`, year 10000 or a negative year is no usage instant);
+* every count a whole number from 0 to `MAX_COUNT` (10^12), `requests` >= 1; counts are read
+  through one conversion (text, float, integer of any width; any other type as its text), so an
+  out-of-range value (NaN, inf, 1e30, 2^63, a boolean) quarantines its row and never aborts a run;
 * `reasoning_tokens` <= `output_tokens` (reasoning is a part of output);
 * `reported_cost_usd`, when a source gives one, a decimal amount (exact; no float on the way).
 """
 
 from __future__ import annotations
 
+import datetime as dt_module
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +41,12 @@ from inferonomics.ledger.schema import (
     TIER_ALIASES,
 )
 
-INT64_LIMIT = 2.0**63
+MAX_COUNT = 10**12
+"""The largest count one row may carry (a trillion tokens): far above any request or daily bucket,
+and low enough that summing 9 million rows at the limit still fits in 64 bits."""
+TS_FIRST = dt_module.datetime(1970, 1, 1)
+TS_END = dt_module.datetime(2200, 1, 1)
+"""Instants outside [TS_FIRST, TS_END) are no usage time: their rows are quarantined."""
 
 
 @dataclass
@@ -74,29 +83,44 @@ def _quoted(col: ir.Value) -> ir.StringValue:
 
 
 def _count(raw: ir.Table, name: str, default: int) -> tuple[ir.IntegerValue, list[_Check]]:
-    """The typed count column and its checks."""
+    """The typed count column and its checks: the one conversion every count goes through. Text is
+    parsed as a number; a float must be whole; every value must lie in [floor, MAX_COUNT]. The
+    cast to int64 happens only once the range is known (TRY_CAST), so no value can abort the run."""
     if name not in raw.columns:
         return ibis.literal(default, "int64"), []
     col = raw[name]
-    checks: list[_Check] = []
-    if col.type().is_string():
-        text = col.strip()
-        present = text.notnull() & (text != "")
-        number = text.try_cast("float64")
-        whole = number.notnull() & (number == number.floor()) & (number.abs() < INT64_LIMIT)
-        checks.append(_Check(~present | whole, f"column {name} is " + _quoted(col) + ": not a whole number"))
-        value = ibis.cases((present & whole, number.cast("int64")), else_=ibis.literal(default, "int64"))
-    elif col.type().is_floating():
-        whole = col.isnull() | ((col == col.floor()) & (col.abs() < INT64_LIMIT))
-        checks.append(_Check(whole, f"column {name} is " + _quoted(col) + ": not a whole number"))
-        value = ibis.cases((col.notnull() & whole, col.cast("int64")), else_=ibis.literal(default, "int64"))
-    elif col.type().is_integer():
-        value = col.cast("int64").fill_null(default)
-    else:
-        raise TypeError(f"column {name} has type {col.type()}; expected a whole number")
+    kind = col.type()
     floor = 1 if name == "requests" else 0
     what = "must be >= 1" if name == "requests" else "token counts must be >= 0"
-    checks.append(_Check(value >= floor, f"column {name} is " + _quoted(value) + f": {what}"))
+    if kind.is_integer():
+        number: ir.NumericValue = col
+        present = col.notnull()
+        whole = ibis.literal(True)
+    else:
+        text = col.cast("string").strip() if not kind.is_floating() else None
+        number = text.try_cast("float64") if text is not None else col
+        present = text.notnull() & (text != "") if text is not None else col.notnull()
+        # `% 1` rather than floor(): Ibis casts floor() to BIGINT, which fails on NaN or 1e30.
+        whole = number.notnull() & ((number % 1) == 0)
+    checks = [_Check(~present | whole, f"column {name} is " + _quoted(col) + ": not a whole number")]
+    in_range = (number >= floor) & (number <= MAX_COUNT)
+    checks.append(
+        _Check(
+            ~present | ~whole | (number >= floor),
+            f"column {name} is " + _quoted(col) + f": {what}",
+        )
+    )
+    checks.append(
+        _Check(
+            ~present | ~whole | (number <= MAX_COUNT),
+            f"column {name} is " + _quoted(col) + f": more than {MAX_COUNT:,} in one row",
+        )
+    )
+    usable = present & whole & in_range
+    # A signed integer casts to int64 without fail; anything else only once it is known in range.
+    signed = isinstance(kind, dt.SignedInteger)
+    typed = number.cast("int64") if signed else number.try_cast("int64")
+    value = ibis.cases((usable, typed), else_=ibis.literal(default, "int64"))
     return value, checks
 
 
@@ -109,14 +133,13 @@ def _money(raw: ir.Table, name: str) -> tuple[ir.DecimalValue, list[_Check]]:
     if name not in raw.columns:
         return ibis.null(_MONEY), []
     col = raw[name]
-    if col.type().is_string():
-        text = col.strip().nullif("")
-        value = text.try_cast(_MONEY)
-        ok = text.isnull() | value.notnull()
-        return value, [_Check(ok, f"column {name} is " + _quoted(col) + ": not a decimal amount")]
-    if col.type().is_decimal() or col.type().is_integer():
+    if col.type().is_decimal() and col.type().precision - col.type().scale <= 23:
         return col.cast(_MONEY), []
-    raise TypeError(f"column {name} has type {col.type()}; expected a decimal amount")
+    # Text, and any other type as its text (a float's shortest decimal form: no binary noise).
+    text = col.cast("string").strip().nullif("")
+    value = text.try_cast(_MONEY)
+    ok = text.isnull() | value.notnull()
+    return value, [_Check(ok, f"column {name} is " + _quoted(col) + ": not a decimal amount")]
 
 
 def _text(raw: ir.Table, name: str, override: str | None = None, *, strip: bool = True) -> ir.StringValue:
@@ -175,17 +198,31 @@ def canonical(
         checks.append(
             _Check(ts_raw.notnull(), ibis.literal("column ts is empty: every row needs a timestamp"))
         )
-    else:
-        raise TypeError(f"column ts has type {ts_raw.type()}; expected a timestamp")
+    else:  # any other type (an integer, a date...) as its text: quarantined unless it is an instant
+        text = ts_raw.cast("string").strip()
+        parsed = text.try_cast(dt.Timestamp(timezone="UTC"))
+        ts = naive_utc(parsed, con)
+        checks.append(
+            _Check(
+                parsed.notnull(),
+                "column ts is " + _quoted(ts_raw) + ": not a timestamp (ISO 8601, e.g. 2026-01-31T12:00:00Z)",
+            )
+        )
+    in_span = (ts >= ibis.literal(TS_FIRST)) & (ts < ibis.literal(TS_END))
+    checks.append(
+        _Check(
+            ts.isnull() | in_span,
+            "column ts is " + _quoted(ts_raw) + ": outside the years 1970 to 2199",
+        )
+    )
+    checks.append(_Check(ts.notnull(), "column ts is " + _quoted(ts_raw) + ": not a usable instant"))
 
     provider_col = _text(raw, "provider", provider, strip=strip).lower()
     model_col = _text(raw, "model", model, strip=strip)
     checks.append(
-        _Check(provider_col.notnull() & (provider_col != ""), ibis.literal("column provider is empty"), False)
+        _Check(provider_col.notnull() & (provider_col != ""), ibis.literal("column provider is empty"))
     )
-    checks.append(
-        _Check(model_col.notnull() & (model_col != ""), ibis.literal("column model is empty"), False)
-    )
+    checks.append(_Check(model_col.notnull() & (model_col != ""), ibis.literal("column model is empty")))
 
     tier_raw = _text(raw, "service_tier", strip=strip)
     if strip:
@@ -252,7 +289,8 @@ def canonical(
     columns["source_file"] = source_file
     columns["source_line"] = raw._line.cast("int64")
     # For the light pass: the instant as cheap to min/max as possible (the raw typed column).
-    columns["_ts_order"] = ts_raw if ts_raw.type().is_timestamp() else ts
+    order = ts_raw if ts_raw.type().is_timestamp() else ts
+    columns["_ts_order"] = ibis.cases((in_span, order), else_=ibis.null(order.type()))
     row_checks = [c.ok for c in checks if c.row_level]
     ok = row_checks[0]
     for c in row_checks[1:]:
