@@ -133,10 +133,7 @@ def _batch(signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list
         Batch(features=tuple(chosen)),
         chosen,
         evidence,
-        [
-            "these features can wait up to 24 hours for an answer (batch APIs promise no less)",
-            "standard-tier requests of models with a batch price move; the others stay",
-        ],
+        ["nothing waits on these features' answers: a job, not a person"],
         "results arrive late: a job that feeds a person waiting breaks",
         detail=detail,
     )
@@ -218,10 +215,7 @@ def _cap(
         levers[0] if len(levers) == 1 else Chain(tuple(levers), "cap"),
         features,
         evidence,
-        [
-            "the truncated answers are runaways nobody reads in full (no retries for them)",
-            "a capped request generates exactly the cap (max_tokens set per feature)",
-        ],
+        ["the truncated answers are runaways nobody reads in full (max_tokens set per feature)"],
         f"up to {_pct(max(d['truncated_share'] for d in detail.values()))} of a feature's requests "
         "come back cut short",
         detail=detail,

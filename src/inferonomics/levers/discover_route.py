@@ -149,12 +149,10 @@ def route_candidate(
         Route(tuple(rules)),
         list(dict.fromkeys(features)),
         evidence,
-        [
-            "the target model does the job as well: "
-            + ("checked by the quality table" if not flags else VERIFY),
-            "the same token counts on the target model (same provider, same tokenizer family)",
-        ],
-        "answers get worse where the small model is not good enough" if flags else "as the quality table",
+        ["the quality table's verdicts hold for this traffic" if not flags else VERIFY],
+        "answers get worse where the small model is not good enough"
+        if flags
+        else "as good as the quality table's verdicts",
         flags=flags,
         detail=detail,
     )
