@@ -593,7 +593,10 @@ class PriceBook:
             if not model.periods:
                 return Unpriced(f"no prices in the book for {model.key}")
             first = model.periods[0].valid_from
-            return Unpriced(f"no price for {model.key} before {first.isoformat(sep=' ')}Z")
+            return Unpriced(
+                f"no price for {model.key} before {first.isoformat(sep=' ')}Z"
+                " (dated before the model was sold: its first price is not applied backwards)"
+            )
         label = [model.key]
         if entry.period.valid_from is not None:
             label.append(f"from {entry.period.valid_from.date().isoformat()}")

@@ -183,6 +183,7 @@ def _history(m: Any) -> list[dict[str, Any]]:
                 "windows": len(e.period.windows),
                 "tiers": len(e.period.tiers),
                 "source": e.origin.describe(),
+                "note": e.origin.note,
             }
         )
     return out

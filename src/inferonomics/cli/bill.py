@@ -63,6 +63,12 @@ def prices(
     ] = None,
     price_sheets: PricesOpt = None,
     fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history", help="List every standard-price period with its source and note, even a single one."
+        ),
+    ] = False,
 ) -> None:
     """Show a model's rates in force, with their sources and history.
 
@@ -86,7 +92,7 @@ def prices(
     if fmt == "json":
         write_text(to_json([info]), None)
     else:
-        print_model(info, out())
+        print_model(info, out(), history=history)
 
 
 def bill(

@@ -21,8 +21,9 @@ def _in_out(r: dict[str, Decimal | None]) -> str:
     return f"${shown[0]}, output ${shown[1]} /MTok"
 
 
-def print_model(info: dict[str, Any], console: Console) -> None:
-    """One model's prices (from `PriceBook.describe_model`); names and sources are literal text."""
+def print_model(info: dict[str, Any], console: Console, *, history: bool = False) -> None:
+    """One model's prices (from `PriceBook.describe_model`); names and sources are literal text. With
+    `history`, every standard-price period is listed with its source and note, even a single one."""
     head = Text(f"{info['provider']}/{info['model']}", style="bold")
     head.append((f" ({info['name']})" if info.get("name") else "") + f" — {info['service_tier']}")
     head.append((f", region {info['region']}" if info.get("region") else "") + f", at {info['at']}")
@@ -57,7 +58,7 @@ def print_model(info: dict[str, Any], console: Console) -> None:
         for n in info.get("notes", []):
             console.print(Text(f"note: {n}", style="dim"))
     hist = info.get("history", [])
-    if len(hist) > 1:
+    if len(hist) > 1 or (history and hist):
         console.print("history:")
         for h in hist:
             console.print(
@@ -68,4 +69,10 @@ def print_model(info: dict[str, Any], console: Console) -> None:
                     + (f", {h['tiers']} long-context tiers" if h["tiers"] else "")
                     + f"  [{h['source']}]"
                 )
+            )
+            if history and h.get("note"):
+                console.print(Text(f"    {h['note']}", style="dim"))
+        if history and hist[0]["valid_from"] == "(first)":
+            console.print(
+                Text("  the first period has no start date: it prices usage of any earlier date", style="dim")
             )
