@@ -224,31 +224,94 @@ class Quote:
     rates: Resolved
 
 
+MAX_SHEET_BYTES = 1 << 20
+"""A price sheet larger than this (1 MiB) is refused: the packaged book is far smaller."""
+MAX_SHEET_NODES = 100_000
+"""A sheet whose YAML, with every alias expanded, has more nodes than this is refused (aliases
+nested in aliases expand exponentially: a few hundred bytes can stand for gigabytes)."""
+
+
 def _decimal_yaml_loader() -> type[yaml.SafeLoader]:
     class Loader(yaml.SafeLoader):
         pass
 
-    def construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-        value = loader.construct_scalar(node)  # type: ignore[arg-type]  # a ScalarNode here
-        return Decimal(str(value).replace("_", ""))
+    def construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | str:
+        value = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]  # a ScalarNode
+        try:
+            number = Decimal(value)
+        except ArithmeticError:  # .inf, .nan: left as text, which the schema refuses by field
+            return value
+        return number if number.is_finite() else value
+
+    def construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int | str:
+        value = str(loader.construct_scalar(node))  # type: ignore[arg-type]  # a ScalarNode
+        if ":" in value:  # YAML 1.1 reads 1:30 as 90 (base 60): left as text, refused by field
+            return value
+        return yaml.SafeLoader.construct_yaml_int(loader, node)  # type: ignore[arg-type]  # a ScalarNode
 
     Loader.add_constructor("tag:yaml.org,2002:float", construct_float)
+    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
     return Loader
 
 
 _YAML_LOADER = _decimal_yaml_loader()
 
 
-def read_sheet(path: Path) -> Sheet:
-    """Load a price sheet (YAML), with floats read as exact decimals. Errors name the file."""
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes in the document once every alias is expanded (shared nodes counted each time used)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_SHEET_NODES + 1  # a cycle (a recursive alias) counts as too large
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(v, sizes) for v in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = min(size, MAX_SHEET_NODES + 1)
+    return sizes[id(node)]
+
+
+def _load_yaml(path: Path, text: str) -> object:
+    loader = _YAML_LOADER(text)
     try:
-        text = path.read_text()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_SHEET_NODES:
+            raise PriceBookError(
+                f"{path}: its YAML aliases expand to more than {MAX_SHEET_NODES:,} nodes; "
+                "write the entries out (a price sheet needs no nested aliases)"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def read_sheet(path: Path) -> Sheet:
+    """Load a price sheet (YAML), with floats read as exact decimals. Errors name the file; the
+    sheet's size and the expansion of its aliases are bounded (`MAX_SHEET_BYTES`,
+    `MAX_SHEET_NODES`)."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_SHEET_BYTES + 1)
     except OSError as e:
         raise PriceBookError(f"{path}: cannot read price sheet: {e.strerror}") from e
+    if len(data) > MAX_SHEET_BYTES:
+        raise PriceBookError(f"{path}: a price sheet over {MAX_SHEET_BYTES:,} bytes; split it into several")
     try:
-        raw = yaml.load(text, Loader=_YAML_LOADER)  # a SafeLoader subclass
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PriceBookError(
+            f"{path}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start:,}); save it as UTF-8"
+        ) from None
+    try:
+        raw = _load_yaml(path, text)
     except yaml.YAMLError as e:
-        raise PriceBookError(f"{path}: not valid YAML: {e}") from e
+        raise PriceBookError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from e
+    except RecursionError:
+        raise PriceBookError(f"{path}: YAML nested too deep to read") from None
     if not isinstance(raw, dict):
         raise PriceBookError(f"{path}: a price sheet is a YAML mapping (with 'models:', 'discounts:'...)")
     try:
@@ -257,9 +320,9 @@ def read_sheet(path: Path) -> Sheet:
         lines = []
         for err in e.errors()[:10]:
             loc = ".".join(str(x) for x in err["loc"])
-            lines.append(f"  {loc}: {err['msg']}")
-        more = f"\n  ... and {len(e.errors()) - 10} more" if len(e.errors()) > 10 else ""
-        raise PriceBookError(f"{path}: invalid price sheet:\n" + "\n".join(lines) + more) from e
+            lines.append(f"{loc}: {err['msg']}")
+        more = f"; and {len(e.errors()) - 10} more" if len(e.errors()) > 10 else ""
+        raise PriceBookError(f"{path}: invalid price sheet: " + "; ".join(lines) + more) from e
 
 
 def _band(rates: Rates, tiers: Sequence[Tier], input_total: int) -> tuple[Rates, int | None]:

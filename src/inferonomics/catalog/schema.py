@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -41,8 +41,62 @@ def _naive_utc(v: dt.datetime) -> dt.datetime:
 UtcDatetime = Annotated[dt.datetime, BeforeValidator(_date_to_datetime), AfterValidator(_naive_utc)]
 """An instant in UTC, held naive. A bare date means midnight UTC of that day."""
 
-Rate = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-Multiplier = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+MAX_RATE = Decimal(1_000_000)
+"""No rate is above a million dollars (per million tokens, or per thousand requests or searches):
+a larger figure is a typo or an attack, never a price."""
+Rate = Annotated[Decimal, Field(ge=0, le=MAX_RATE, allow_inf_nan=False)]
+Multiplier = Annotated[Decimal, Field(gt=0, le=1000, allow_inf_nan=False)]
+
+MAX_PATTERN_CHARS = 500
+MAX_UNBOUNDED_REPEATS = 3
+"""A `regex` clause may hold at most this many unbounded repeats (`*`, `+`, `{n,}`), none nested in
+another: with names bounded too (`ledger.validate.MAX_NAME_CHARS`), a match stays fast."""
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why a user's regular expression cannot be used (it does not compile, or it could take
+    exponential or high polynomial time: nested or too many unbounded repeats), or None."""
+    import importlib
+    import re
+
+    sre: Any = importlib.import_module("re._parser")  # the stdlib's parser (no typing stubs)
+
+    if len(pattern) > MAX_PATTERN_CHARS:
+        return f"a regex of {len(pattern):,} characters (at most {MAX_PATTERN_CHARS})"
+    try:
+        re.compile(pattern)
+        tree = sre.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as e:
+        return f"regex {pattern!r}: not a valid regular expression ({e})"
+    found = 0
+
+    def walk(items: object, inside: bool) -> str | None:
+        nonlocal found
+        for op, av in items:  # type: ignore[attr-defined]  # a SubPattern iterates (op, argument)
+            if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+                _, hi, sub = av
+                unbounded = hi == sre.MAXREPEAT or hi > 1000
+                if unbounded:
+                    if inside:
+                        return "a repeat inside a repeat (like (a+)+) can take exponential time"
+                    found += 1
+                problem = walk(sub, inside or unbounded)
+            elif op == sre.BRANCH:
+                problem = next((p for b in av[1] if (p := walk(b, inside))), None)
+            elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP):
+                problem = walk(av[-1], inside)
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                problem = walk(av[1], inside)
+            else:
+                problem = None
+            if problem:
+                return problem
+        return None
+
+    problem = walk(tree, False)
+    if problem is None and found > MAX_UNBOUNDED_REPEATS:
+        problem = f"{found} unbounded repeats (at most {MAX_UNBOUNDED_REPEATS}) can take very long"
+    return f"regex {pattern!r}: {problem}" if problem else None
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -159,6 +213,14 @@ class Match(_Strict):
     all_of: list[Match] | None = Field(None, alias="and")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("regex")
+    @classmethod
+    def _safe_regex(cls, value: str | None) -> str | None:
+        problem = None if value is None else regex_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _one_clause(self) -> Match:
