@@ -73,12 +73,22 @@ _TEXT_PATHS = (
     "$.content",
     "$.message.model",
 )
-# The key of a usage object, as Claude Code writes it (compact JSON); a line without it carries no usage.
-_CANDIDATE = "line LIKE '%\"usage\"%'"
+# A usage key (`"usage"` then a colon); a line without one carries no usage. An RE2 pattern, not
+# LIKE: RE2 runs it as one DFA pass, while DuckDB's LIKE / contains with a needle this short costs
+# about three times as much (measured on the 700k-line benchmark tree: 0.19 s against 0.61 s of CPU
+# for 196 MB), and this test runs over every byte of every line.
+_CANDIDATE = "regexp_matches(line, '\"usage\"\\s*:')"
 # Limit messages are Claude Code's own (an API error, which carries a usage object) or system lines.
 _TEXT_CANDIDATE = (
     "(cand AND v[21] = 'true') OR (NOT cand AND line LIKE '%\"type\":\"system\"%' AND line LIKE '%imit%')"
 )
+PREFILTER = True
+"""Parse only the lines the text tests above pick (the fast path). False parses every line: the
+reference the fast path is tested against (the same rows, quarantine, notes and events), slower;
+it also quarantines a line that looks like an object but is not JSON, which the fast path takes on
+trust because it carries no usage key."""
+_EVERY_LINE = "true"
+_EVERY_TEXT = "(v[21] = 'true') OR (v[1] = 'system' AND line LIKE '%imit%')"
 
 # Claude Code speaks the Anthropic API; other models reach it through Anthropic-compatible endpoints
 # (Bedrock, Vertex, and other providers' own). Each is priced at the provider that serves it.
@@ -164,9 +174,9 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
             [files[i].path for i in batch],
             [files[i].display for i in batch],
             stage,
-            candidate=_CANDIDATE,
+            candidate=_CANDIDATE if PREFILTER else _EVERY_LINE,
             paths=_PATHS,
-            text_candidate=_TEXT_CANDIDATE,
+            text_candidate=_TEXT_CANDIDATE if PREFILTER else _EVERY_TEXT,
             text_paths=_TEXT_PATHS,
             meta=meta,
             post=(("u", _USAGE), ("cand", _CANDIDATES)),
