@@ -9,6 +9,7 @@ timestamps with integer arithmetic (`make_timestamp(epoch_us(ts))`); other backe
 
 from __future__ import annotations
 
+import itertools
 import os
 import zoneinfo
 from typing import Any
@@ -16,8 +17,11 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pyarrow as pa
 
-from inferonomics.errors import RollupError
+from inferonomics.errors import InputError, RollupError
+
+_reads = itertools.count()
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]  # ibis ships no types
@@ -66,8 +70,22 @@ def local_time(ts: ir.TimestampValue, tz: str | None, con: Any) -> ir.TimestampV
     return _timezone(ibis.literal(zone), ts.cast(dt.Timestamp(timezone="UTC")))
 
 
-def connect(*, threads: int | None = None, memory_limit: str | None = None) -> Any:
-    """A DuckDB connection set up for ledgers: UTC session time zone, bounded memory."""
+ENGINES = ("duckdb", "spark")
+"""The engines a ledger can be billed on (`--engine`)."""
+
+SPARK_MASTER_ENV = "INFERONOMICS_SPARK_MASTER"
+"""Where `--engine spark` runs: a Spark master URL (`spark://host:7077`, `yarn`, `local[8]`...);
+default `local[N]` on this machine's cores. With `SPARK_REMOTE` set (`sc://host:15002`), PySpark
+connects to that Spark Connect server instead and this is not used."""
+
+
+def connect(*, threads: int | None = None, memory_limit: str | None = None, engine: str = "duckdb") -> Any:
+    """A connection set up for ledgers: DuckDB (UTC session time zone, bounded memory), or Spark
+    (`engine="spark"`, see `connect_spark`)."""
+    if engine == "spark":
+        return connect_spark()
+    if engine != "duckdb":
+        raise InputError(f"unknown engine {engine!r} (one of: {', '.join(ENGINES)})")
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
     threads = threads or int(os.environ.get("INFERONOMICS_THREADS", "0")) or None
@@ -77,6 +95,73 @@ def connect(*, threads: int | None = None, memory_limit: str | None = None) -> A
     if limit:
         con.raw_sql(f"SET memory_limit = '{limit}'")
     return con
+
+
+def connect_spark(master: str | None = None) -> Any:
+    """An Ibis connection to Spark: a Spark Connect server when `SPARK_REMOTE` is set, else a
+    session on `master` (default `$INFERONOMICS_SPARK_MASTER`, else `local[N]` on this machine's
+    cores). The session runs in UTC and keeps DECIMAL results at their full scale
+    (`spark.sql.decimalOperations.allowPrecisionLoss=false`: a product of DECIMALs is never rounded
+    to 6 places; a value that does not fit is an error, not a rounding)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError(
+            "--engine spark needs PySpark: pip install 'inferonomics[spark]' (and Java 17 or later)"
+        ) from None
+    builder = SparkSession.builder.appName("inferonomics")
+    if not os.environ.get("SPARK_REMOTE"):
+        cores = os.cpu_count() or 2
+        builder = builder.master(master or os.environ.get(SPARK_MASTER_ENV) or f"local[{cores}]")
+        builder = (
+            builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
+        )
+    session = (
+        builder.config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
+        .getOrCreate()
+    )
+    return ibis.pyspark.connect(session)
+
+
+def read_parquet(con: Any, path: str) -> ir.Table:
+    """A Parquet file as a table with its rows' positions in the file (`file_row_number`, from 0),
+    on DuckDB or Spark (whose Parquet reader gives them as `_metadata.row_index`)."""
+    if backend_name(con) == "duckdb":
+        return con.read_parquet(path, file_row_number=True)
+    name = f"_inferonomics_read_{next(_reads)}"
+    df = con._session.read.parquet(path)
+    df.select("*", df["_metadata.row_index"].alias("file_row_number")).createOrReplaceTempView(name)
+    return con.table(name)
+
+
+def small_table(con: Any, table: pa.Table) -> ir.Table:
+    """A small Arrow table (a rate table, a list of duplicates) as a table `con` can join. On Spark it
+    is handed over as Arrow: Ibis' own upload goes through pandas, where a NULL string becomes NaN and
+    then the text 'NaN'."""
+    if backend_name(con) == "duckdb":
+        return ibis.memtable(table)
+    name = f"_inferonomics_small_{next(_reads)}"
+    con._session.createDataFrame(table).createOrReplaceTempView(name)
+    return con.table(name)
+
+
+def temp_table(con: Any, name: str, expr: ir.Table) -> ir.Table:
+    """`expr` computed once and kept for the queries that follow: a temporary table on DuckDB, a
+    cached DataFrame on Spark (which has no temporary tables). Release it with `drop_temp`."""
+    if backend_name(con) == "duckdb":
+        return con.create_table(name, expr, temp=True)
+    return expr.cache()
+
+
+def drop_temp(con: Any, name: str, table: ir.Table) -> None:
+    """Release what `temp_table` kept."""
+    if backend_name(con) == "duckdb":
+        con.drop_table(name, force=True)
+    else:
+        table.release()
 
 
 def backend_name(con: Any) -> str:

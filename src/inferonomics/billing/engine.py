@@ -34,7 +34,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inferonomics.backend import backend_name, time_of_week
+from inferonomics.backend import backend_name, small_table, time_of_week
 from inferonomics.billing.rates import (
     BAND_MAX,
     KEY_COLUMNS,
@@ -350,9 +350,9 @@ def expression(
     if by_cell:
         if not precomputed_cell:
             extra["_cell"] = cells.of(rows, con)
-        r = ibis.memtable(cells.expand(rates))
+        r = small_table(con, cells.expand(rates))
     else:
-        r = ibis.memtable(rates)
+        r = small_table(con, rates)
         if cells.varies:  # too many cells: join on ranges (slower, same result)
             if cells.week_models:
                 extra["_tow"] = time_of_week(rows.ts, con)

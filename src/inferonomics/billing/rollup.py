@@ -23,7 +23,14 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inferonomics.backend import check_time_zone, local_time, truncate, untruncate
+from inferonomics.backend import (
+    check_time_zone,
+    drop_temp,
+    local_time,
+    temp_table,
+    truncate,
+    untruncate,
+)
 from inferonomics.billing.engine import (
     COMPONENTS,
     MISSING,
@@ -151,7 +158,7 @@ def _rollup_cells(
     # The pass is materialised on its own: DuckDB plans the pass alone better than the pass,
     # pricing and final sums as one query (measured: 1.9 s against 2.1 s for 20M rows).
     name = f"_inferonomics_cells_{next(_names)}"
-    table = con.create_table(name, sums, temp=True)
+    kept = table = temp_table(con, name, sums)
     try:
         if grain is not None:
             table = table.mutate(period=untruncate(table.period, con))
@@ -159,7 +166,7 @@ def _rollup_cells(
         t = expression(table, rates, True, con, precomputed_cell=cells.varies)
         result = _finish(priced, _aggregate(t, by, grain, priced_only, cell_sums=True), grain, tz)
     finally:
-        con.drop_table(name, force=True)
+        drop_temp(con, name, kept)
     if result.unmatched:
         raise AssertionError(f"{result.unmatched} rows found no rate row: please report this")
     return result

@@ -211,6 +211,7 @@ def open_ledger(
     columns: Sequence[str] | None = None,
     input_format: str | None = None,
     trace_start: str | None = None,
+    engine: str = "duckdb",
 ) -> Ledger:
     """Read usage files as the options say (see `inferonomics.Ledger.open`)."""
     from inferonomics import Ledger
@@ -221,7 +222,18 @@ def open_ledger(
         column_map=list(columns or []),
         model_as=model_as,
         trace_start=instant(trace_start, "--trace-start"),
+        engine=engine,
     )
+
+
+EngineOption = Annotated[
+    Literal["duckdb", "spark"],
+    typer.Option(
+        "--engine",
+        help="Where the ledger is billed: duckdb (this process), or spark (PySpark: local mode, or a "
+        "cluster through SPARK_REMOTE or INFERONOMICS_SPARK_MASTER; needs inferonomics[spark]).",
+    ),
+]
 
 
 # -- output -------------------------------------------------------------------------------------

@@ -155,6 +155,7 @@ class Ledger:
         column_map: Mapping[str, str] | Sequence[str] | None = None,
         model_as: str | tuple[str, str] | None = None,
         trace_start: dt.datetime | None = None,
+        engine: str = "duckdb",
     ) -> Ledger:
         """Read files (CSV, Parquet, JSON lines, provider exports, gateway logs, traces; gzip or
         not; the format detected from content unless `input_format` names it), or directories of
@@ -162,10 +163,11 @@ class Ledger:
         input). `column_map` maps canonical names to the file's ({"ts": "created_at"}, or
         ["ts=created_at", ...]);
         `model_as` ("PROVIDER/MODEL") prices every row as one model (traces carry none);
-        `trace_start` is when a Mooncake trace starts (default: today 00:00 UTC)."""
+        `trace_start` is when a Mooncake trace starts (default: today 00:00 UTC); `engine` is where
+        the rows are read and billed when no `con` is given (`duckdb`, or `spark`: see docs/scale.md)."""
         if column_map is not None and not isinstance(column_map, Mapping):
             column_map = parse_column_map(column_map)
-        con = con or backend.connect()
+        con = con or backend.connect(engine=engine)
         pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
         stage_dir = tempfile.mkdtemp(prefix="inferonomics-stage-")
         try:
@@ -294,7 +296,7 @@ class Ledger:
             + ")",
         )
         table = dups.to_pyarrow()
-        return ibis.memtable(table) if table.num_rows else None
+        return backend.small_table(self.con, table) if table.num_rows else None
 
     @cached_property
     def unique(self) -> ir.Table:
