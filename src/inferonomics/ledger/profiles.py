@@ -7,8 +7,8 @@ Five features, each a textbook case (shares of the rows; a month of traffic, one
   system prompt shared by every session, and no cache use at all: **cacheable**, never batchable;
 * `ticket-classify` (25%): single requests in business hours on Claude Opus 4.1 (the most
   expensive model in use) answering in 6-14 tokens: **routable** to a small model;
-* `nightly-digest` (20%): one service account sending its whole night's work between 02:00 and
-  02:20 UTC on the standard tier, no sessions: **batchable**;
+* `nightly-digest` (20%): one service account sending about 2,000 requests a night between 02:00
+  and 02:20 UTC on the standard tier, no sessions: **batchable**;
 * `report-writer` (15%): reports of about 1,200 tokens, but 4 in 100 run away to 24,000-32,000
   tokens: **runaway** output, to cap;
 * `legal-check` (5%): short verdicts on Claude Opus 4.1 too, shaped like a small model's job but
@@ -44,6 +44,7 @@ PROFILES = ("realistic", "unoptimized")
 BLOCK_TOKENS = 512
 TURNS = 8
 CHAT_SYSTEM_TOKENS = 12_000
+NIGHTLY_BATCH = 2_000
 RUNAWAY_SHARE = 0.04
 RUNAWAY_OUTPUT = (24_000, 32_000)
 REPORT_BODY_MAX = 6_000
@@ -120,7 +121,10 @@ def _feature_rows(rng: np.random.Generator, fi: int, n: int, days: int, users: i
         user = rng.integers(0, users, size=int(sid[-1]) + 1 if n else 0)[sid]
         output = answer
     elif name == "nightly-digest":
-        seconds = rng.integers(0, days, size=n) * 86_400 + 2 * 3600 + rng.integers(0, 1200, size=n)
+        # About 2,000 requests a night, so a small ledger runs the job on fewer nights, evenly spread.
+        nights = max(1, min(days, n // NIGHTLY_BATCH))
+        night = rng.integers(0, nights, size=n) * (days // nights)
+        seconds = night * 86_400 + 2 * 3600 + rng.integers(0, 1200, size=n)
         user = np.full(n, users, dtype=np.int64)  # the service account, past the people
         prompt = system + _lognormal(rng, 3_500, 0.5, n)
         output = _lognormal(rng, 350, 0.4, n)
