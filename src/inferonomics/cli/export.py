@@ -11,6 +11,7 @@ import typer
 
 from inferonomics.cli._common import (
     ColumnsOpt,
+    EngineOption,
     Grain,
     InputFormatOpt,
     ModelAsOpt,
@@ -68,6 +69,7 @@ def focus(
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
+    engine: EngineOption = "duckdb",
 ) -> None:
     """Export priced usage as FOCUS 1.3 rows (CSV or Parquet).
 
@@ -87,7 +89,12 @@ def focus(
     check_out(out_file)
     check_out(savings_out)
     ledger = open_ledger(
-        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+        paths,
+        model_as=model_as,
+        columns=columns,
+        input_format=input_format,
+        trace_start=trace_start,
+        engine=engine,
     )
     price_book = book(price_sheets)
     export = inf.focus_export(
@@ -112,7 +119,12 @@ def focus(
         tell(f"{export.unpriced_requests:,} unpriced requests left out (no price to bill; see `bill`)")
     if whatif is not None and savings_out is not None:
         other = open_ledger(
-            whatif, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+            whatif,
+            model_as=model_as,
+            columns=columns,
+            input_format=input_format,
+            trace_start=trace_start,
+            engine=engine,
         )
         savings = inf.savings_dataset(ledger, other, price_book, name=scenario, grain=grain)
         assert isinstance(savings, pa.Table)

@@ -13,6 +13,7 @@ import typer
 from inferonomics.cli._common import (
     ByOpt,
     ColumnsOpt,
+    EngineOption,
     InputFormatOpt,
     ModelAsOpt,
     OutOpt,
@@ -47,6 +48,7 @@ def report(
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
+    engine: EngineOption = "duckdb",
     html_file: Annotated[
         Path | None,
         typer.Option(
@@ -84,7 +86,12 @@ def report(
             paths = [demo]
         with progress("Pricing"):
             ledger = open_ledger(
-                paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+                paths,
+                model_as=model_as,
+                columns=columns,
+                input_format=input_format,
+                trace_start=trace_start,
+                engine=engine,
             )
             prices = book(price_sheets)
             summary = inf.summarize(ledger, prices, by=by_columns(by))
