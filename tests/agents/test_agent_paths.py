@@ -8,7 +8,7 @@ from pathlib import Path
 from agent_helpers import CLAUDE, CODEX
 
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.readers.agents import default_agent_paths
+from inferonomics.ledger.readers.agents import _jsonl_under, default_agent_paths
 
 
 def _dirs(*paths: Path) -> None:
@@ -69,3 +69,16 @@ def test_a_tree_given_twice_is_read_once() -> None:
     with Ledger.open([CLAUDE, CLAUDE / "projects"]) as ledger:
         assert len(ledger.sources) == 1
         assert ledger.account().rows_billed == 8
+
+
+def test_the_walk_follows_links_to_files_not_to_folders(tmp_path: Path) -> None:
+    root = tmp_path / "projects"
+    _dirs(root / "p1" / "s1" / "subagents", root / "p2", tmp_path / "elsewhere")
+    for rel in ("p1/s1.jsonl", "p1/s1/subagents/agent-a.jsonl", "p2/b.jsonl", "p2/notes.txt"):
+        (root / rel).write_text("{}\n")
+    (tmp_path / "elsewhere" / "x.jsonl").write_text("{}\n")
+    (root / "p2" / "linked.jsonl").symlink_to(tmp_path / "elsewhere" / "x.jsonl")
+    (root / "p2" / "dangling.jsonl").symlink_to(tmp_path / "gone.jsonl")
+    (root / "p3").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    found = [rel for _, rel in _jsonl_under(root)]
+    assert found == ["p1/s1.jsonl", "p1/s1/subagents/agent-a.jsonl", "p2/b.jsonl", "p2/linked.jsonl"]
