@@ -11,21 +11,40 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 __all__ = [
     "count",
+    "csv_safe",
     "decimal_text",
     "iso",
     "json_default",
     "money",
     "pct",
     "quarantine_line",
+    "safe_text",
     "to_json",
     "tokens",
 ]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FORMULA = re.compile(r"^(?:[=+@\t\r]|-[^\d.])")
+
+
+def safe_text(text: object) -> str:
+    """User text (a file name, a model, a tenant) with its control characters shown as `\\xNN`: an
+    ESC or OSC sequence in the data never reaches a terminal (tabs and newlines stay)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def csv_safe(text: str) -> str:
+    """A CSV cell a spreadsheet will not run: text starting as a formula (`=`, `+`, `@`, a tab, a
+    carriage return, or `-` before a non-digit) gets a leading `'` (OWASP's advice); numbers stay."""
+    return "'" + text if _FORMULA.match(text) else text
+
 
 CENT = Decimal("0.01")
 

@@ -1,9 +1,10 @@
 """Result tables as people and other tools read them: terminal tables (rich) and CSV.
 
 Terminal cells are literal text (a model or tenant named `[red]x` is shown as written, never
-read as markup). CSV carries exact values: money as plain decimals (`0.585`, not
-`0.585000000000000`), instants in ISO 8601 (`2025-11-03T00:00:00Z`), lists as space-separated
-values.
+read as markup; control characters are shown as `\\xNN`). CSV cells that a spreadsheet would run
+as a formula (`=HYPERLINK(...)`) get a leading `'`. CSV carries exact values: money as plain
+decimals (`0.585`, not `0.585000000000000`), instants in ISO 8601 (`2025-11-03T00:00:00Z`), lists
+as space-separated values.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from rich.table import Table
 from rich.text import Text
 
 from inferonomics.ledger.schema import INPUT_COLUMNS
-from inferonomics.report.format import count, decimal_text, iso, money, pct, tokens
+from inferonomics.report.format import count, csv_safe, decimal_text, iso, money, pct, safe_text, tokens
 
-__all__ = ["bill_table", "cell", "csv_ready", "csv_text", "table_of", "write_csv"]
+__all__ = ["bill_table", "cell", "csv_ready", "csv_text", "header", "table_of", "write_csv"]
 
 _METRICS = {"rows", "requests", "unpriced_requests", "cost_usd"}
 
@@ -43,7 +44,12 @@ def cell(v: object) -> Text:
         return Text(v.strftime("%Y-%m-%d %H:%M") if (v.hour, v.minute) != (0, 0) else v.strftime("%Y-%m-%d"))
     if isinstance(v, dt.date):
         return Text(v.isoformat())
-    return Text(str(v))
+    return Text(safe_text(v))
+
+
+def header(name: str) -> Text:
+    """A column header from user text (a tag, a --by column): literal, control characters escaped."""
+    return Text(safe_text(name))
 
 
 def _input_total(row: dict[str, Any]) -> int:
@@ -60,7 +66,7 @@ def bill_table(rows: pa.Table, limit: int | None = None, *, total: bool = True) 
     ]
     view = Table(show_edge=False, pad_edge=False)
     for g in groups:
-        view.add_column(g, no_wrap=True)
+        view.add_column(header(g), no_wrap=True)
     for name in ("requests", "input", "cached", "output", "cost", "unpriced"):
         view.add_column(name, justify="right", no_wrap=True)
     data = rows if limit is None else rows.slice(0, limit)
@@ -112,7 +118,7 @@ def table_of(rows: pa.Table, title: str | None = None, limit: int | None = None)
     view = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for f in rows.schema:
         numeric = pa.types.is_integer(f.type) or pa.types.is_decimal(f.type)
-        view.add_column(f.name, justify="right" if numeric else "left")
+        view.add_column(header(f.name), justify="right" if numeric else "left")
     data = rows if limit is None else rows.slice(0, limit)
     for row in data.to_pylist():
         view.add_row(*[cell(v) for v in row.values()])
@@ -169,8 +175,19 @@ def csv_ready(table: pa.Table) -> pa.Table:
             col = pa.array(
                 [None if v is None else " ".join(map(str, v)) for v in col.to_pylist()], pa.string()
             )
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = _formula_safe(col)
         cols.append(col)
     return pa.table(cols, names=table.column_names)
+
+
+def _formula_safe(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """A text column with every cell a spreadsheet would run as a formula defused (`csv_safe`);
+    checked with one vectorized match first, so a clean column is returned as is."""
+    risky = pc.match_substring_regex(col, r"^(?:[=+@\t\r]|-[^0-9.])")
+    if not pc.any(risky).as_py():
+        return col
+    return pa.array([None if v is None else csv_safe(v) for v in col.to_pylist()], pa.string())
 
 
 def write_csv(table: pa.Table, target: str | Path | Any) -> None:
@@ -192,7 +209,7 @@ def breakdown(title: str, table: pa.Table, keys: Sequence[str], total: Decimal, 
     and share of the total; a caption says how many more there are."""
     view = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for k in keys:
-        view.add_column(k, no_wrap=True)
+        view.add_column(header(k), no_wrap=True)
     for name in ("requests", "input", "cached", "output", "cost", "share"):
         view.add_column(name, justify="right", no_wrap=True)
     for row in table.slice(0, limit).to_pylist():

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from inferonomics.billing.bill import Summary
 from inferonomics.ledger.schema import INPUT_COLUMNS
-from inferonomics.report.format import count, money, pct, quarantine_line, tokens
+from inferonomics.report.format import count, money, pct, quarantine_line, safe_text, tokens
 from inferonomics.report.tables import breakdown, cell
 
 __all__ = ["print_summary", "summary_dict", "summary_markdown"]
@@ -122,12 +122,12 @@ def print_summary(summary: Summary, console: Console) -> None:
     if summary.unpriced.num_rows:
         console.print("Unpriced requests (not in the total):", style="yellow")
         for row in summary.unpriced.to_pylist():
-            console.print(Text(f"  {count(row['requests'])} requests: {row['status']}"))
+            console.print(Text(safe_text(f"  {count(row['requests'])} requests: {row['status']}")))
     if s.rows_quarantined:
         console.print(f"Quarantined rows: {count(s.rows_quarantined)} (first ones below)", style="yellow")
         for row in summary.quarantine.to_pylist():
-            console.print(Text(f"  {quarantine_line(row)}"))
-    console.print(Text(f"Prices: {' + '.join(summary.layers)}", style="dim"))
+            console.print(Text(safe_text(f"  {quarantine_line(row)}")))
+    console.print(Text(safe_text(f"Prices: {' + '.join(summary.layers)}"), style="dim"))
 
 
 def _md(text: object) -> str:
