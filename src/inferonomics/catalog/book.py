@@ -783,6 +783,13 @@ class PriceBook:
         when = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         return describe_model(self, model, provider=provider, at=when, tier=tier, region=region)
 
+    def how_matched(self, provider: str, model: str) -> dict[str, Any]:
+        """How a ledger's (provider, model) names meet the book: status `exact`, `near` (priced as the
+        model in `matched` through a prefix or pattern: worth checking) or `unknown` (with `reason`)."""
+        from inferonomics.catalog.show import how_matched
+
+        return how_matched(self, provider, model)
+
     def providers_table(self) -> pa.Table:
         """The providers of the book: id, name, model count, pricing page."""
         from inferonomics.catalog.show import list_providers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -100,10 +101,13 @@ def describe_model(
         raise UnknownModelError(f"unknown service tier '{tier}' (standard, batch, flex or priority)")
     m = found.model
     base = book.resolve(found, tier, region, at, at.weekday(), _tod(at), 0)
+    matched = how_matched(book, provider, model)
     info: dict[str, Any] = {
         "provider": found.provider.id,
         "model": m.id,
         "name": m.name,
+        "asked": model,
+        "match": matched["status"],
         "at": at.isoformat(sep=" ") + "Z",
         "service_tier": tier,
         "region": region,
@@ -186,4 +190,44 @@ def _history(m: Any) -> list[dict[str, Any]]:
                 "note": e.origin.note,
             }
         )
+    return out
+
+
+# A name that extends a known one by a date, a version or a region stays an exact match.
+_SUFFIX = re.compile(r"^(?:[-@:.](?:\d{8}|\d{4}-\d{2}-\d{2}|\d{4}|latest|v\d+(?::\d+)?|\d+))*$")
+_PREFIX = re.compile(r"^(?:(?:[a-z]{2,6}|global|regional)\.)*(?:[a-z0-9_.-]+/)?$")
+
+
+def how_matched(book: PriceBook, provider: str, model: str) -> dict[str, Any]:
+    """How a ledger's (provider, model) names meet the book: `status` is `exact` (the model's id, an
+    alias, an `equals` name, or one of those with a date, version or region around it), `near` (a
+    prefix or pattern clause matched a name that is more than that: `matched` names the model it is
+    priced as) or `unknown` (`reason` names the nearest known names)."""
+    found = book.find_model(provider, model)
+    if isinstance(found, Unpriced):
+        return {"provider": provider, "model": model, "status": "unknown", "reason": found.reason}
+    m = found.model
+    name = model.strip().lower()
+    leaves = {m.id.lower(), *(a.lower() for a in m.aliases), *(n.lower() for n in _leaves(m.match))}
+    exact = any(
+        leaf in name
+        and _PREFIX.match(name.split(leaf, 1)[0]) is not None
+        and _SUFFIX.match(name.split(leaf, 1)[1]) is not None
+        for leaf in leaves
+        if leaf
+    )
+    return {
+        "provider": provider,
+        "model": model,
+        "status": "exact" if exact else "near",
+        "matched": m.key,
+    }
+
+
+def _leaves(clause: Any) -> list[str]:
+    if clause is None:
+        return []
+    out = [v for v in (clause.equals, clause.starts_with, clause.contains) if v]
+    for sub in (clause.any_of or []) + (clause.all_of or []):
+        out.extend(_leaves(sub))
     return out

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    import inferonomics as inf
+
 Tier = Literal["standard", "batch", "flex", "priority"]
 
 
@@ -144,6 +146,23 @@ def bill(
         with to_console(out_file) as console:
             _print_bill(table, per_row, console)
     print_account(account, ledger)
+    _name_models(ledger, price_book)
+
+
+def _name_models(ledger: inf.Ledger, price_book: inf.PriceBook) -> None:
+    """On stderr: every model priced through a near match (and as what), every unknown one with the
+    nearest known names."""
+    pairs = ledger.rows.select("provider", "model").distinct().order_by(["provider", "model"]).to_pyarrow()
+    for provider, model in zip(pairs["provider"].to_pylist(), pairs["model"].to_pylist(), strict=True):
+        if provider is None or model is None:
+            continue
+        note = price_book.how_matched(provider, model)
+        if note["status"] == "near":
+            tell(
+                f"near match: {provider}/{model} is priced as {note['matched']} (not an exact name: check it)"
+            )
+        elif note["status"] == "unknown":
+            tell(f"unpriced: {note['reason']}")
 
 
 def _print_bill(table: pa.Table, per_row: bool, console: Console) -> None:

@@ -28,6 +28,14 @@ def print_model(info: dict[str, Any], console: Console, *, history: bool = False
     head.append((f" ({info['name']})" if info.get("name") else "") + f" — {info['service_tier']}")
     head.append((f", region {info['region']}" if info.get("region") else "") + f", at {info['at']}")
     console.print(head)
+    if info.get("match") == "near":
+        console.print(
+            Text(
+                f"near match: '{info['asked']}' is not a name the book knows exactly; priced as "
+                f"{info['provider']}/{info['model']}",
+                style="yellow",
+            )
+        )
     if "unpriced" in info:
         console.print(Text(f"no price: {info['unpriced']}", style="yellow"))
     else:
