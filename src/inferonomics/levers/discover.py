@@ -77,6 +77,28 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
+ALL = "(all traffic)"
+"""How a ledger without a feature column is named: its traffic is treated as one feature."""
+
+
+def _whole(signals: list[dict[str, Any]]) -> bool:
+    """Whether no row has a feature: then the ledger's traffic is one workload."""
+    return len(signals) == 1 and signals[0]["feature"] is None
+
+
+def _label(feature: str | None) -> str:
+    return ALL if feature is None else feature
+
+
+def _scope(labels: Sequence[str | None]) -> tuple[str, ...] | None:
+    """A lever's features for these labels: None (every row) for the whole unlabelled ledger."""
+    return None if ALL in labels or None in labels else tuple(str(x) for x in labels)
+
+
+def _touched(labels: list[str]) -> list[str]:
+    return [x for x in labels if x != ALL]
+
+
 def _interactive(s: dict[str, Any], options: DiscoveryOptions) -> bool:
     return _share(s["session_requests"], s["requests"]) >= options.interactive_share
 
@@ -87,7 +109,7 @@ def _batch(signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list
     detail: dict[str, Any] = {}
     for s in signals:
         f = s["feature"]
-        if f is None or not s["standard_requests"]:
+        if (f is None and not _whole(signals)) or not s["standard_requests"]:
             continue
         burst = _share(s["burst_requests"], s["requests"])
         night = _share(s["off_hours_requests"], s["requests"])
@@ -109,16 +131,16 @@ def _batch(signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list
             continue
         if _interactive(s, options) and f not in options.batch_features:
             notes.append(
-                f"batch: {f} not proposed: {_pct(in_sessions)} of its requests are in multi-request "
+                f"batch: {_label(f)} not proposed: {_pct(in_sessions)} of its requests are in multi-request "
                 "sessions (interactive)"
             )
             continue
-        chosen.append(f)
+        chosen.append(_label(f))
         evidence.append(
-            f"{f}: {'; '.join(why)}; {_pct(in_sessions)} in multi-request sessions; "
+            f"{_label(f)}: {'; '.join(why)}; {_pct(in_sessions)} in multi-request sessions; "
             f"{s['standard_requests']:,} standard-tier requests to move"
         )
-        detail[f] = {
+        detail[_label(f)] = {
             "burst_share": burst,
             "off_hours_share": night,
             "tolerant_share": tolerant,
@@ -130,8 +152,8 @@ def _batch(signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list
         return None
     return Candidate(
         "batch",
-        Batch(features=tuple(chosen)),
-        chosen,
+        Batch(features=_scope(chosen)),
+        _touched(chosen),
         evidence,
         ["nothing waits on these features' answers: a job, not a person"],
         "results arrive late: a job that feeds a person waiting breaks",
@@ -143,10 +165,10 @@ def _cap(
     ledger: Ledger, signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list[str]
 ) -> Candidate | None:
     q = round(options.cap_percentile * 100, 1)
-    proposed: dict[str, tuple[int | None, int | None]] = {}
+    proposed: dict[str | None, tuple[int | None, int | None]] = {}
     for s in signals:
         f = s["feature"]
-        if f is None or not s["output_tokens"]:
+        if (f is None and not _whole(signals)) or not s["output_tokens"]:
             continue
         caps: list[int | None] = []
         for kind in ("output", "reasoning"):
@@ -183,18 +205,18 @@ def _cap(
         if reason_cap is not None and out_cap is None:
             # A reasoning cap alone: only reasoning runs away.
             pass
-        levers.append(OutputCap(max_output=out_cap, max_reasoning=reason_cap, features=(f,)))
-        features.append(f)
+        levers.append(OutputCap(max_output=out_cap, max_reasoning=reason_cap, features=_scope([f])))
+        features.append(_label(f))
         caps_text = " and ".join(
             t
             for t in (out_cap and f"output at {out_cap:,}", reason_cap and f"reasoning at {reason_cap:,}")
             if t
         )
         evidence.append(
-            f"{f}: {tails}; capping {caps_text} (p{q:g}) truncates {_pct(truncated)} of its requests and "
-            f"cuts {_pct(share)} of its output tokens ({cut['cut_tokens']:,})"
+            f"{_label(f)}: {tails}; capping {caps_text} (p{q:g}) truncates {_pct(truncated)} of its "
+            f"requests and cuts {_pct(share)} of its output tokens ({cut['cut_tokens']:,})"
         )
-        detail[f] = {
+        detail[_label(f)] = {
             "output_cap": out_cap,
             "reasoning_cap": reason_cap,
             "truncated_requests": cut["truncated_requests"],
@@ -213,7 +235,7 @@ def _cap(
     return Candidate(
         "cap",
         levers[0] if len(levers) == 1 else Chain(tuple(levers), "cap"),
-        features,
+        _touched(features),
         evidence,
         ["the truncated answers are runaways nobody reads in full (max_tokens set per feature)"],
         f"up to {_pct(max(d['truncated_share'] for d in detail.values()))} of a feature's requests "
@@ -231,7 +253,7 @@ def _cache(
     detail: dict[str, Any] = {}
     for s in signals:
         f = s["feature"]
-        if f is None or not s["input_total"]:
+        if (f is None and not _whole(signals)) or not s["input_total"]:
             continue
         recorded = _share(s["cache_read_tokens"], s["input_total"])
         repeat = s["repeat_block_share"]
@@ -253,12 +275,12 @@ def _cache(
         if not paying and not rarely_read:
             continue
         seen = "; ".join(found) if found else "no repeated prefix seen"
-        text = f"{f}: {seen}; cache reads are {_pct(recorded)} of its input"
+        text = f"{_label(f)}: {seen}; cache reads are {_pct(recorded)} of its input"
         if rarely_read:
             text += f"; its cache writes ({writes:,} tokens) are read {reads_per_write:.2f} times each"
         evidence.append(text)
-        features.append(f)
-        detail[f] = {
+        features.append(_label(f))
+        detail[_label(f)] = {
             "recorded_cached_share": recorded,
             "repeat_share": repeat,
             "session_share": turns,
@@ -278,7 +300,7 @@ def _cache(
     return Candidate(
         "cache",
         Caching(choose_ttl=True, writes=options.cache_writes),
-        features,
+        _touched(features),
         evidence,
         [
             "the application marks the shared prefix cacheable (a breakpoint after it) and keeps it first",
@@ -333,7 +355,7 @@ def discover(
     if options.wants("cap"):
         found.append(_cap(ledger, signals, options, notes))
     if options.wants("route"):
-        found.append(route_candidate(ledger, book, options, notes))
+        found.append(route_candidate(ledger, book, options, notes, whole=_whole(signals)))
     if options.wants("batch"):
         found.append(_batch(signals, options, notes))
     if options.wants("where"):

@@ -21,13 +21,14 @@ from inferonomics.levers.discover_signals import model_signals
 from inferonomics.levers.routing import Route, target
 from inferonomics.levers.rules import Rule
 
-SMALL_MODELS: dict[str, tuple[str, ...]] = {
-    "anthropic": ("claude-haiku-4-5",),
-    "openai": ("gpt-5-mini", "gpt-5-nano"),
-    "google": ("gemini-2.5-flash", "gemini-2.5-flash-lite"),
+SMALL_MODELS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "anthropic": (("claude-haiku-4-5",), ("claude-3-5-haiku-latest",), ("claude-3-haiku",)),
+    "openai": (("gpt-5-mini", "gpt-5-nano"), ("gpt-4o-mini",), ("gpt-3.5-turbo",)),
+    "google": (("gemini-2.5-flash", "gemini-2.5-flash-lite"), ("gemini-1.5-flash",)),
 }
-"""Each provider's current small models: the default routing targets (same provider, so the same
-data-processing terms and API)."""
+"""Each provider's small models, newest generation first: the default routing targets are the
+newest generation the book prices at the traffic's time (same provider, so the same data-processing
+terms and API); an older generation is tried only where the newer one was not yet sold."""
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,26 @@ def price_mean_request(
     return Priced(key, rates.input_usd_per_mtok, rates.output_usd_per_mtok, quote.total_usd)
 
 
-def candidates_for(provider: str, model: str, named: tuple[str, ...] | None) -> list[str]:
-    """The models tried as targets for traffic on `provider`/`model`: `named` when given, else the
-    provider's small models; never the model itself."""
-    keys = list(named) if named is not None else [f"{provider}/{m}" for m in SMALL_MODELS.get(provider, ())]
-    return [k for k in keys if k != f"{provider}/{model}"]
+def candidates_for(
+    book: PriceBook, provider: str, model: str, named: tuple[str, ...] | None, at: dt.datetime
+) -> list[str]:
+    """The models tried as targets for traffic on `provider`/`model` at `at`: `named` when given, else
+    the newest generation of the provider's small models the book prices then; never the model itself."""
+    if named is not None:
+        return [k for k in named if k != f"{provider}/{model}"]
+    for generation in SMALL_MODELS.get(provider, ()):
+        keys = [f"{provider}/{m}" for m in generation if m != model]
+        if any(price_mean_request(book, k, at, 1, 1) is not None for k in keys):
+            return keys
+    return []
 
 
 def route_candidate(
-    ledger: Ledger, book: PriceBook, options: DiscoveryOptions, notes: list[str]
+    ledger: Ledger, book: PriceBook, options: DiscoveryOptions, notes: list[str], *, whole: bool = False
 ) -> Candidate | None:
     """A `route` candidate: per feature and expensive model, the cheapest small model that may take it
-    (see `levers/discover.py`), or None (with a note) when there is none."""
+    (see `levers/discover.py`), or None (with a note) when there is none. `whole`: the ledger has no
+    feature column, and its traffic is judged as one feature."""
     rules: list[tuple[Rule | None, tuple[str, ...] | None, str]] = []
     features: list[str] = []
     evidence: list[str] = []
@@ -75,9 +84,10 @@ def route_candidate(
     detail: dict[str, Any] = {}
     quality = options.quality
     for g in model_signals(ledger):
-        f, provider, model = g["feature"], g["provider"], g["model"]
-        if f is None or not g["requests"] or not g["input_total"]:
+        feature, provider, model = g["feature"], g["provider"], g["model"]
+        if (feature is None and not whole) or not g["requests"] or not g["input_total"]:
             continue
+        f = "(all traffic)" if feature is None else str(feature)
         mean_in = int(g["input_total"]) // int(g["requests"])
         mean_out = int(g["output_tokens"]) // int(g["requests"])
         at = g["ts_max"].astimezone(dt.UTC).replace(tzinfo=None) if g["ts_max"].tzinfo else g["ts_max"]
@@ -85,7 +95,7 @@ def route_candidate(
         if source is None:
             continue
         verdicts = quality.for_feature(f) if quality is not None else {}
-        keys = candidates_for(provider, model, options.route_models)
+        keys = candidates_for(book, provider, model, options.route_models, at)
         keys += [k for k, ok in verdicts.items() if ok and k not in keys and k != f"{provider}/{model}"]
         priced = [p for k in keys if (p := price_mean_request(book, k, at, mean_in, mean_out)) is not None]
         priced = [p for p in priced if verdicts.get(p.key, True)]
@@ -117,8 +127,9 @@ def route_candidate(
             for p in sorted(priced, key=lambda p: p.request_usd)
         )
         rule = Rule.parse(f"provider:{provider}&model:{model}")
-        rules.append((rule, (f,), best.key))
-        features.append(f)
+        rules.append((rule, None if feature is None else (f,), best.key))
+        if feature is not None:
+            features.append(f)
         evidence.append(
             f"{f} on {provider}/{model} (${source.input_usd_per_mtok}/${source.output_usd_per_mtok} "
             f"per MTok, ${source.request_usd:.6f} a mean request; {int(g['requests']):,} requests): "

@@ -70,8 +70,13 @@ def feature_signals(
         session_requests=ibis.cases((sessions.n > 1, sessions.n), else_=zero).sum(),
         sessions=sessions.count(),
     )
-    bucket = r.ts.epoch_seconds() // burst_seconds
-    per_user = r.mutate(_b=bucket).group_by(["feature", "user", "_b"]).aggregate(n=r.requests.sum())
+    # A burst is one user's: rows without a user say nothing about who sent them.
+    known = r.filter(r.user.notnull())
+    per_user = (
+        known.mutate(_b=known.ts.epoch_seconds() // burst_seconds)
+        .group_by(["feature", "user", "_b"])
+        .aggregate(n=known.requests.sum())
+    )
     bursts = per_user.group_by("feature").aggregate(
         burst_requests=ibis.cases((per_user.n >= burst_requests, per_user.n), else_=zero).sum(),
         users=per_user.user.nunique(),
@@ -131,24 +136,29 @@ def model_signals(ledger: Ledger) -> list[dict[str, Any]]:
     return list(table.to_pyarrow().to_pylist())
 
 
-def cap_cuts(ledger: Ledger, caps: Mapping[str, tuple[int | None, int | None]]) -> dict[str, dict[str, int]]:
+def cap_cuts(
+    ledger: Ledger, caps: Mapping[str | None, tuple[int | None, int | None]]
+) -> dict[str | None, dict[str, int]]:
     """For each feature's (output cap, reasoning cap) per request: the requests either cap truncates and
     the output tokens the caps cut (reasoning is part of output), as exact integer sums."""
     if not caps:
         return {}
     r = ledger.rows
-    chosen = r.filter(r.feature.isin(list(caps)))
+    named = [f for f in caps if f is not None]
+    chosen = r.filter(
+        r.feature.isin(named).fill_null(False) | (r.feature.isnull() if None in caps else False)
+    )
     big = 2**62
     out_cap = ibis.cases(
         *(
-            (chosen.feature == f, ibis.literal(c if c is not None else big, "int64"))
+            (chosen.feature.identical_to(f), ibis.literal(c if c is not None else big, "int64"))
             for f, (c, _) in caps.items()
         ),
         else_=ibis.literal(big, "int64"),
     )
     reason_cap = ibis.cases(
         *(
-            (chosen.feature == f, ibis.literal(c if c is not None else big, "int64"))
+            (chosen.feature.identical_to(f), ibis.literal(c if c is not None else big, "int64"))
             for f, (_, c) in caps.items()
         ),
         else_=ibis.literal(big, "int64"),
