@@ -10,9 +10,14 @@ turn, carrying prefix-block hashes; see `ledger/prefix_blocks.py`):
 2. the LRU mode (a KV cache of B blocks): block references per second (target >= 1M/s);
 3. the playbook (caching with the cheaper TTL per model, then batch) on the whole ledger
    (target < 60 s), against one bill of the same ledger (baseline);
-4. with --mooncake FILE: the Mooncake trace replayed (12,031 requests, 512-token blocks).
+4. with --mooncake FILE: the Mooncake trace replayed (12,031 requests, 512-token blocks);
+5. with --discovery: only playbook discovery (`levers/discover.py`) on the plain demo ledger of
+   --rows rows (`inferonomics generate`; --block-tokens 0: no prefix hashes, else hashed),
+   target < 60 s, against one bill of the same ledger measured in the same run (baseline);
+   then, unless --no-playbook, the whole discovered playbook (discovery plus every step billed).
 
 Usage: python benchmarks/levers.py [--rows 10000000] [--block-tokens 4096] [--data DIR]
+       python benchmarks/levers.py --discovery --block-tokens 0 [--rows 10000000] [--no-playbook]
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ from inferonomics.ledger.generate import generate_demo
 from inferonomics.levers import prefixes
 from inferonomics.levers.base import Scenario
 from inferonomics.levers.caching import Caching, replay_cache
-from inferonomics.levers.playbook import default_levers, run
+from inferonomics.levers.discover import discover
+from inferonomics.levers.playbook import default_levers, playbook, run
 from inferonomics.levers.replay import Blocks, lru_replay, ttl_replay
 
 
@@ -46,7 +52,7 @@ def ledger_file(directory: Path, rows: int, block: int) -> Path:
     path = directory / f"bench-levers-{rows}-{block}.parquet"
     if not path.exists() or pq.read_metadata(path).num_rows != rows:
         t = time.perf_counter()
-        generate_demo(path, rows, seed=2026, prefix_block_tokens=block)
+        generate_demo(path, rows, seed=2026, prefix_block_tokens=block or None)
         print(f"generated {rows:,} rows in {time.perf_counter() - t:.1f} s -> {path}")
     return path
 
@@ -84,9 +90,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--mooncake", type=Path, help="the Mooncake conversation trace (JSON lines)")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "inferonomics-bench")
+    parser.add_argument("--discovery", action="store_true", help="only section 5 (discovery)")
+    parser.add_argument("--no-playbook", action="store_true", help="with --discovery: skip the playbook")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {os.cpu_count()} CPUs; {dt.date.today()}")
+    print(f"machine: {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; {dt.date.today()}")
+    if args.discovery:
+        return discovery(args)
     path = ledger_file(args.data, args.rows, args.block_tokens)
     book = PriceBook.load()
     ledger = Ledger.open([path])
@@ -175,6 +185,39 @@ def main() -> int:
         print(
             f"\n4. Mooncake trace ({len(mreq.ts_us):,} requests, {len(mreq.blocks.keys):,} refs): engine "
             f"{each * 1e3:.1f} ms = {len(mreq.ts_us) / each / 1e6:.2f} M requests/s"
+        )
+    return 0
+
+
+def discovery(args: argparse.Namespace) -> int:
+    """Section 5: discovery on the demo ledger against one bill of it, in the same run."""
+    block = args.block_tokens
+    path = ledger_file(args.data, args.rows, block)
+    book = PriceBook.load()
+    t = time.perf_counter()
+    bill = rollup(price(Ledger.open([path]), book), ["provider", "model"])
+    bill_s = time.perf_counter() - t
+    t = time.perf_counter()
+    found = discover(Ledger.open([path]), book)
+    discover_s = time.perf_counter() - t
+    hashes = f"{block}-token prefix hashes" if block else "no prefix hashes"
+    print(f"\n5. discovery on {args.rows:,} rows ({hashes}; {path.name})")
+    print(
+        f"   baseline, one bill (price + rollup by provider, model): {bill_s:.1f} s "
+        f"({bill.table.num_rows} rows)"
+    )
+    print(
+        f"   discovery: {discover_s:.1f} s (target < 60 s) = {discover_s / bill_s:.1f} bills; candidates: "
+        + (", ".join(f"{c.lever} ({', '.join(c.features) or 'all'})" for c in found.candidates) or "none")
+    )
+    if not args.no_playbook:
+        t = time.perf_counter()
+        result = playbook(Ledger.open([path]), book=book)
+        play_s = time.perf_counter() - t
+        print(
+            f"   the discovered playbook (discovery + {len(result.steps)} steps billed): {play_s:.1f} s = "
+            f"{play_s / bill_s:.1f} bills; saves {result.saving_share:.1%} of "
+            f"${result.baseline.cost_usd:,.2f}"
         )
     return 0
 
