@@ -103,14 +103,22 @@ def _report(
     out_file: Path | None,
     price_sheets: list[Path] | None,
 ) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     import inferonomics as inf
 
     check_out(out_file)
     first, last = _date(since, "--since"), _date(until, "--until")
-    ledger = open_ledger(_paths(paths))
-    report = inf.agent_usage(
-        ledger, period, tz=timezone, since=first, until=last, by=by_columns(by), book=book(price_sheets)
-    )
+    found = _paths(paths)
+    inf.PriceBook  # noqa: B018 (imported here: imports on two threads at once could deadlock)
+    # The price book loads (Python) while the logs are read (DuckDB, which releases the GIL); a
+    # problem with either is raised in this order: the logs', then the sheets'.
+    with ThreadPoolExecutor(1) as pool:
+        prices = pool.submit(book, price_sheets)
+        ledger = open_ledger(found)
+        report = inf.agent_usage(
+            ledger, period, tz=timezone, since=first, until=last, by=by_columns(by), book=prices.result()
+        )
     if fmt == "table":
         with to_console(out_file) as console:
             _print_report(report, console)
