@@ -9,7 +9,9 @@ of unknown TTL (`cache_creation_input_tokens`, `input_cache_creation`), reasonin
 (`output_reasoning_tokens`, `output_reasoning`); every other key containing "input" is uncached
 input and every other key containing "output" is output. When a `total` is given and the buckets
 overshoot it by exactly the cache tokens, the integration broke the contract (its `input` includes
-the cache, langfuse#10592): the cache tokens are taken out of `input`.
+the cache, langfuse#10592): the cache tokens are taken out of `input`, once, before the row is
+priced (so a double count can never push a request over a long-context threshold), and the run's
+notes count such records. A `total` that matches neither reading is noted too (buckets as given).
 
 Langfuse does not record the provider; it comes from the observation's metadata (`provider`,
 `ls_provider`, `gen_ai.system`) or, failing that, from the model's name. `costDetails.total` (or
@@ -41,6 +43,11 @@ WRITE_1H = (
 WRITE_ANY = ("cache_creation_input_tokens", "input_cache_creation", "cache_write_input_tokens")
 REASONING = ("output_reasoning_tokens", "output_reasoning", "reasoning_tokens")
 MODEL_TYPES = frozenset({"GENERATION", "EMBEDDING"})
+INCLUSIVE_NOTE = (
+    "generations whose input already held the cache tokens (total = input + output, langfuse#10592): "
+    "cache tokens taken out of input once"
+)
+MISMATCH_NOTE = "generations whose usage total matches neither input + cache + output nor input + output"
 PROVIDERS = (
     (re.compile(r"^(claude|anthropic)"), "anthropic"),
     (re.compile(r"^(gpt-|o[1-9](-|$)|chatgpt|text-embedding|davinci|babbage)"), "openai"),
@@ -85,8 +92,9 @@ def _pick(usage: Mapping[str, Any], names: tuple[str, ...]) -> tuple[int, set[st
     return 0, set()
 
 
-def buckets(usage: Mapping[str, Any]) -> dict[str, int]:
-    """Non-overlapping ledger buckets from a `usageDetails` mapping (see the module docstring)."""
+def buckets(usage: Mapping[str, Any], notes: Any = None) -> dict[str, int]:
+    """Non-overlapping ledger buckets from a `usageDetails` mapping (see the module docstring); a
+    corrected double count or an inconsistent total is counted in `notes` when given."""
     read, k1 = _pick(usage, READ_KEYS)
     w5, k2 = _pick(usage, WRITE_5M)
     w1, k3 = _pick(usage, WRITE_1H)
@@ -108,13 +116,13 @@ def buckets(usage: Mapping[str, Any]) -> dict[str, int]:
     total = usage.get("total")
     # Exclusive buckets add up to `total`; a total of input + output alone means `input` already
     # held the cache tokens (the integration broke the contract): take them out once.
-    if (
-        total is not None
-        and cache
-        and uncached >= cache
-        and count(total, "usageDetails.total") == uncached + output
-    ):
+    stated = None if total is None else count(total, "usageDetails.total")
+    if stated is not None and cache and uncached >= cache and stated == uncached + output:
         uncached -= cache
+        if notes is not None:
+            notes[INCLUSIVE_NOTE] += 1
+    elif stated is not None and stated != uncached + cache + output and notes is not None:
+        notes[MISMATCH_NOTE] += 1
     return {
         "input_tokens": uncached,
         "cache_read_tokens": read,
@@ -148,7 +156,7 @@ def _tag_feature(tags: Any) -> Any:
     return None
 
 
-def observation_row(obs: Mapping[str, Any]) -> Row:
+def observation_row(obs: Mapping[str, Any], notes: Any = None) -> Row:
     """The ledger row of one Langfuse generation: usage split into the ledger's buckets (see `buckets`),
     the provider from metadata or the model name, the feature from a `feature:` tag, metadata or the trace
     name, and Langfuse's cost estimate as `reported_cost_usd`. Raises `RecordError` without usage, a model
@@ -181,7 +189,7 @@ def observation_row(obs: Mapping[str, Any]) -> Row:
         ),
         "session": _get(obs, "sessionId", "session_id"),
         "service_tier": first(meta.get("service_tier"), meta.get("serviceTier")),
-        **buckets(usage),
+        **buckets(usage, notes),
         "reported_cost_usd": amount,
         "cost_source": None if amount is None else "tool_estimate",
     }
@@ -199,4 +207,4 @@ def read(ctx: Context) -> Rows:
             if kind not in MODEL_TYPES:
                 ctx.notes["observations that are not generations skipped (spans, events)"] += 1
                 continue
-            yield guarded(line_of(obs, line), observation_row, obs)
+            yield guarded(line_of(obs, line), observation_row, obs, ctx.notes)

@@ -5,7 +5,10 @@ The semantic conventions say `gen_ai.usage.input_tokens` SHOULD include cached t
 `gen_ai.usage.cache_read.input_tokens` and the cache-write count as subsets; reasoning is a subset
 of `gen_ai.usage.output_tokens`. The cache-write attribute was renamed from
 `gen_ai.usage.cache_creation.input_tokens` to `gen_ai.usage.cache_write.input_tokens`, and tools
-emit both during the transition: the two are one count, never added. Some instrumentations emit
+emit both during the transition: the two are one count, never added. Older pydantic-ai releases put
+the cache counts only under `gen_ai.usage.details.cache_read_tokens` / `cache_write_tokens` (and
+reasoning under `gen_ai.usage.details.reasoning_tokens`); newer ones emit both spellings, again one
+count. Some instrumentations emit
 Anthropic's raw `input_tokens` (which excludes cache tokens); when the input is smaller than the
 cache tokens it cannot include them, and it is read as exclusive. Cache-write TTLs are not
 recorded, so writes go to `cache_write_other_tokens`.
@@ -31,6 +34,7 @@ CACHE_READ = (
     "gen_ai.usage.cache_read.input_tokens",
     "gen_ai.usage.cache_read_input_tokens",
     "gen_ai.usage.cache_read_tokens",
+    "gen_ai.usage.details.cache_read_tokens",  # pydantic-ai before the semconv cache attributes
     "llm.token_count.prompt_details.cache_read",
 )
 CACHE_WRITE = (
@@ -38,11 +42,13 @@ CACHE_WRITE = (
     "gen_ai.usage.cache_creation.input_tokens",
     "gen_ai.usage.cache_creation_input_tokens",
     "gen_ai.usage.cache_write_tokens",
+    "gen_ai.usage.details.cache_write_tokens",  # pydantic-ai before the semconv cache attributes
     "llm.token_count.prompt_details.cache_write",
 )
 REASONING = (
     "gen_ai.usage.reasoning.output_tokens",
     "gen_ai.usage.reasoning_tokens",
+    "gen_ai.usage.details.reasoning_tokens",
     "llm.token_count.completion_details.reasoning",
 )
 EXCLUSIVE_NOTE = "spans whose input_tokens exclude cache tokens (fewer than them): read as uncached input"

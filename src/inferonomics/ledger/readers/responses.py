@@ -7,7 +7,10 @@ mapping is written out here once (see `shared/reference/usage_formats.md` §1.1,
 
 A line is a response object, or an envelope `{"ts": ..., "response": {...}, "user": ...}` that adds
 what the response lacks (Anthropic messages carry no timestamp), or a batch result line
-(OpenAI Batch output, Anthropic Message Batches results), priced at the batch tier.
+(OpenAI Batch output, Anthropic Message Batches results), priced at the batch tier. An Anthropic
+message whose id starts `msg_bdrk_` was served by AWS Bedrock and is priced at Bedrock's prices
+(the bare model name at the regional endpoint's; an envelope `modelId` naming a `global.` inference
+profile at the global one).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from inferonomics.ledger.staging import QuarantineRecord
 
 ENVELOPE_TS_KEYS = ("ts", "timestamp", "created_at", "start_time", "time")
 ENVELOPE_DIMENSIONS = ("tenant", "user", "feature", "session", "region", "provider")
+BEDROCK_ID_PREFIX = "msg_bdrk_"  # Anthropic Messages served by AWS Bedrock carry ids like msg_bdrk_01...
+
+
+def first_of(obj: Mapping[str, Any], *keys: str) -> Any:
+    """The first of `keys` present (not None) in `obj`, else None."""
+    return next((obj[k] for k in keys if obj.get(k) is not None), None)
 
 
 def _int(obj: Mapping[str, Any] | None, *path: str) -> Any:
@@ -187,6 +196,14 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
         "usage" in body and "cache_read_input_tokens" in (body.get("usage") or {})
     ):
         row = anthropic_message(body)
+        if str(body.get("id") or "").startswith(BEDROCK_ID_PREFIX):
+            # Served by AWS Bedrock: its price list (regional endpoints 10% over global for Sonnet
+            # 4.5 and later). The body names the model, not the inference profile: an envelope's
+            # `modelId` (e.g. global.anthropic.claude-...) says which endpoint billed it.
+            row["provider"] = "aws"
+            model_id = first_of(envelope, "modelId", "model_id")
+            if model_id is not None:
+                row["model"] = model_id
     elif body.get("object") == "chat.completion":
         row = openai_chat(body)
     elif body.get("object") == "response":

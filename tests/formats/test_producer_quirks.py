@@ -1,0 +1,124 @@
+"""Producers' quirks, each with a record in the shape the producer emits (source cited) and the cost
+computed by hand from the published rate in force on the record's date."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from inferonomics.billing.engine import price
+from inferonomics.catalog.book import PriceBook
+from inferonomics.ledger.core import Ledger
+
+D = Decimal
+
+
+def _priced(path: Path, book: PriceBook) -> tuple[list[dict[str, Any]], list[str]]:
+    with Ledger.open([path]) as ledger:
+        rows = price(ledger, book).to_arrow().to_pylist()
+        notes = [n for s in ledger.sources for n in s.notes]
+    return rows, notes
+
+
+def test_older_pydantic_ai_cache_details(tmp_path: Path, book: PriceBook) -> None:
+    # The span of pydantic-ai's tests/models/test_instrumented.py (the model call of a gpt-4o agent),
+    # as older releases emit it: cache counts only under gen_ai.usage.details.*, input inclusive.
+    span = {
+        "name": "chat gpt-4o",
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": "b7ad6b7169203331",
+        "startTimeUnixNano": "1748772000000000000",  # 2025-06-01 10:00 UTC
+        "attributes": [
+            {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+            {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
+            {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
+            {"key": "gen_ai.response.model", "value": {"stringValue": "gpt-4o-2024-11-20"}},
+            {"key": "gen_ai.response.id", "value": {"stringValue": "response_id"}},
+            {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "100"}},
+            {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "200"}},
+            {"key": "gen_ai.usage.details.reasoning_tokens", "value": {"intValue": "30"}},
+            {"key": "gen_ai.usage.details.cache_write_tokens", "value": {"intValue": "10"}},
+            {"key": "gen_ai.usage.details.cache_read_tokens", "value": {"intValue": "20"}},
+        ],
+    }
+    path = tmp_path / "spans.json"
+    path.write_text(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+    rows, _ = _priced(path, book)
+    [row] = rows
+    assert (row["input_tokens"], row["cache_read_tokens"], row["cache_write_other_tokens"]) == (70, 20, 10)
+    # gpt-4o-2024-11-20: $2.50 input (cache writes too), $1.25 cached, $10 output:
+    # 70 x 2.5 + 20 x 1.25 + 10 x 2.5 + 200 x 10 = 2,225 per million = $0.002225, the operation.cost
+    # pydantic-ai's test asserts for the same usage (without the details, cached input was billed $2.50).
+    assert row["cost_usd"] == D("0.002225")
+
+
+def test_langfuse_input_holding_the_cache_never_picks_the_long_context_tier(
+    tmp_path: Path, book: PriceBook
+) -> None:
+    # A Langfuse v2 observation (GET /api/public/observations) from an integration that put the cache
+    # read into `input` as well (langfuse#10592): total = input + output, not input + cache + output.
+    obs = {
+        "id": "obs-1",
+        "traceId": "trace-1",
+        "type": "GENERATION",
+        "startTime": "2025-11-03T10:00:00.000Z",
+        "providedModelName": "claude-sonnet-4-5-20250929",
+        "usageDetails": {
+            "input": 180_000,
+            "cache_read_input_tokens": 150_000,
+            "output": 1000,
+            "total": 181_000,
+        },
+        "costDetails": {"total": 0.15},
+    }
+    path = tmp_path / "observations.json"
+    path.write_text(
+        json.dumps({"data": [obs], "meta": {"page": 1, "limit": 50, "totalItems": 1, "totalPages": 1}})
+    )
+    rows, notes = _priced(path, book)
+    [row] = rows
+    assert (row["input_tokens"], row["cache_read_tokens"]) == (30_000, 150_000)
+    # 180,000 input in all: under Sonnet 4.5's 200k threshold. 30,000 x $3 + 150,000 x $0.30 + 1,000 x $15
+    # = $0.15 (counted twice it would be 330,000 > 200k: every token at $6 / $0.60 / $22.50 = $1.1925).
+    assert row["cost_usd"] == D("0.15")
+    assert any("already held the cache tokens" in n for n in notes)
+
+
+def test_bedrock_messages_are_billed_by_aws_bedrock(tmp_path: Path, book: PriceBook) -> None:
+    # An InvokeModel response body of Claude on Bedrock (Anthropic Messages shape, id msg_bdrk_...):
+    # https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-anthropic-claude-messages-request-response.html
+    body = {
+        "id": "msg_bdrk_01Qx8Mv9kQ3XkPqJmCvLmN7R",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5-20250929",
+        "content": [{"type": "text", "text": "..."}],
+        "stop_reason": "end_turn",
+        "usage": {
+            "input_tokens": 1000,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 2000,
+            "output_tokens": 500,
+        },
+    }
+    path = tmp_path / "bedrock.jsonl"
+    lines = [
+        {"ts": "2025-11-03T10:00:00Z", "response": body},
+        {
+            "ts": "2025-11-03T10:00:01Z",
+            "modelId": "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "response": {**body, "id": "msg_bdrk_02"},
+        },
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    rows, _ = _priced(path, book)
+    by_id = {r["request_id"]: r for r in rows}
+    regional, global_ = by_id["msg_bdrk_01Qx8Mv9kQ3XkPqJmCvLmN7R"], by_id["msg_bdrk_02"]
+    assert regional["provider"] == global_["provider"] == "aws"
+    # Bedrock's regional endpoints bill Sonnet 4.5 at 1.1x: $3.30 / $0.33 cached / $16.50:
+    # 1,000 x 3.3 + 2,000 x 0.33 + 500 x 16.5 = 12,210 per million.
+    assert regional["cost_usd"] == D("0.01221")
+    # The global inference profile at the list price: 1,000 x 3 + 2,000 x 0.3 + 500 x 15 = 11,100.
+    assert global_["cost_usd"] == D("0.0111")
