@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import types
 import zoneinfo
 from typing import Any
 
@@ -123,7 +124,22 @@ def connect_spark(master: str | None = None) -> Any:
         .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         .getOrCreate()
     )
-    return ibis.pyspark.connect(session)
+    con = ibis.pyspark.connect(session)
+    con.to_pyarrow = types.MethodType(_spark_to_pyarrow, con)
+    return con
+
+
+def _spark_to_pyarrow(self: Any, expr: ir.Expr, /, *, params: Any = None, limit: Any = None) -> Any:
+    """Ibis' PySpark `to_pyarrow` through Spark's own Arrow export (`DataFrame.toArrow`). Ibis goes
+    through pandas, which is slower and, with pandas 3, warns on every call."""
+    from ibis.formats.pyarrow import PyArrowData
+
+    self._run_pre_execute_hooks(expr)
+    table_expr = expr.as_table()
+    sql = self.compile(table_expr, params=params, limit=limit)
+    with self._safe_raw_sql(sql) as query:
+        out = query.toArrow()
+    return expr.__pyarrow_result__(PyArrowData.convert_table(out, table_expr.schema()))
 
 
 def read_parquet(con: Any, path: str) -> ir.Table:
