@@ -122,3 +122,48 @@ def test_bedrock_messages_are_billed_by_aws_bedrock(tmp_path: Path, book: PriceB
     assert regional["cost_usd"] == D("0.01221")
     # The global inference profile at the list price: 1,000 x 3 + 2,000 x 0.3 + 500 x 15 = 11,100.
     assert global_["cost_usd"] == D("0.0111")
+
+
+def test_openrouter_charge_off_the_book_names_the_book(tmp_path: Path, book: PriceBook) -> None:
+    # OpenRouter chat completions with usage accounting (https://openrouter.ai/docs/use-cases/usage-accounting):
+    # `usage.cost` is what OpenRouter charged, the route's list price. Sonnet 4.5 on 2025-11-03 is
+    # $3 / $15 in the book: 10,000 in + 1,000 out = 30,000 + 15,000 = $0.045 per request.
+    def line(rid: str, day: str, cost: float) -> str:
+        body = {
+            "id": rid,
+            "provider": "Anthropic",
+            "model": "anthropic/claude-sonnet-4.5",
+            "object": "chat.completion",
+            "created": day,
+            "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "..."}}
+            ],
+            "usage": {
+                "prompt_tokens": 10_000,
+                "completion_tokens": 1000,
+                "total_tokens": 11_000,
+                "cost": cost,
+            },
+        }
+        return json.dumps({"ts": day, "response": body})
+
+    path = tmp_path / "openrouter.jsonl"
+    path.write_text(
+        line("gen-1", "2025-11-03T10:00:00Z", 0.045)
+        + "\n"
+        + line("gen-2", "2025-11-04T10:00:00Z", 0.05)
+        + "\n"
+    )
+    from inferonomics.billing.reconcile import reconcile
+
+    with Ledger.open([path]) as ledger:
+        rows = {str(r["day"]): r for r in reconcile(ledger, book).table.to_pylist()}
+    assert rows["2025-11-03"]["cause"] == "matches"
+    off = rows["2025-11-04"]
+    assert off["residual_usd"] == D("0.005")  # charged 0.05 against the book's 0.045
+    # No suspect (batch, TTL, double count) lands on $0.05: the book's entry is named as the culprit.
+    assert off["cause"].startswith(
+        "book: openrouter charged more than the book's price for this route, 1.111x"
+    )
+    assert "openrouter/anthropic/claude-sonnet-4.5" in off["cause"]
+    assert "likely culprit" in off["cause"]

@@ -18,7 +18,9 @@ The cause of a residual is found by repricing the group's summed usage under the
 keeping the one that lands on the reported figure: the batch discount (or its absence), another
 service tier, the other cache-write TTL, cache tokens priced as uncached input (the double-counting
 bug of several gateways); before that, usage we could not price (an unknown model, a tier without
-a price) and a cost with no usage to compare it with.
+a price) and a cost with no usage to compare it with. OpenRouter charges a route's list price per
+request: a residual there that no suspect explains names the book's entry (and its source) as the
+likely culprit.
 """
 
 from __future__ import annotations
@@ -278,9 +280,41 @@ def _explain(book: PriceBook, parts: list[_Part], reported: Decimal, ours: Decim
         if abs(reported - best) <= close:
             return label
     direction = "more" if reported > ours else "less"
+    if {p.provider.strip().lower() for p in usage} <= LIST_PRICE_BILLERS:
+        return _book_culprit(book, usage, reported, ours, direction)
     return (
         f"unexplained: the source charged {direction} than the price book "
         "(a negotiated rate, a price change, or usage not in the export)"
+    )
+
+
+# Sources whose charge is the route's list price, per request, with no discount of the user's own:
+# a residual no suspect explains means the book's entry for the route is wrong.
+LIST_PRICE_BILLERS = frozenset({"openrouter"})
+
+
+def _book_culprit(
+    book: PriceBook, usage: list[_Part], reported: Decimal, ours: Decimal, direction: str
+) -> str:
+    p = max(usage, key=lambda u: u.priced)
+    q = book.quote(
+        p.provider,
+        p.model,
+        at=dt.datetime.combine(p.day, dt.time(12)),
+        **{c: p.tokens[c] for c in TOKENS},
+        requests=max(p.requests, 1),
+        service_tier=p.tier,
+        region=p.region,
+    )
+    entry = ""
+    if isinstance(q, Quote):
+        origin = q.rates.origins[0].describe() if q.rates.origins else ""
+        entry = f" ({q.rates.entry}; {origin})" if origin else f" ({q.rates.entry})"
+    ratio = f", {reported / ours:.3f}x the book" if ours else ""
+    return (
+        f"book: {p.provider} charged {direction} than the book's price for this route{ratio}; it bills "
+        f"the route's list price per request, so the book's entry{entry} is the likely culprit: "
+        "check the route's current price and fix the entry (or layer a price sheet)"
     )
 
 
