@@ -192,13 +192,31 @@ def database_url(text: str) -> str | None:
     return f"{m.group(1)}://{m.group(2)}" if m else None
 
 
+_SECRET_PARAM = re.compile(r"(?i)((?:^|&)[^=&]*(?:pass|secret|token|key)[^=&]*=)[^&]*")
+
+
 def redacted(url: str) -> str:
-    """The URL without its password, as messages and provenance show it."""
+    """The URL without its secrets, as messages and provenance show it: the password of its user
+    part and the value of every query parameter named like a secret (`password`, `sslpassword`,
+    `token`, `api_key`...) become `***`."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        if ":" in userinfo:
+            netloc = userinfo.split(":", 1)[0] + ":***@" + host
+    query = _SECRET_PARAM.sub(lambda m: m.group(1) + "***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def scrubbed(text: str, url: str) -> str:
+    """`text` (a driver's message, say) with every secret of `url` replaced by `***`."""
+    parts = urlsplit(url)
+    secrets = [parts.password or ""]
+    secrets += [m.group(0).split("=", 1)[1] for m in _SECRET_PARAM.finditer(parts.query)]
+    for secret in sorted((x for x in secrets if x), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def database_rows(url: str, *, batch_rows: int = 50_000) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -215,7 +233,9 @@ def database_rows(url: str, *, batch_rows: int = 50_000) -> Iterator[tuple[int, 
     try:
         con = ibis.connect(clean)
     except Exception as e:  # the driver raises its own error types for refused or failed logins
-        raise InputError(f"{redacted(url)}: cannot connect to PostgreSQL ({str(e).strip()[:200]})") from e
+        raise InputError(
+            f"{redacted(url)}: cannot connect to PostgreSQL ({scrubbed(str(e).strip(), url)[:200]})"
+        ) from None
     try:
         if table_name not in con.list_tables():
             raise InputError(
