@@ -89,8 +89,8 @@ def test_missing_required_column_is_one_clear_error(tmp_path: Path) -> None:
     path.write_text("time,provider,model,input_tokens\n2026-01-01,openai,gpt-4o,1\n")
     result = run("bill", path)
     assert_clean(result)
-    assert result.returncode == 2
-    assert "missing required column ts" in result.stderr
+    assert result.returncode == 1
+    assert "missing required column ts" in result.stderr  # the input is unusable as a whole: exit 1
     assert "--columns" in result.stderr
 
 
@@ -125,7 +125,7 @@ def test_truncated_jsonl_and_parquet(tmp_path: Path) -> None:
     parquet.write_bytes(b"PAR1" + b"\x00" * 100)
     result = run("bill", parquet)
     assert_clean(result)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "not a readable Parquet file" in result.stderr
 
 
@@ -141,7 +141,7 @@ def test_a_line_tens_of_megabytes_long(tmp_path: Path) -> None:
     result = run("bill", path)
     assert_clean(result)
     assert "rows read 2 = billed 1 + quarantined 1" in result.stderr
-    assert "(31,457,280 characters): no usage value is that long" in result.stderr
+    assert "line 2: column model: a field longer than 1,048,576 characters" in result.stderr
     # A JSON response with a long text is still a good record.
     response = {
         "ts": "2026-01-05T10:00:00Z",
@@ -161,25 +161,29 @@ def test_a_line_tens_of_megabytes_long(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["bill", "nowhere.csv"], "no such file"),
-        (["bill", "{f}", "--by", "colour"], "cannot group by colour"),
-        (["bill", "{f}", "--grain", "fortnight"], "'fortnight' is not one of 'hour', 'day', 'week', 'month'"),
-        (["bill", "{f}", "--model-as", "gpt-4o"], "PROVIDER/MODEL"),
-        (["bill", "{f}", "--columns", "cost=x"], "not a ledger column"),
-        (["bill", "{f}", "--format", "parquet"], "needs --out"),
-        (["bill", "{f}", "--prices", "nowhere.yaml"], "cannot read price sheet"),
-        (["prices", "gpt-9"], "unknown model 'gpt-9'"),
-        (["prices", "gpt-4o", "--at", "someday"], "not a date"),
+    ("args", "message", "code"),
+    [  # exit 1: an input unusable as a whole; 2: a usage error (docs/reliability.md)
+        (["bill", "nowhere.csv"], "no such file", 1),
+        (["bill", "{f}", "--by", "colour"], "cannot group by colour", 2),
+        (
+            ["bill", "{f}", "--grain", "fortnight"],
+            "'fortnight' is not one of 'hour', 'day', 'week', 'month'",
+            2,
+        ),
+        (["bill", "{f}", "--model-as", "gpt-4o"], "PROVIDER/MODEL", 2),
+        (["bill", "{f}", "--columns", "cost=x"], "not a ledger column", 2),
+        (["bill", "{f}", "--format", "parquet"], "needs --out", 2),
+        (["bill", "{f}", "--prices", "nowhere.yaml"], "cannot read price sheet", 1),
+        (["prices", "gpt-9"], "unknown model 'gpt-9'", 2),
+        (["prices", "gpt-4o", "--at", "someday"], "not a date", 2),
     ],
 )
-def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_arguments(tmp_path: Path, args: list[str], message: str, code: int) -> None:
     f = tmp_path / "u.csv"
     f.write_text(HEADER + "2026-01-05T10:00:00Z,a,openai,gpt-4o,1,1,0\n")
     result = run(*[a.replace("{f}", str(f)) for a in args])
     assert_clean(result)
-    assert result.returncode == 2
+    assert result.returncode == code
     assert message in result.stderr
 
 

@@ -58,7 +58,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inferonomics import backend
-from inferonomics.errors import InputError, RecordError
+from inferonomics.errors import InputError, OptionError, RecordError
 from inferonomics.ledger import hints
 from inferonomics.ledger.readers import (
     agents,
@@ -306,10 +306,11 @@ def _tabular_source(
     stager = Stager(stage, _part_name(), _TEXT_COLUMNS, ("prefix_hashes",), tags=tags.kept)
     seen_columns: list[str] | None = None
     if fmt == "ledger-csv":  # the header is checked before any row: rows that fail are no excuse
-        header = header_of(path) or []
-        mapped = [inverse.get(h) or (None if h in column_map else h) for h in header]
-        seen_columns = [c for c in mapped if c is not None and c in DATA_COLUMNS]
-        _check_columns(display, seen_columns, model_as, path, has=header)
+        header = header_of(path)
+        if header is not None:  # (an empty file has no header: it is noted as empty)
+            mapped = [inverse.get(h) or (None if h in column_map else h) for h in header]
+            seen_columns = [c for c in mapped if c is not None and c in DATA_COLUMNS]
+            _check_columns(display, seen_columns, model_as, path, has=header)
     records = (
         csv_records(path, display, quarantine)
         if fmt == "ledger-csv"
@@ -502,7 +503,7 @@ def open_source(
     if fmt not in FORMATS:
         raise InputError(f"{display}: unknown input format '{fmt}' (known: {', '.join(FORMATS)})")
     if fmt in TRACE_FORMATS and model_as is None:
-        raise InputError(
+        raise OptionError(
             f"{display}: {fmt} rows carry no model; "
             "name the model to price them as with --model-as PROVIDER/MODEL"
         )

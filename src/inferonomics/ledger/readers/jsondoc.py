@@ -133,12 +133,13 @@ def documents(path: Path, display: str, quarantine: list[QuarantineRecord]) -> I
                 except ValueError as e:
                     quarantine.append(QuarantineRecord(display, number, None, str(e)))
         return
-    text = _read_document(path, display)
-    if text is None:
+    document = _read_document(path, display)
+    if document is None:
         raise InputError(
             f"{display}: a single JSON document over {MAX_DOCUMENT_CHARS:,} characters is too large to "
             "read whole; save it as JSON lines (one record per line)"
         )
+    text = document
     if not text.strip():
         return
     try:

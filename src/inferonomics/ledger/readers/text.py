@@ -233,14 +233,18 @@ def _records(
                 lines = len(feed.record)
                 first_text = feed.record[0][1]
                 start = feed.give_back()
-                column = _quoted_column(first_text, header) if lines > 1 else None
+                column = _quoted_column(first_text, header)
                 where = f"column {column}: " if column else ""
-                reason = (
-                    f"{where}a quote opened on this line is not closed ({e}); the {lines - 1:,} lines "
-                    "after it are read as records"
-                    if lines > 1
-                    else f"unreadable CSV record: {e}"
-                )
+                if lines > 1:
+                    reason = (
+                        f"{where}a quote opened on this line is not closed ({e}); the {lines - 1:,} "
+                        "lines after it are read as records"
+                    )
+                elif "field limit" in str(e):
+                    reason = f"{where}a field longer than {MAX_FIELD_CHARS:,} characters: no usage value is"
+                    reason += " that long"
+                else:
+                    column, reason = None, f"unreadable CSV record: {e}"
                 quarantine.append(QuarantineRecord(display, start, column, reason))
                 break  # a new reader: the old one's state is that of the bad record
             start = feed.record[0][0]
