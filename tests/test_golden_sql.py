@@ -1,5 +1,7 @@
 """The pricing expression compiled for DuckDB, pinned as a golden file: a change to the query
-plan (a join, a cast, a cell formula) shows as a diff in review.
+plan (a join, a cast, a cell formula) shows as a diff in review. The same expression compiled for
+BigQuery, Snowflake, ClickHouse and Trino is pinned beside it (`pricing_<dialect>.sql`): Ibis
+compiles it there, with DECIMAL arithmetic for the money (docs/scale.md).
 
 The expression is built for a fixed ledger schema and the rate table of four keys over a fixed
 window (long-context tiers, a US-inference uplift, time-of-day windows, a batch tier in play),
@@ -13,9 +15,11 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import ibis
 import pyarrow as pa
+import pytest
 
 from inferonomics import PriceBook
 from inferonomics.backend import connect
@@ -32,7 +36,11 @@ KEYS = [
 ]
 
 
-def compiled(book: PriceBook) -> str:
+OTHER_DIALECTS = ("bigquery", "snowflake", "clickhouse", "trino")
+"""Ibis backends the pricing expression compiles for beyond DuckDB (Spark runs it: tests/scale)."""
+
+
+def compiled(book: PriceBook, dialect: str = "duckdb") -> str:
     keys = pa.Table.from_pylist(
         [
             dict(zip(("provider", "model", "service_tier", "region"), k, strict=True)) | {"rows": 1}
@@ -53,7 +61,11 @@ def compiled(book: PriceBook) -> str:
     columns |= {"ts": ibis.dtype("timestamp"), "_ok": "boolean", "_problem": "string", "_src": "int8"}
     columns["_ts_order"] = ibis.dtype("timestamp")
     rows = ibis.table(ibis.schema(columns), name="ledger")
-    sql = ibis.to_sql(expression(rows, rates, False, connect()), dialect="duckdb")
+    if dialect == "duckdb":
+        expr = expression(rows, rates, False, connect())
+    else:  # only the backend's name matters to the expression; DECIMAL arithmetic off DuckDB
+        expr = expression(rows, rates, True, SimpleNamespace(name=dialect))
+    sql = ibis.to_sql(expr, dialect=dialect)
     # The rate table is an in-memory table with a generated name.
     return re.sub(r"ibis_\w+_memtable_\w+", "rates", str(sql)).rstrip() + "\n"
 
@@ -70,3 +82,22 @@ def test_pricing_expression_compiles_to_the_golden_sql(book: PriceBook) -> None:
     on = sql.rsplit("\n  ON ", 1)[1]
     assert '"_cell" = "t3"."_cell"' in on
     assert not re.search(r"[<>]", on)
+
+
+@pytest.mark.parametrize("dialect", OTHER_DIALECTS)
+def test_pricing_expression_compiles_for_other_backends(book: PriceBook, dialect: str) -> None:
+    sql = compiled(book, dialect)
+    golden = GOLDEN.with_name(f"pricing_{dialect}.sql")
+    if os.environ.get("INFERONOMICS_UPDATE_GOLDEN"):
+        golden.write_text(sql)
+    assert golden.read_text() == sql, (
+        f"the {dialect} pricing query changed; if on purpose, rerun with INFERONOMICS_UPDATE_GOLDEN=1 "
+        f"and review the diff of {golden.name}"
+    )
+    # Money stays exact there too: token counts and rates are DECIMAL before a product (BigQuery's
+    # NUMERIC is DECIMAL(38, 9): integers below 1e29 fUSD, 1e14 USD, are exact), never a float.
+    exact = "AS NUMERIC)" if dialect == "bigquery" else "DECIMAL(38, 0)"
+    assert sql.upper().count(exact.upper()) >= 18  # both sides of the nine products
+    products = [line for line in sql.splitlines() if re.search(r"\br_\w+", line)]
+    assert len(products) >= 9
+    assert not [line for line in products if re.search(r"FLOAT|DOUBLE", line, re.IGNORECASE)]

@@ -157,7 +157,7 @@ def small_table(con: Any, table: pa.Table) -> ir.Table:
     """A small Arrow table (a rate table, a list of duplicates) as a table `con` can join. On Spark it
     is handed over as Arrow: Ibis' own upload goes through pandas, where a NULL string becomes NaN and
     then the text 'NaN'."""
-    if backend_name(con) == "duckdb":
+    if backend_name(con) != "pyspark":
         return ibis.memtable(table)
     name = f"_inferonomics_small_{next(_reads)}"
     con._session.createDataFrame(table).createOrReplaceTempView(name)

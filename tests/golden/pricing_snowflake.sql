@@ -1,0 +1,190 @@
+SELECT
+  "t5"."ts",
+  "t5"."request_id",
+  "t5"."provider",
+  "t5"."model",
+  "t5"."tenant",
+  "t5"."user",
+  "t5"."feature",
+  "t5"."session",
+  "t5"."service_tier",
+  "t5"."region",
+  "t5"."requests",
+  "t5"."input_tokens",
+  "t5"."cache_read_tokens",
+  "t5"."cache_write_5m_tokens",
+  "t5"."cache_write_1h_tokens",
+  "t5"."cache_write_other_tokens",
+  "t5"."output_tokens",
+  "t5"."reasoning_tokens",
+  "t5"."web_search_requests",
+  "t5"."reported_cost_usd",
+  "t5"."cost_source",
+  "t5"."source_file",
+  "t5"."source_line",
+  "t3"."entry" AS "price_entry",
+  CASE
+    WHEN NOT (
+      "t5"."_ok"
+    ) OR COALESCE("t3"."invalid", FALSE)
+    THEN 'quarantined'
+    WHEN "t3"."reason" IS NOT NULL
+    THEN CONCAT('unpriced: ', "t3"."reason")
+    WHEN "t3"."entry" IS NULL
+    THEN 'unpriced: no rate row matched (please report this)'
+    WHEN "t3"."m_web_search" AND (
+      "t5"."web_search_requests" > 0
+    )
+    THEN CONCAT('unpriced: no web search price for ', GET(SPLIT("t3"."entry", ' '), 0))
+    ELSE 'priced'
+  END AS "status",
+  NOT (
+    "t5"."_ok"
+  ) OR COALESCE("t3"."invalid", FALSE) AS "_quarantined",
+  (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND (
+      (
+        "t3"."reason" IS NOT NULL
+      ) OR (
+        "t3"."entry" IS NULL
+      )
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_web_search"
+    AND (
+      "t5"."web_search_requests" > 0
+    )
+  ) AS "_unpriced",
+  CAST("t5"."input_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_input" AS DECIMAL(38, 0)) AS "_c_input",
+  CAST("t5"."cache_read_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_read" AS DECIMAL(38, 0)) AS "_c_cache_read",
+  (
+    CAST("t5"."cache_write_5m_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_write_5m" AS DECIMAL(38, 0))
+  ) + (
+    CAST("t5"."cache_write_1h_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_write_1h" AS DECIMAL(38, 0))
+  ) + (
+    CAST("t5"."cache_write_other_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_write_other" AS DECIMAL(38, 0))
+  ) AS "_c_cache_write",
+  (
+    (
+      CAST("t5"."output_tokens" AS DECIMAL(38, 0)) - CAST("t5"."reasoning_tokens" AS DECIMAL(38, 0))
+    ) * CAST("t3"."r_output" AS DECIMAL(38, 0))
+  ) + (
+    CAST("t5"."reasoning_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_reasoning" AS DECIMAL(38, 0))
+  ) AS "_c_output",
+  (
+    CAST("t5"."web_search_requests" AS DECIMAL(38, 0)) * CAST("t3"."r_web_search" AS DECIMAL(38, 0))
+  ) + (
+    CAST("t5"."requests" AS DECIMAL(38, 0)) * CAST("t3"."r_request" AS DECIMAL(38, 0))
+  ) AS "_c_fees"
+FROM (
+  SELECT
+    "t0"."ts",
+    "t0"."request_id",
+    "t0"."provider",
+    "t0"."model",
+    "t0"."tenant",
+    "t0"."user",
+    "t0"."feature",
+    "t0"."session",
+    "t0"."service_tier",
+    "t0"."region",
+    "t0"."requests",
+    "t0"."input_tokens",
+    "t0"."cache_read_tokens",
+    "t0"."cache_write_5m_tokens",
+    "t0"."cache_write_1h_tokens",
+    "t0"."cache_write_other_tokens",
+    "t0"."output_tokens",
+    "t0"."reasoning_tokens",
+    "t0"."web_search_requests",
+    "t0"."reported_cost_usd",
+    "t0"."cost_source",
+    "t0"."source_file",
+    "t0"."source_line",
+    "t0"."_ok",
+    "t0"."_problem",
+    "t0"."_src",
+    "t0"."_ts_order",
+    CAST(FLOOR(
+      (
+        (
+          CAST((
+            DAYOFWEEK("t0"."ts") + 6
+          ) % 7 AS BIGINT) * 86400
+        ) + (
+          CAST(DATE_PART(hour, "t0"."ts") AS BIGINT) * 3600
+        ) + (
+          CAST(DATE_PART(minute, "t0"."ts") AS BIGINT) * 60
+        ) + CAST(DATE_PART(second, "t0"."ts") AS BIGINT)
+      ) / (
+        3600
+      )
+    ) AS BIGINT) + (
+      (
+        0 + CASE
+          WHEN (
+            "t0"."input_tokens" + "t0"."cache_read_tokens" + "t0"."cache_write_5m_tokens" + "t0"."cache_write_1h_tokens" + "t0"."cache_write_other_tokens"
+          ) > (
+            "t0"."requests" * 200000
+          )
+          THEN 1
+          ELSE 0
+        END
+      ) * 168
+    ) + (
+      (
+        0 + CASE
+          WHEN "t0"."ts" >= TIMESTAMP_FROM_PARTS(2026, 8, 17, 0, 0, 0, 0)
+          THEN 1
+          ELSE 0
+        END + CASE
+          WHEN "t0"."ts" >= TIMESTAMP_FROM_PARTS(2026, 8, 23, 0, 0, 0, 0)
+          THEN 1
+          ELSE 0
+        END + CASE
+          WHEN "t0"."ts" >= TIMESTAMP_FROM_PARTS(2026, 10, 14, 0, 0, 0, 0)
+          THEN 1
+          ELSE 0
+        END
+      ) * 336
+    ) AS "_cell"
+  FROM "ledger" AS "t0"
+) AS "t5"
+LEFT OUTER JOIN (
+  SELECT
+    "t1"."r_input",
+    "t1"."r_cache_read",
+    "t1"."r_cache_write_5m",
+    "t1"."r_cache_write_1h",
+    "t1"."r_cache_write_other",
+    "t1"."r_output",
+    "t1"."r_reasoning",
+    "t1"."r_web_search",
+    "t1"."r_request",
+    "t1"."m_web_search",
+    "t1"."entry",
+    "t1"."reason",
+    "t1"."invalid",
+    "t1"."provider" AS "_k_provider",
+    "t1"."model" AS "_k_model",
+    "t1"."service_tier" AS "_k_service_tier",
+    "t1"."region" AS "_k_region",
+    "t1"."_cell"
+  FROM "rates" AS "t1"
+) AS "t3"
+  ON "t5"."provider" = "t3"."_k_provider"
+  AND "t5"."model" = "t3"."_k_model"
+  AND "t5"."service_tier" IS NOT DISTINCT FROM "t3"."_k_service_tier"
+  AND "t5"."region" IS NOT DISTINCT FROM "t3"."_k_region"
+  AND "t5"."_cell" = "t3"."_cell"
