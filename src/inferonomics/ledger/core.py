@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from inferonomics import backend
-from inferonomics.errors import InputError
+from inferonomics.errors import InputError, OptionError
 from inferonomics.ledger import hints
 from inferonomics.ledger.readers import Source, open_sources
 from inferonomics.ledger.schema import (
@@ -93,7 +93,9 @@ def parse_model_as(value: str | None) -> tuple[str, str] | None:
         return None
     provider, sep, model = value.partition("/")
     if not sep or not provider or not model:
-        raise InputError(f"--model-as takes PROVIDER/MODEL (e.g. anthropic/claude-sonnet-4-5), got '{value}'")
+        raise OptionError(
+            f"--model-as takes PROVIDER/MODEL (e.g. anthropic/claude-sonnet-4-5), got '{value}'"
+        )
     return provider, model
 
 
@@ -107,9 +109,9 @@ def parse_column_map(items: Sequence[str] | None) -> dict[str, str]:
             canon, sep, src = part.partition("=")
             canon, src = canon.strip(), src.strip()
             if not sep or not canon or not src:
-                raise InputError(f"--columns takes CANONICAL=SOURCE pairs, got '{part}'")
+                raise OptionError(f"--columns takes CANONICAL=SOURCE pairs, got '{part}'")
             if canon not in DATA_COLUMNS:
-                raise InputError(
+                raise OptionError(
                     f"--columns: '{canon}' is not a ledger column (columns: {', '.join(DATA_COLUMNS)})"
                 )
             mapping[canon] = src
