@@ -21,8 +21,9 @@ working. The message always says what is wrong, where (file, line, option, entry
     └── OptionError           command-line options that do not go together
 
 Exit codes (the CLI's policy, `docs/reliability.md`): 0 success, even when rows were quarantined;
-1 an input unusable as a whole (a file, a price sheet, a plan file, a database); 2 a usage error
-(options that make no sense or do not go together, an unknown name given on the command line).
+1 an input unusable as a whole (a usage file, a price sheet, a database); 2 a usage error (options
+that make no sense or do not go together, an unknown name given on the command line: a model, a
+GPU, a plan, a case, a group-by column).
 Each class carries its code as `exit_code`.
 
 `RecordError` is apart: one input record that cannot become a ledger row. Readers raise it and
@@ -86,6 +87,8 @@ class LeverError(InferonomicsError, ValueError):
 class ServingError(InferonomicsError, ValueError):
     """The serving model cannot answer as asked; the message says what to change."""
 
+    exit_code = 2  # its inputs (model, GPU, tier, config) are named on the command line
+
 
 class ArchitectureError(ServingError):
     """A config cannot be found or read; the message says which file, which field, what to do."""
@@ -98,13 +101,9 @@ class GpuCatalogError(ServingError):
 class DeploymentError(ServingError):
     """A deployment that cannot be built; the message says what to change."""
 
-    exit_code = 2
-
 
 class CostError(ServingError):
     """A cost that cannot be computed; the message says what to change."""
-
-    exit_code = 2
 
 
 class CaseError(InferonomicsError, LookupError):
@@ -116,6 +115,8 @@ class CaseError(InferonomicsError, LookupError):
 class PlanError(InferonomicsError, ValueError):
     """A subscription-plan file that cannot be loaded, an unknown plan, or a replay, fit, limit
     estimate or simulation that cannot be made as asked; the message says what to change."""
+
+    exit_code = 2  # an unknown plan, a bad rate or a missing --user: named on the command line
 
 
 class OptionError(InferonomicsError, ValueError):
