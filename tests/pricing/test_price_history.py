@@ -168,3 +168,24 @@ def test_bill_prices_each_row_at_its_own_date(tmp_path: Path) -> None:
     rows = {r["model"]: r for r in json.loads(result.stdout)}
     assert D(rows["gpt-4o"]["cost_usd"]) == D("32.5")
     assert rows["gpt-5"]["unpriced_requests"] == 1
+
+
+def test_stale_lists_entries_checked_too_long_ago(book: PriceBook) -> None:
+    today = dt.date(2026, 12, 4)
+    rows, undated = book.stale(11, today=today)
+    entries = rows.to_pylist()
+    # The DeepSeek history and the tier and residency rules were checked on 2026-11-22: 12 days before.
+    assert {"deepseek/deepseek-chat", "anthropic batch rule", "openai residency rule"} <= {
+        e["entry"] for e in entries
+    }
+    assert all(e["days"] == (today - e["checked"]).days > 11 for e in entries)
+    assert all(e["checked"] == dt.date(2026, 11, 22) for e in entries)
+    assert [e["checked"] for e in entries] == sorted(e["checked"] for e in entries)
+    # The audit's entries (checked 2026-12-04) are not stale; 12 days is not more than 12.
+    assert "openai/o1-mini" not in {e["entry"] for e in entries}
+    assert book.stale(12, today=today)[0].num_rows == 0
+    assert undated > 1000  # the bulk import's periods carry no per-entry checked date
+    result = _cli("prices", "--stale", "0", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "periods have no checked date" in result.stderr
+    assert any(r["entry"] == "deepseek/deepseek-chat" for r in json.loads(result.stdout))

@@ -790,6 +790,13 @@ class PriceBook:
 
         return how_matched(self, provider, model)
 
+    def stale(self, days: int, today: dt.date | None = None) -> tuple[pa.Table, int]:
+        """Entries whose `checked` date is more than `days` old (oldest first), and the number of
+        periods with no `checked` date (see `catalog.show.stale_entries`)."""
+        from inferonomics.catalog.show import stale_entries
+
+        return stale_entries(self, days, today or dt.datetime.now(dt.UTC).date())
+
     def providers_table(self) -> pa.Table:
         """The providers of the book: id, name, model count, pricing page."""
         from inferonomics.catalog.show import list_providers

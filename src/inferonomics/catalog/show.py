@@ -66,6 +66,55 @@ def list_models(book: PriceBook, provider: str, at: dt.datetime) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
+STALE_SCHEMA = pa.schema(
+    [
+        pa.field("entry", pa.string()),
+        pa.field("valid_from", pa.string()),
+        pa.field("checked", pa.date32()),
+        pa.field("days", pa.int64()),
+        pa.field("layer", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+
+
+def stale_entries(book: PriceBook, days: int, today: dt.date) -> tuple[pa.Table, int]:
+    """(entries, undated): every dated price (a model period, a tier, residency or batch rule) whose
+    `checked` date is more than `days` before `today`, oldest first; and how many periods carry no
+    `checked` date at all (the bulk import's, dated by its import as a whole)."""
+    rows: list[dict[str, Any]] = []
+    undated = 0
+
+    def add(entry: str, valid_from: dt.datetime | None, origin: Any) -> None:
+        nonlocal undated
+        if origin.checked is None:
+            undated += 1
+            return
+        age = (today - origin.checked).days
+        if age > days:
+            rows.append(
+                {
+                    "entry": entry,
+                    "valid_from": valid_from.isoformat(sep=" ") if valid_from else "(first)",
+                    "checked": origin.checked,
+                    "days": age,
+                    "layer": origin.layer,
+                    "source": origin.source,
+                }
+            )
+
+    for p in book.providers.values():
+        for m in p.models:
+            for e in m.periods:
+                add(m.key, e.period.valid_from, e.origin)
+    for rule, origin in book.tier_rules:
+        add(f"{rule.provider} {rule.tier} rule", rule.valid_from, origin)
+    for rrule, origin in book.residency_rules:
+        add(f"{rrule.provider} residency rule", rrule.valid_from, origin)
+    rows.sort(key=lambda r: (r["checked"], r["entry"]))
+    return pa.Table.from_pylist(rows, schema=STALE_SCHEMA), undated
+
+
 def _tod(at: dt.datetime) -> int:
     return at.hour * 3600 + at.minute * 60 + at.second
 

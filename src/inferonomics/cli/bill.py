@@ -65,6 +65,15 @@ def prices(
     ] = None,
     price_sheets: PricesOpt = None,
     fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
+    stale: Annotated[
+        int | None,
+        typer.Option(
+            "--stale",
+            metavar="DAYS",
+            min=0,
+            help="List the book's entries whose checked date is more than DAYS old (oldest first).",
+        ),
+    ] = None,
     history: Annotated[
         bool,
         typer.Option(
@@ -74,13 +83,25 @@ def prices(
 ) -> None:
     """Show a model's rates in force, with their sources and history.
 
-    With no model: the providers of the price book, or (with --provider) a provider's models."""
+    With no model: the providers of the price book, or (with --provider) a provider's models;
+    --stale DAYS lists the entries not checked for DAYS days."""
     from inferonomics.report.format import to_json
     from inferonomics.report.prices import print_model
     from inferonomics.report.tables import table_of
 
     price_book = book(price_sheets)
     when = instant(at, "--at")
+    if stale is not None:
+        rows, undated = price_book.stale(stale)
+        if fmt == "json":
+            write_text(to_json(rows.to_pylist()), None)
+        else:
+            out().print(table_of(rows, title=f"Entries checked more than {stale} days ago"))
+        tell(
+            f"{rows.num_rows:,} entries checked more than {stale} days ago; "
+            f"{undated:,} periods have no checked date"
+        )
+        return
     if model is None:
         rows = price_book.models_table(provider, when) if provider else price_book.providers_table()
         if fmt == "json":
