@@ -10,7 +10,8 @@ service_tier) key are made once per distinct key by the billing engine (`key_pro
 The checks:
 
 * `ts` present and a timestamp (ISO 8601; an offset is honoured, none means UTC);
-* `provider` and `model` present (unless the command names the model with `--model-as`);
+* `provider` and `model` present (unless the command names the model with `--model-as`), each at
+  most `MAX_NAME_CHARS` (200) characters;
 * `service_tier` one of standard, batch, flex, priority (readers map providers' own spellings);
 * `ts` from 1970 to 2199 (`infinity`, year 10000 or a negative year is no usage instant);
 * every count a whole number from 0 to `MAX_COUNT` (10^12), `requests` >= 1; counts are read
@@ -44,6 +45,9 @@ from inferonomics.ledger.schema import (
 MAX_COUNT = 10**12
 """The largest count one row may carry (a trillion tokens): far above any request or daily bucket,
 and low enough that summing 9 million rows at the limit still fits in 64 bits."""
+MAX_NAME_CHARS = 200
+"""The longest provider or model name read: no real one comes near, and a bound keeps every name
+match (price-sheet patterns included) fast."""
 TS_FIRST = dt_module.datetime(1970, 1, 1)
 TS_END = dt_module.datetime(2200, 1, 1)
 """Instants outside [TS_FIRST, TS_END) are no usage time: their rows are quarantined."""
@@ -70,6 +74,9 @@ def key_problem(provider: str | None, model: str | None, service_tier: str | Non
         return "column provider is empty"
     if not model:
         return "column model is empty"
+    for name, value in (("provider", provider), ("model", model)):
+        if len(value) > MAX_NAME_CHARS:
+            return f"column {name} is {quote_value(value)}: longer than {MAX_NAME_CHARS} characters"
     if service_tier is not None and service_tier not in SERVICE_TIERS:
         value = quote_value(str(service_tier))
         return f"column service_tier is {value}: expected standard, batch, flex or priority"
@@ -223,6 +230,13 @@ def canonical(
         _Check(provider_col.notnull() & (provider_col != ""), ibis.literal("column provider is empty"))
     )
     checks.append(_Check(model_col.notnull() & (model_col != ""), ibis.literal("column model is empty")))
+    for name, col in (("provider", provider_col), ("model", model_col)):
+        checks.append(
+            _Check(
+                col.isnull() | (col.length() <= MAX_NAME_CHARS),
+                f"column {name} is " + _quoted(col) + f": longer than {MAX_NAME_CHARS} characters",
+            )
+        )
 
     tier_raw = _text(raw, "service_tier", strip=strip)
     if strip:
