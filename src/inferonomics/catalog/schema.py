@@ -55,7 +55,8 @@ another: with names bounded too (`ledger.validate.MAX_NAME_CHARS`), a match stay
 
 def regex_problem(pattern: str) -> str | None:
     """Why a user's regular expression cannot be used (it does not compile, or it could take
-    exponential or high polynomial time: nested or too many unbounded repeats), or None."""
+    exponential or high polynomial time: a repeat or an alternation inside an unbounded repeat, or
+    too many unbounded repeats), or None."""
     import importlib
     import re
 
@@ -82,6 +83,8 @@ def regex_problem(pattern: str) -> str | None:
                     found += 1
                 problem = walk(sub, inside or unbounded)
             elif op == sre.BRANCH:
+                if inside:
+                    return "an alternation inside an unbounded repeat (like (ab|a)*) can be exponential"
                 problem = next((p for b in av[1] if (p := walk(b, inside))), None)
             elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP):
                 problem = walk(av[-1], inside)
