@@ -10,6 +10,7 @@ import typer
 from inferonomics.cli._common import (
     ByOpt,
     ColumnsOpt,
+    EngineOption,
     GrainOpt,
     InputFormatOpt,
     ModelAsOpt,
@@ -136,6 +137,7 @@ def bill(
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
+    engine: EngineOption = "duckdb",
 ) -> None:
     """Price usage files and roll the bill up by columns and time.
 
@@ -149,7 +151,12 @@ def bill(
     check_out(out_file, needed_for="--format parquet" if fmt == "parquet" else None)
     group = by_columns(by)
     ledger = open_ledger(
-        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+        paths,
+        model_as=model_as,
+        columns=columns,
+        input_format=input_format,
+        trace_start=trace_start,
+        engine=engine,
     )
     price_book = book(price_sheets)
     if per_row:
