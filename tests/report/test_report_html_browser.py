@@ -118,3 +118,27 @@ def test_hostile_strings_are_text(browser: Any, hostile_report: inf.HtmlReport, 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "hostile.png"), full_page=True)
     page.close()
+
+
+def test_subscriptions_drawn_from_agent_logs(browser: Any, book: Any, tmp_path: Path) -> None:
+    from inferonomics.report.html.page import render_page
+    from inferonomics.report.html.subscriptions import subscriptions_section
+
+    inf.write_claude_code_tree(tmp_path / "claude", 400, seed=3, days=10, projects=3)
+    section = subscriptions_section(inf.Ledger.open([tmp_path / "claude"]), book)
+    assert section.omitted is None
+    page_html = render_page("Subscriptions", "agent logs", [], [section])
+    path = tmp_path / "subscriptions.html"
+    path.write_text(page_html)
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(path.as_uri())
+    page.wait_for_function(DRAWN, timeout=60_000)
+    for chart in section.charts:
+        m = _marks(page, chart.key)
+        assert m["marks"] >= len(chart.rows), chart.key
+    assert errors == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("section#subscriptions").screenshot(path=str(SCREENSHOTS / "agents-subscriptions.png"))
+    page.close()

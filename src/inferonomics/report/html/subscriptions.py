@@ -34,8 +34,8 @@ def window_chart(ledger: Ledger, book: PriceBook, label: str, hours: Decimal, ke
     """API-equivalent spend per window of `hours`, with the catalogue's dollar limits as rules."""
     table = usage_blocks(ledger, hours=hours, book=book)
     rows: list[list[Any]] = [
-        [r["start"], r["requests"], r["cost_usd"]]
-        for r in table.select(["start", "requests", "cost_usd"]).to_pylist()
+        [r["block_start"], r["requests"], r["cost_usd"]]
+        for r in table.select(["block_start", "requests", "cost_usd"]).to_pylist()
     ]
     limits = usd_limits(hours)
     peak = max(rows, key=lambda r: r[2]) if rows else None
@@ -51,7 +51,13 @@ def window_chart(ledger: Ledger, book: PriceBook, label: str, hours: Decimal, ke
             "x": {"field": "start", "type": "temporal", "title": "window start (UTC)"},
             "y": {"field": "cost_usd", "type": "quantitative", "title": "USD", "axis": {"format": "$,.2~f"}},
             "tooltip": [
-                {"field": "start", "type": "temporal", "title": "start", "format": "%Y-%m-%d %H:%M"},
+                {
+                    "field": "start",
+                    "type": "temporal",
+                    "title": "start",
+                    "format": "%Y-%m-%d %H:%M",
+                    "timeUnit": "utcyearmonthdatehoursminutes",
+                },
                 {"field": "requests", "type": "quantitative", "title": "requests"},
                 {"field": "cost_usd", "type": "quantitative", "title": "USD", "format": "$,.2f"},
             ],
