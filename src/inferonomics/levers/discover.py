@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ibis.expr.types as ir
+
 from inferonomics.catalog.book import PriceBook
 from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
@@ -40,7 +42,7 @@ from inferonomics.levers.caching import Caching
 from inferonomics.levers.caps import OutputCap
 from inferonomics.levers.discover_candidate import Candidate, Chain, DiscoveryOptions
 from inferonomics.levers.discover_route import route_candidate
-from inferonomics.levers.discover_signals import cap_cuts, feature_signals
+from inferonomics.levers.discover_signals import cap_cuts, feature_signals, model_signals, narrow
 from inferonomics.levers.discover_where import commitments, where
 
 ORDER = ("cache", "cap", "route", "batch", "where", "commit")
@@ -162,7 +164,7 @@ def _batch(signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list
 
 
 def _cap(
-    ledger: Ledger, signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list[str]
+    rows: ir.Table, signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list[str]
 ) -> Candidate | None:
     q = round(options.cap_percentile * 100, 1)
     proposed: dict[str | None, tuple[int | None, int | None]] = {}
@@ -177,7 +179,7 @@ def _cap(
             caps.append(cap if cap is not None and (s[f"{kind}_max"] or 0) > cap else None)
         if caps != [None, None]:
             proposed[f] = (caps[0], caps[1])
-    cuts = cap_cuts(ledger, proposed)
+    cuts = cap_cuts(rows, proposed)
     levers: list[Lever] = []
     features: list[str] = []
     evidence: list[str] = []
@@ -340,9 +342,12 @@ def discover(
         )
     book = book or PriceBook.load()
     structure = ledger_structure(ledger)
+    # The validated rows once, as a narrow table: each query below would otherwise re-read and
+    # re-check the source (on a 10M-row Parquet file, about as long as a bill).
+    rows = narrow(ledger, hashes=structure[0])
     has_hashes = structure[0]
     signals = feature_signals(
-        ledger,
+        rows,
         burst_seconds=options.burst_seconds,
         burst_requests=options.burst_requests,
         cap_percentile=options.cap_percentile,
@@ -350,16 +355,17 @@ def discover(
     )
     notes: list[str] = []
     found: list[Candidate | None] = []
+    groups = model_signals(rows) if options.wants("route") or options.wants("where") else []
     if options.wants("cache"):
         found.append(_cache(structure, signals, options, notes))
     if options.wants("cap"):
-        found.append(_cap(ledger, signals, options, notes))
+        found.append(_cap(rows, signals, options, notes))
     if options.wants("route"):
-        found.append(route_candidate(ledger, book, options, notes, whole=_whole(signals)))
+        found.append(route_candidate(ledger, book, options, notes, whole=_whole(signals), groups=groups))
     if options.wants("batch"):
         found.append(_batch(signals, options, notes))
     if options.wants("where"):
-        found.append(where(ledger, book, options.where, notes))
+        found.append(where(ledger, book, options.where, notes, groups))
     if options.wants("commit"):
         found.append(commitments(ledger, book, options.where, notes))
     return Discovery([c for c in found if c is not None], signals, notes)

@@ -164,6 +164,9 @@ class WhereOptions:
 
     min_saving: Decimal = Decimal("0.02")
     offers: tuple[Offer, ...] = ()
+    routes: tuple[str, ...] = ("anthropic", "openai", "google", "aws", "azure", "deepseek", "mistral", "x-ai")
+    """The providers a model may be switched to: the model makers' own APIs and the clouds that resell
+    them (Vertex, Bedrock, Azure); a reseller's listing is not a route to the same service."""
 
 
 @dataclass(frozen=True)

@@ -72,18 +72,25 @@ def candidates_for(
 
 
 def route_candidate(
-    ledger: Ledger, book: PriceBook, options: DiscoveryOptions, notes: list[str], *, whole: bool = False
+    ledger: Ledger,
+    book: PriceBook,
+    options: DiscoveryOptions,
+    notes: list[str],
+    *,
+    whole: bool = False,
+    groups: list[dict[str, Any]] | None = None,
 ) -> Candidate | None:
     """A `route` candidate: per feature and expensive model, the cheapest small model that may take it
     (see `levers/discover.py`), or None (with a note) when there is none. `whole`: the ledger has no
-    feature column, and its traffic is judged as one feature."""
+    feature column, and its traffic is judged as one feature. `groups`: `model_signals` of the ledger,
+    when already read."""
     rules: list[tuple[Rule | None, tuple[str, ...] | None, str]] = []
     features: list[str] = []
     evidence: list[str] = []
     flags: list[str] = []
     detail: dict[str, Any] = {}
     quality = options.quality
-    for g in model_signals(ledger):
+    for g in model_signals(ledger.rows) if groups is None else groups:
         feature, provider, model = g["feature"], g["provider"], g["model"]
         if (feature is None and not whole) or not g["requests"] or not g["input_total"]:
             continue

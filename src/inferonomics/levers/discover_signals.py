@@ -14,6 +14,7 @@ Rows without a feature are grouped under NULL and never proposed for a feature-s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,32 @@ from inferonomics.ledger.schema import INPUT_COLUMNS
 QUANTILES = (0.5, 0.95, 0.99)
 
 
+NEEDED = (
+    "ts",
+    "provider",
+    "model",
+    "feature",
+    "user",
+    "session",
+    "service_tier",
+    "requests",
+    *INPUT_COLUMNS,
+    "output_tokens",
+    "reasoning_tokens",
+)
+"""The columns discovery reads (plus `prefix_hashes` where the ledger has them)."""
+_tables = itertools.count()
+
+
+def narrow(ledger: Ledger, *, hashes: bool) -> ir.Table:
+    """The ledger's valid rows, only the columns discovery reads, as a temporary table on its
+    connection: the queries below then scan it instead of re-reading and re-checking the source."""
+    rows = ledger.rows
+    cols = [*NEEDED, *(["prefix_hashes"] if hashes else [])]
+    name = f"_inferonomics_discovery_{next(_tables)}"
+    return ledger.con.create_table(name, rows.select(*cols), temp=True)
+
+
 def _prompt(r: ir.Table) -> ir.IntegerValue:
     return sum((r[c] for c in INPUT_COLUMNS[1:]), r[INPUT_COLUMNS[0]])
 
@@ -36,17 +63,25 @@ def _per_request(col: ir.IntegerValue, r: ir.Table) -> ir.IntegerValue:
 
 
 def _tails(col: ir.IntegerValue, prefix: str, percentile: float) -> dict[str, ir.Value]:
-    out: dict[str, ir.Value] = {f"{prefix}_p{round(q * 100)}": col.quantile(q) for q in QUANTILES}
-    out[f"{prefix}_max"] = col.max()
-    out[f"{prefix}_at_cap_percentile"] = col.quantile(percentile)
-    return out
+    # One exact quantile call per column for every percentile (one sort, linear interpolation):
+    # in DuckDB cheaper than approximate quantiles (t-digests) on the same rows.
+    return {f"_{prefix}_q": col.quantile([*QUANTILES, percentile]), f"{prefix}_max": col.max()}
+
+
+def _unpack(row: dict[str, Any]) -> None:
+    for prefix in ("output", "reasoning"):
+        values = row.pop(f"_{prefix}_q", None)
+        if values is None:
+            continue
+        for q, v in zip(QUANTILES, values, strict=False):
+            row[f"{prefix}_p{round(q * 100)}"] = v
+        row[f"{prefix}_at_cap_percentile"] = values[-1]
 
 
 def feature_signals(
-    ledger: Ledger, *, burst_seconds: int, burst_requests: int, cap_percentile: float, has_hashes: bool
+    r: ir.Table, *, burst_seconds: int, burst_requests: int, cap_percentile: float, has_hashes: bool
 ) -> list[dict[str, Any]]:
     """One dict per feature (largest input first) of the signals the module docstring lists."""
-    r = ledger.rows
     hour = r.ts.hour()
     standard = r.service_tier.isnull() | (r.service_tier == "standard")
     zero = ibis.literal(0, "int64")
@@ -111,6 +146,7 @@ def feature_signals(
 
 
 def _fill(row: dict[str, Any]) -> dict[str, Any]:
+    _unpack(row)
     for key in ("session_requests", "sessions", "burst_requests", "equal_size_requests", "block_refs"):
         row[key] = int(row.get(key) or 0)
     refs, distinct = row["block_refs"], int(row.get("distinct_blocks") or 0)
@@ -118,10 +154,9 @@ def _fill(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def model_signals(ledger: Ledger) -> list[dict[str, Any]]:
+def model_signals(r: ir.Table) -> list[dict[str, Any]]:
     """One dict per (feature, provider, model, service tier) of standard or unlabelled-tier traffic:
     requests, input and output sums, p95 output per request, and the latest timestamp (for prices)."""
-    r = ledger.rows
     standard = r.filter(r.service_tier.isnull() | (r.service_tier == "standard"))
     per = _per_request(standard.output_tokens, standard)
     table = standard.group_by(["feature", "provider", "model"]).aggregate(
@@ -137,13 +172,12 @@ def model_signals(ledger: Ledger) -> list[dict[str, Any]]:
 
 
 def cap_cuts(
-    ledger: Ledger, caps: Mapping[str | None, tuple[int | None, int | None]]
+    r: ir.Table, caps: Mapping[str | None, tuple[int | None, int | None]]
 ) -> dict[str | None, dict[str, int]]:
     """For each feature's (output cap, reasoning cap) per request: the requests either cap truncates and
     the output tokens the caps cut (reasoning is part of output), as exact integer sums."""
     if not caps:
         return {}
-    r = ledger.rows
     named = [f for f in caps if f is not None]
     chosen = r.filter(
         r.feature.isin(named).fill_null(False) | (r.feature.isnull() if None in caps else False)

@@ -35,15 +35,19 @@ def _naive(ts: dt.datetime) -> dt.datetime:
 
 
 def where(
-    ledger: Ledger, book: PriceBook, options: WhereOptions | None, notes: list[str]
+    ledger: Ledger,
+    book: PriceBook,
+    options: WhereOptions | None,
+    notes: list[str],
+    groups: list[dict[str, Any]] | None = None,
 ) -> Candidate | None:
-    """A `switch` candidate for models sold cheaper elsewhere; residency and time-window notes."""
-
+    """A `switch` candidate for models sold cheaper elsewhere; residency and time-window notes. `groups`:
+    `model_signals` of the ledger, when already read."""
     options = options or WhereOptions()
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for g in model_signals(ledger):
+    per_model: dict[tuple[str, str], dict[str, Any]] = {}
+    for g in model_signals(ledger.rows) if groups is None else groups:
         k = (g["provider"], g["model"])
-        acc = groups.setdefault(
+        acc = per_model.setdefault(
             k, {"requests": 0, "input_total": 0, "output_tokens": 0, "ts_max": g["ts_max"]}
         )
         for c in ("requests", "input_total", "output_tokens"):
@@ -52,7 +56,7 @@ def where(
     rules: list[tuple[Rule | None, tuple[str, ...] | None, str]] = []
     evidence: list[str] = []
     detail: dict[str, Any] = {}
-    for (provider, model), g in sorted(groups.items()):
+    for (provider, model), g in sorted(per_model.items()):
         if not g["requests"]:
             continue
         at = _naive(g["ts_max"])
@@ -62,7 +66,7 @@ def where(
         if here is None or isinstance(source, Unpriced):
             continue
         best = None
-        for other in sorted(book.providers):
+        for other in sorted(set(book.providers) & set(options.routes)):
             if other == provider:
                 continue
             found = book.find_model(other, model)
