@@ -200,7 +200,7 @@ def _cap(
         if share < options.cap_min_cut:
             if share > 0.01:
                 notes.append(
-                    f"cap: {f} not proposed: a p{q:g} cap cuts {_pct(share)} of its output ({tails})"
+                    f"cap: {_label(f)} not proposed: a p{q:g} cap cuts {_pct(share)} of its output ({tails})"
                 )
             continue
         truncated = _share(cut["truncated_requests"], s["requests"])

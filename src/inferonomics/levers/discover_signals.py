@@ -147,7 +147,14 @@ def feature_signals(
 
 def _fill(row: dict[str, Any]) -> dict[str, Any]:
     _unpack(row)
-    for key in ("session_requests", "sessions", "burst_requests", "equal_size_requests", "block_refs"):
+    for key in (
+        "session_requests",
+        "sessions",
+        "burst_requests",
+        "users",
+        "equal_size_requests",
+        "block_refs",
+    ):
         row[key] = int(row.get(key) or 0)
     refs, distinct = row["block_refs"], int(row.get("distinct_blocks") or 0)
     row["repeat_block_share"] = max(0.0, 1 - distinct / refs) if refs else 0.0
