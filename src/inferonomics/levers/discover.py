@@ -125,7 +125,8 @@ def _batch(signals: list[dict[str, Any]], options: DiscoveryOptions, notes: list
                 f"{_pct(burst)} of its requests arrive in bursts of >= {options.burst_requests} "
                 f"from one user within {options.burst_seconds // 60} min"
             )
-        if night >= options.off_hours_share:
+        # Off-hours means something only over whole days (a one-hour trace is all one hour).
+        if night >= options.off_hours_share and s["span_hours"] >= 24:
             why.append(f"{_pct(night)} of its requests arrive off-hours (22:00-06:00 UTC)")
         if tolerant > 0:
             why.append(f"{_pct(tolerant)} of its requests already use batch or flex")
@@ -264,8 +265,12 @@ def _cache(
         writes = int(s["cache_write_tokens"] or 0)
         reads_per_write = _share(s["cache_read_tokens"], writes)
         found = []
-        if repeat >= options.cache_min_repeat:
-            found.append(f"{_pct(repeat)} of its prompt blocks repeat a block an earlier request sent")
+        mean_prompt = int(s["input_total"]) // max(int(s["requests"]), 1)
+        if repeat >= options.cache_min_repeat and repeat * mean_prompt >= options.cache_min_tokens:
+            found.append(
+                f"{_pct(repeat)} of its prompt blocks repeat a block an earlier request sent "
+                f"(about {repeat * mean_prompt:,.0f} tokens of a {mean_prompt:,}-token mean prompt)"
+            )
         if turns >= options.cache_min_repeat:
             found.append(f"{_pct(turns)} of its requests are later turns of sessions (each repeats the last)")
         if equal >= options.cache_min_repeat:

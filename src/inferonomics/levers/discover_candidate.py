@@ -190,7 +190,10 @@ class DiscoveryOptions:
     quality: QualityVerdicts | None = None
     cap_percentile: float = 0.95
     cap_min_cut: float = 0.15
-    cache_min_repeat: float = 0.5
+    cache_min_repeat: float = 0.3
+    cache_min_tokens: int = 1024
+    """A repeated prefix counts when it is, on a mean request, at least this long (the usual minimum
+    cacheable prompt)."""
     cache_max_recorded: float = 0.1
     cache_writes: str = "all"
     where: WhereOptions = field(default_factory=WhereOptions)

@@ -90,6 +90,8 @@ def feature_signals(
         standard_requests=ibis.cases((standard, r.requests), else_=zero).sum(),
         tolerant_requests=ibis.cases((r.service_tier.isin(["batch", "flex"]), r.requests), else_=zero).sum(),
         off_hours_requests=ibis.cases(((hour < 6) | (hour >= 22), r.requests), else_=zero).sum(),
+        first_ts=r.ts.min(),
+        last_ts=r.ts.max(),
         input_total=_prompt(r).sum(),
         cache_read_tokens=r.cache_read_tokens.sum(),
         cache_write_tokens=(
@@ -147,6 +149,8 @@ def feature_signals(
 
 def _fill(row: dict[str, Any]) -> dict[str, Any]:
     _unpack(row)
+    first, last = row.get("first_ts"), row.get("last_ts")
+    row["span_hours"] = (last - first).total_seconds() / 3600 if first and last else 0.0
     for key in (
         "session_requests",
         "sessions",
