@@ -1,0 +1,88 @@
+"""Formats added for issue 10: each record in the shape its producer documents (source cited), the
+expected cost by hand from the published rate in force on the record's date."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from inferonomics.billing.engine import price
+from inferonomics.billing.reconcile import reconcile
+from inferonomics.catalog.book import PriceBook
+from inferonomics.ledger.core import Ledger
+from inferonomics.ledger.readers.detect import detect
+
+D = Decimal
+
+# The stream-json output of an Agent SDK query (https://docs.claude.com/en/api/agent-sdk/typescript,
+# SDKResultMessage; the same object as `claude -p --output-format json`), with a time added to the
+# result line: the SDK's messages carry none.
+AGENT_LINES = [
+    {"type": "system", "subtype": "init", "session_id": "5f1c", "model": "claude-sonnet-4-5-20250929"},
+    {"type": "assistant", "session_id": "5f1c", "message": {"role": "assistant", "content": []}},
+    {
+        "ts": "2025-11-03T10:00:00Z",
+        "type": "result",
+        "subtype": "success",
+        "uuid": "9a2e7c1b",
+        "session_id": "5f1c",
+        "duration_ms": 41234,
+        "duration_api_ms": 38000,
+        "is_error": False,
+        "num_turns": 6,
+        "result": "Done.",
+        "total_cost_usd": 0.0846,
+        "usage": {
+            "input_tokens": 2100,
+            "cache_creation_input_tokens": 8000,
+            "cache_read_input_tokens": 45000,
+            "output_tokens": 2520,
+        },
+        "modelUsage": {
+            "claude-sonnet-4-5-20250929": {
+                "inputTokens": 1200,
+                "outputTokens": 2400,
+                "cacheReadInputTokens": 45000,
+                "cacheCreationInputTokens": 8000,
+                "webSearchRequests": 0,
+                "costUSD": 0.0831,
+                "contextWindow": 200000,
+            },
+            "claude-haiku-4-5-20251001": {
+                "inputTokens": 900,
+                "outputTokens": 120,
+                "cacheReadInputTokens": 0,
+                "cacheCreationInputTokens": 0,
+                "webSearchRequests": 0,
+                "costUSD": 0.0015,
+                "contextWindow": 200000,
+            },
+        },
+        "permission_denials": [],
+    },
+]
+
+
+def test_claude_agent_sdk_result_messages(tmp_path: Path, book: PriceBook) -> None:
+    path = tmp_path / "agent.jsonl"
+    no_time = {k: v for k, v in AGENT_LINES[2].items() if k != "ts"} | {"uuid": "other"}
+    path.write_text("\n".join(json.dumps(x) for x in [*AGENT_LINES, no_time]) + "\n")
+    assert detect(path) == "claude-agent-result"
+    with Ledger.open([path]) as ledger:
+        rows = {r["model"]: r for r in price(ledger, book).to_arrow().to_pylist()}
+        quarantined = ledger.quarantine().to_pylist()
+        notes = [n for s in ledger.sources for n in s.notes]
+        result = reconcile(ledger, book)
+    sonnet, haiku = rows["claude-sonnet-4-5-20250929"], rows["claude-haiku-4-5-20251001"]
+    assert (sonnet["provider"], sonnet["requests"], sonnet["session"]) == ("anthropic", 6, "5f1c")
+    # Sonnet 4.5 on 2025-11-03: $3 input, $0.30 cache read, $3.75 cache write (5-minute rate for an
+    # unknown TTL), $15 output: 1,200 x 3 + 45,000 x 0.3 + 8,000 x 3.75 + 2,400 x 15 = 83,100 per million.
+    assert sonnet["cost_usd"] == D("0.0831")
+    # Haiku 4.5: $1 / $5: 900 + 600 = 1,500 per million.
+    assert haiku["cost_usd"] == D("0.0015")
+    assert len(quarantined) == 1
+    assert "a result message carries no time" in quarantined[0]["reason"]
+    assert any("not results skipped" in n for n in notes)
+    # The SDK's own costUSD per model is what we price: reconcile finds nothing to explain.
+    assert {r["cause"] for r in result.table.to_pylist()} == {"matches"}
