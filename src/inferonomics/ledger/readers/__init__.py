@@ -25,6 +25,7 @@ non-overlapping buckets is in `docs/formats.md`:
 | `langfuse` | Langfuse observations (generations), API or export JSON |
 | `helicone` | Helicone request logs (REST export or ClickHouse rows) |
 | `openrouter` | OpenRouter responses (with the charged `cost`) or generation records |
+| `claude-agent-result` | Claude Agent SDK `result` messages (`modelUsage`, `total_cost_usd`), with a time |
 | `claude-code` | Claude Code transcripts: a config directory, its `projects/` tree, or transcript files |
 | `codex` | Codex CLI rollouts: a Codex home, its `sessions/` tree, or rollout files |
 | `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
@@ -63,6 +64,7 @@ from inferonomics.ledger import hints
 from inferonomics.ledger.readers import (
     agents,
     anthropic_reports,
+    claude_agent,
     claude_code,
     codex,
     gemini,
@@ -127,6 +129,7 @@ READERS: dict[str, Reader] = {
     "langfuse": langfuse.read,
     "helicone": helicone.read,
     "openrouter": openrouter.read,
+    "claude-agent-result": claude_agent.read,
 }
 """Formats read record by record in Python (each record → a row or a quarantine reason)."""
 
