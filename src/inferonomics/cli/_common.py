@@ -98,6 +98,7 @@ InputFormat = Literal[
     "langfuse",
     "helicone",
     "openrouter",
+    "claude-agent-result",
     "claude-code",
     "codex",
     "azure-trace",
