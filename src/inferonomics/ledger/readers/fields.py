@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from inferonomics.errors import RecordError
+from inferonomics.ledger.validate import MAX_COUNT
 
 __all__ = [
     "bucket_id",
@@ -62,8 +63,12 @@ def count(value: Any, name: str, *, default: int = 0) -> int:
             raise RecordError(f'{name} is "{value[:60]}": not a whole number >= 0', name) from None
     if isinstance(number, float) and not math.isfinite(number):
         raise RecordError(f"{name} is {value!r}: not a whole number >= 0", name)
+    if isinstance(number, Decimal) and not number.is_finite():
+        raise RecordError(f'{name} is "{str(value)[:60]}": not a whole number >= 0', name)
     if not isinstance(number, int | float | Decimal) or number != int(number) or number < 0:
         raise RecordError(f"{name} is {value!r}: not a whole number >= 0", name)
+    if number > MAX_COUNT:
+        raise RecordError(f"{name} is {value!r}: more than {MAX_COUNT:,} in one row", name)
     return int(number)
 
 
