@@ -15,11 +15,11 @@ profile at the global one).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from inferonomics.errors import RecordError
+from inferonomics.ledger.readers.fields import instant
 from inferonomics.ledger.staging import QuarantineRecord
 
 ENVELOPE_TS_KEYS = ("ts", "timestamp", "created_at", "start_time", "time")
@@ -51,9 +51,8 @@ def _as_count(value: Any, name: str) -> int:
 
 
 def _epoch(value: Any) -> str | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value, dt.UTC).isoformat()
-    return None if value is None else str(value)
+    # Through the readers' one conversion of instants: an out-of-range number quarantines the row.
+    return None if value is None or value == "" else instant(value, "created")
 
 
 def anthropic_message(msg: Mapping[str, Any]) -> dict[str, Any]:
