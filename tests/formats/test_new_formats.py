@@ -86,3 +86,70 @@ def test_claude_agent_sdk_result_messages(tmp_path: Path, book: PriceBook) -> No
     assert any("not results skipped" in n for n in notes)
     # The SDK's own costUSD per model is what we price: reconcile finds nothing to explain.
     assert {r["cause"] for r in result.table.to_pylist()} == {"matches"}
+
+
+# Bedrock model-invocation log records as CloudWatch / S3 deliver them (one JSON record per call;
+# https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html): Anthropic's
+# counts (input excludes the cache), the model as an inference-profile ARN or a bare model id.
+def _invocation(rid: str, model_id: str, **counts: int) -> dict[str, object]:
+    return {
+        "schemaType": "ModelInvocationLog",
+        "schemaVersion": "1.0",
+        "timestamp": "2025-11-03T10:00:00Z",
+        "accountId": "123456789012",
+        "identity": {"arn": "arn:aws:sts::123456789012:assumed-role/app/jane"},
+        "region": "us-east-1",
+        "requestId": rid,
+        "operation": "InvokeModel",
+        "modelId": model_id,
+        "input": {
+            "inputContentType": "application/json",
+            "inputTokenCount": counts["inp"],
+            "cacheReadInputTokenCount": counts.get("read", 0),
+            "cacheWriteInputTokenCount": counts.get("write", 0),
+        },
+        "output": {
+            "outputContentType": "application/json",
+            "outputBodyJson": {
+                "id": "msg_bdrk_01",
+                "type": "message",
+                "usage": {"cache_creation": {"ephemeral_5m_input_tokens": counts.get("write", 0)}},
+            },
+            "outputTokenCount": counts["out"],
+        },
+    }
+
+
+def test_bedrock_invocation_logs(tmp_path: Path, book: PriceBook) -> None:
+    path = tmp_path / "invocations.jsonl"
+    records = [
+        _invocation(
+            "a1",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            inp=3,
+            read=1000,
+            write=25037,
+            out=13,
+        ),
+        _invocation("b2", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", inp=1000, out=100),
+        {"schemaType": "SomethingElse"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    assert detect(path) == "bedrock-invocation-log"
+    with Ledger.open([path]) as ledger:
+        rows = {r["request_id"]: r for r in price(ledger, book).to_arrow().to_pylist()}
+        notes = [n for s in ledger.sources for n in s.notes]
+    a, b = rows["a1"], rows["b2"]
+    assert (a["provider"], a["model"], a["user"]) == (
+        "aws",
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "arn:aws:sts::123456789012:assumed-role/app/jane",
+    )
+    assert (a["input_tokens"], a["cache_read_tokens"], a["cache_write_5m_tokens"]) == (3, 1000, 25037)
+    # A US inference profile bills Sonnet 4.5 at Bedrock's regional price, 1.1x list: $3.30 input,
+    # $0.33 cache read, $4.125 5-minute write, $16.50 output:
+    # 3 x 3.3 + 1,000 x 0.33 + 25,037 x 4.125 + 13 x 16.5 = 9.9 + 330 + 103,277.625 + 214.5 per million.
+    assert a["cost_usd"] == D("0.103832025")
+    # The global profile at list price: 1,000 x 3 + 100 x 15 = 4,500 per million.
+    assert b["cost_usd"] == D("0.0045")
+    assert any("not model invocation logs skipped" in n for n in notes)
