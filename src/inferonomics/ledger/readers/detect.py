@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from inferonomics.ledger.readers import claude_agent, gemini, helicone, litellm, openrouter
+from inferonomics.ledger.readers import bedrock, claude_agent, gemini, helicone, litellm, openrouter
 from inferonomics.ledger.readers.anthropic_reports import COST_CSV_HEADER as ANTHROPIC_COST_CSV
 from inferonomics.ledger.readers.anthropic_reports import USAGE_CSV_HEADER as ANTHROPIC_USAGE_CSV
 from inferonomics.ledger.readers.jsondoc import first_value
@@ -62,6 +62,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "helicone": ("request_id", "request_created_at", "provider", "prompt_tokens", "completion_tokens"),
     "openrouter": ("id", "model", "usage", "provider", "created"),
     "claude-agent-result": ("type", "subtype", "session_id", "num_turns", "total_cost_usd", "modelUsage"),
+    "bedrock-invocation-log": ("schemaType", "timestamp", "requestId", "modelId", "input", "output"),
     "claude-code": ("parentUuid", "isSidechain", "userType", "sessionId", "uuid", "timestamp"),
     "codex": ("timestamp", "type", "payload", "originator", "cli_version"),
     "azure-trace": AZURE_HEADER,
@@ -130,6 +131,8 @@ def record_format(obj: Any) -> str | None:
         return "codex"
     if obj.get("type") in CLAUDE_LINE_TYPES and keys & {"sessionId", "leafUuid", "parentUuid", "messageId"}:
         return "claude-code"
+    if bedrock.is_invocation_log(obj):
+        return "bedrock-invocation-log"
     if claude_agent.is_agent_result(obj) or claude_agent.is_agent_message(obj):
         return "claude-agent-result"  # before `responses`: a result has `usage` and a `result`
     if {"input_length", "output_length", "hash_ids"} <= keys:
