@@ -26,6 +26,7 @@ non-overlapping buckets is in `docs/formats.md`:
 | `helicone` | Helicone request logs (REST export or ClickHouse rows) |
 | `openrouter` | OpenRouter responses (with the charged `cost`) or generation records |
 | `claude-agent-result` | Claude Agent SDK `result` messages (`modelUsage`, `total_cost_usd`), with a time |
+| `bedrock-invocation-log` | AWS Bedrock model-invocation logs (CloudWatch / S3 JSON records) |
 | `claude-code` | Claude Code transcripts: a config directory, its `projects/` tree, or transcript files |
 | `codex` | Codex CLI rollouts: a Codex home, its `sessions/` tree, or rollout files |
 | `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
@@ -64,6 +65,7 @@ from inferonomics.ledger import hints
 from inferonomics.ledger.readers import (
     agents,
     anthropic_reports,
+    bedrock,
     claude_agent,
     claude_code,
     codex,
@@ -130,6 +132,7 @@ READERS: dict[str, Reader] = {
     "helicone": helicone.read,
     "openrouter": openrouter.read,
     "claude-agent-result": claude_agent.read,
+    "bedrock-invocation-log": bedrock.read,
 }
 """Formats read record by record in Python (each record → a row or a quarantine reason)."""
 
