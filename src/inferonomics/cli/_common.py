@@ -99,6 +99,7 @@ InputFormat = Literal[
     "helicone",
     "openrouter",
     "claude-agent-result",
+    "bedrock-invocation-log",
     "claude-code",
     "codex",
     "azure-trace",
