@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from report_helpers import REPO
+from report_helpers import DEMO_ROWS, REPO
 from typer.testing import CliRunner
 
 import inferonomics as inf
@@ -228,3 +228,26 @@ def test_cli_writes_the_page(tmp_path: Path, report_dir: Path, hostile_ledger: i
     bad = runner.invoke(app, ["report", str(report_dir / "hostile.csv"), "--open"])
     assert bad.exit_code == 2
     assert "give --html FILE" in bad.output
+
+
+def test_levers_sample_whole_users(demo_ledger: inf.Ledger, book: PriceBook) -> None:
+    from inferonomics.report.html.levers import levers_section, sample_users
+
+    rows = DEMO_ROWS
+    sample, note = sample_users(demo_ledger, rows, target=rows // 4)
+    assert note is not None
+    assert f"{rows:,} rows" in note
+    count = {
+        r["user"]: r["n"]
+        for r in demo_ledger.rows.group_by("user")
+        .aggregate(n=demo_ledger.rows.count())
+        .to_pyarrow()
+        .to_pylist()
+    }
+    picked = sample.rows.group_by("user").aggregate(n=sample.rows.count()).to_pyarrow().to_pylist()
+    assert 0 < len(picked) < len(count)
+    assert all(count[r["user"]] == r["n"] for r in picked)  # every request of a picked user
+    assert sample_users(demo_ledger, rows, target=rows) == (demo_ledger, None)
+    section = levers_section(demo_ledger, book, inf.summarize(demo_ledger, book), target=rows // 4)
+    assert note in section.notes
+    assert note in section.intro

@@ -1,6 +1,12 @@
 """The Levers section of the HTML report: the cached share of input and the bill against the cache
 TTL (from the cache replay, one replay per TTL), and the savings playbook as a waterfall where each
-step is billed on what the previous ones left."""
+step is billed on what the previous ones left.
+
+Replays cost memory and time in proportion to the prompt blocks they track (minutes and many GB
+at ten million rows, eight times over), so on a ledger of more than `LEVER_ROWS` rows the section
+replays a sample of whole users (every request of a user picked by a hash of its name, so a
+user's sessions and cache stay together) and says so on the page; its dollar figures are then the
+sample's, its shares estimates for the whole ledger."""
 
 from __future__ import annotations
 
@@ -18,7 +24,20 @@ from inferonomics.levers.report import cache_report
 from inferonomics.report.format import money, pct
 from inferonomics.report.html.charts import Chart, Section, lines, waterfall
 
-__all__ = ["TTLS", "cache_ttl_chart", "levers_section", "waterfall_chart", "waterfall_rows"]
+__all__ = [
+    "LEVER_ROWS",
+    "TTLS",
+    "cache_ttl_chart",
+    "levers_section",
+    "sample_users",
+    "waterfall_chart",
+    "waterfall_rows",
+]
+
+LEVER_ROWS = 200_000
+"""Above this many billed rows the Levers section replays a sample of users of about this size."""
+
+BUCKETS = 10_000
 
 TTLS: tuple[tuple[str, float], ...] = (
     ("1 min", 60.0),
@@ -30,6 +49,24 @@ TTLS: tuple[tuple[str, float], ...] = (
     ("no expiry", math.inf),
 )
 """The TTLs replayed for the cached-share chart (each provider's own caching rules otherwise)."""
+
+
+def sample_users(ledger: Ledger, rows: int, target: int = LEVER_ROWS) -> tuple[Ledger, str | None]:
+    """The ledger itself when it has at most `target` of its `rows`; else every request of a
+    hash-picked share of users (requests without a user are picked by session, then by id), with a
+    sentence saying what was sampled."""
+    if rows <= target:
+        return ledger, None
+    keep = max(1, target * BUCKETS // rows)
+    r = ledger.rows
+    who = r.user.cast("string").coalesce(r.session, r.request_id)
+    sample = ledger.derived(r.filter((who.hash() % BUCKETS).abs() < keep), name="<sample of users>")
+    share = Decimal(keep) / BUCKETS
+    return sample, (
+        f"The ledger has {rows:,} rows: these replays run on about {pct(share, 2)} of its users "
+        f"(every request of each user picked by a hash of its name), so their dollar figures are "
+        f"that sample's and their shares estimate the whole ledger's."
+    )
 
 
 def _has_prefixes(ledger: Ledger) -> bool:
@@ -120,13 +157,17 @@ def waterfall_chart(pb: Playbook) -> Chart:
     )
 
 
-def levers_section(ledger: Ledger, book: PriceBook, summary: Summary) -> Section:
+def levers_section(ledger: Ledger, book: PriceBook, summary: Summary, target: int = LEVER_ROWS) -> Section:
     """The Levers section: the TTL chart (when the ledger has sessions or prefix hashes) and the
-    playbook waterfall (when the ledger suggests a lever)."""
+    playbook waterfall (when the ledger suggests a lever), over a sample of users when the ledger
+    has more than `target` billed rows."""
     charts: list[Chart] = []
     notes: list[str] = []
     if summary.account.rows_billed == 0:
         return Section(key="levers", title="Levers", intro="", omitted="no billed row to replay levers on.")
+    ledger, sampled = sample_users(ledger, summary.account.rows_billed, target)
+    if sampled:
+        notes.append(sampled)
     if _has_prefixes(ledger):
         charts.append(cache_ttl_chart(ledger, book))
     else:
@@ -142,10 +183,13 @@ def levers_section(ledger: Ledger, book: PriceBook, summary: Summary) -> Section
         notes += [f"Assumption ({s.lever}): {a}" for s in pb.steps for a in s.assumptions]
     if not charts:
         return Section(key="levers", title="Levers", intro="", omitted=" ".join(notes))
+    intro = "What caching and the other levers would save on this ledger, replayed request by request."
+    if sampled:
+        intro += " " + sampled
     return Section(
         key="levers",
         title="Levers",
-        intro="What caching and the other levers would save on this ledger, replayed request by request.",
+        intro=intro,
         charts=charts,
         notes=notes,
     )
