@@ -58,7 +58,8 @@ class Case:
     account: tuple[int, int, int] | None = None
     """(read, billed, quarantined), as the account line prints them, when the run reaches it."""
     shows: list[str] = field(default_factory=list)
-    """Text stderr must contain (file, line, field, what to do); `{d}` is the corpus folder."""
+    """Text the output must contain (file, line, field, what to do): stderr, or stdout for a
+    report; `{d}` is the corpus folder."""
     writes: dict[str, list[str]] = field(default_factory=dict)
     """Files the command writes (in the corpus folder), each with text it must contain."""
 
@@ -693,6 +694,17 @@ def _markup_cases() -> list[Case]:
             (2, 1, 1),
             ["{d}/[red]x[/].csv line 3"],
         ),
+        *[
+            Case(
+                f"markup-in-path-{command[0]}",
+                {"[red]x[/].csv": _csv(HEADER + good_rows(1) + "bad,z,openai,gpt-4o,1,1\n")},
+                [*command, "{d}/[red]x[/].csv"],
+                0,
+                None,
+                ["{d}/[red]x[/].csv line 3"],
+            )
+            for command in (["report"], ["quarantine"])
+        ],
         Case(
             "formula-in-csv-output",
             {"t.csv": _csv(tenant_header + rows)},
