@@ -152,7 +152,7 @@ def focus_check(
         Path, typer.Argument(metavar="FILE", help="A FOCUS cost-and-usage file (CSV or Parquet).")
     ],
 ) -> None:
-    """Check a FOCUS file against the FOCUS 1.3 column rules (exit code 2 when one is broken).
+    """Check a FOCUS file against the FOCUS 1.3 column rules (exit code 1 when one is broken).
 
     Rules: mandatory columns, types and formats, nullability, allowed values, and costs equal to
     unit price × pricing quantity."""
