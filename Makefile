@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/inferonomics report
+	$(BIN)/inferonomics report --html report.html
+	@echo "HTML report (charts, one self-contained page): $(CURDIR)/report.html"
 
 # Everything: what CI runs.
 test: $(STAMP) lint typecheck unit
