@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from inferonomics.errors import InferonomicsError, OptionError
+from inferonomics.report.format import safe_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -50,15 +50,6 @@ def out() -> Console:
 def err() -> Console:
     """The console for the account, notes and errors (stderr), so results stay machine-readable."""
     return Console(file=sys.stderr, width=_width(sys.stderr), soft_wrap=True, highlight=False)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe_text(text: object) -> str:
-    """User text with its control characters shown as `\\xNN`: an ESC or OSC sequence in a file
-    name or a cell never reaches the terminal (tabs and newlines stay)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def plain(text: object) -> Text:
