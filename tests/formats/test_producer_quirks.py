@@ -167,3 +167,60 @@ def test_openrouter_charge_off_the_book_names_the_book(tmp_path: Path, book: Pri
     )
     assert "openrouter/anthropic/claude-sonnet-4.5" in off["cause"]
     assert "likely culprit" in off["cause"]
+
+
+def test_azure_and_vertex_responses_are_billed_by_who_served_them(tmp_path: Path, book: PriceBook) -> None:
+    # An Azure OpenAI chat completion: OpenAI's shape plus Azure's content-filter results
+    # (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference, "prompt_filter_results").
+    azure = {
+        "id": "chatcmpl-AzUre01",
+        "object": "chat.completion",
+        "created": 1748772000,  # 2025-06-01 10:00 UTC
+        "model": "gpt-4o-2024-11-20",
+        "prompt_filter_results": [
+            {"prompt_index": 0, "content_filter_results": {"hate": {"filtered": False}}}
+        ],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "..."},
+                "content_filter_results": {"hate": {"filtered": False, "severity": "safe"}},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 1000,
+            "completion_tokens": 300,
+            "total_tokens": 1300,
+            "prompt_tokens_details": {"cached_tokens": 200},
+        },
+    }
+    # Claude on Vertex AI answers with ids msg_vrtx_... (https://docs.claude.com/en/api/claude-on-vertex-ai);
+    # the envelope says which Vertex location served it.
+    vertex = {
+        "id": "msg_vrtx_01AbCdEf",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5@20250929",
+        "content": [{"type": "text", "text": "..."}],
+        "usage": {"input_tokens": 1000, "output_tokens": 500},
+    }
+    path = tmp_path / "responses.jsonl"
+    lines = [
+        azure,
+        {"ts": "2025-11-03T10:00:00Z", "region": "us-east5", "response": vertex},
+        {"ts": "2025-11-03T10:00:01Z", "response": {**vertex, "id": "msg_vrtx_02"}},
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    rows, _ = _priced(path, book)
+    by_id = {r["request_id"]: r for r in rows}
+    az = by_id["chatcmpl-AzUre01"]
+    assert az["provider"] == "azure"
+    # Azure serves OpenAI's gpt-4o-2024-11-20 at its list price: 800 x 2.5 + 200 x 1.25 + 300 x 10.
+    assert az["cost_usd"] == D("0.00525")
+    regional, global_ = by_id["msg_vrtx_01AbCdEf"], by_id["msg_vrtx_02"]
+    assert regional["provider"] == global_["provider"] == "google"
+    # Vertex's regional endpoints bill Sonnet 4.5 at 1.1x: 1,000 x 3.3 + 500 x 16.5; the global
+    # endpoint (no region) at list price: 1,000 x 3 + 500 x 15.
+    assert regional["cost_usd"] == D("0.01155")
+    assert global_["cost_usd"] == D("0.0105")

@@ -10,7 +10,9 @@ what the response lacks (Anthropic messages carry no timestamp), or a batch resu
 (OpenAI Batch output, Anthropic Message Batches results), priced at the batch tier. An Anthropic
 message whose id starts `msg_bdrk_` was served by AWS Bedrock and is priced at Bedrock's prices
 (the bare model name at the regional endpoint's; an envelope `modelId` naming a `global.` inference
-profile at the global one).
+profile at the global one). One whose id starts `msg_vrtx_` was served by Vertex AI (provider
+`google`). An OpenAI chat.completion with Azure's content-filter results (`prompt_filter_results`,
+`content_filter_results`) was served by Azure OpenAI (provider `azure`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ from inferonomics.ledger.staging import QuarantineRecord
 ENVELOPE_TS_KEYS = ("ts", "timestamp", "created_at", "start_time", "time")
 ENVELOPE_DIMENSIONS = ("tenant", "user", "feature", "session", "region", "provider")
 BEDROCK_ID_PREFIX = "msg_bdrk_"  # Anthropic Messages served by AWS Bedrock carry ids like msg_bdrk_01...
+VERTEX_ID_PREFIX = "msg_vrtx_"  # ... and by Google Vertex AI, msg_vrtx_01...
+
+
+def _azure(body: Mapping[str, Any]) -> bool:
+    """Whether a chat.completion came from Azure OpenAI: only Azure adds content-filter results (to the
+    response, `prompt_filter_results`, or to its choices, `content_filter_results`)."""
+    if "prompt_filter_results" in body:
+        return True
+    choices = body.get("choices")
+    return isinstance(choices, list) and any(
+        isinstance(c, Mapping) and "content_filter_results" in c for c in choices
+    )
 
 
 def first_of(obj: Mapping[str, Any], *keys: str) -> Any:
@@ -195,6 +209,10 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
         "usage" in body and "cache_read_input_tokens" in (body.get("usage") or {})
     ):
         row = anthropic_message(body)
+        if str(body.get("id") or "").startswith(VERTEX_ID_PREFIX):
+            # Served by Vertex AI (Google bills it; a regional endpoint, given as the envelope's
+            # `region`, adds Vertex's 10% regional premium from Sonnet 4.5 on).
+            row["provider"] = "google"
         if str(body.get("id") or "").startswith(BEDROCK_ID_PREFIX):
             # Served by AWS Bedrock: its price list (regional endpoints 10% over global for Sonnet
             # 4.5 and later). The body names the model, not the inference profile: an envelope's
@@ -205,6 +223,8 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
                 row["model"] = model_id
     elif body.get("object") == "chat.completion":
         row = openai_chat(body)
+        if _azure(body):
+            row["provider"] = "azure"
     elif body.get("object") == "response":
         row = openai_response(body)
     else:
