@@ -34,7 +34,7 @@ __all__ = [
     "waterfall_rows",
 ]
 
-LEVER_ROWS = 200_000
+LEVER_ROWS = 100_000
 """Above this many billed rows the Levers section replays a sample of users of about this size."""
 
 BUCKETS = 10_000
@@ -60,7 +60,9 @@ def sample_users(ledger: Ledger, rows: int, target: int = LEVER_ROWS) -> tuple[L
     keep = max(1, target * BUCKETS // rows)
     r = ledger.rows
     who = r.user.cast("string").coalesce(r.session, r.request_id)
-    sample = ledger.derived(r.filter((who.hash() % BUCKETS).abs() < keep), name="<sample of users>")
+    picked = ledger.derived(r.filter((who.hash() % BUCKETS).abs() < keep), name="<sample of users>")
+    # Materialised once: each of the replays would otherwise read and filter the whole input again.
+    sample = Ledger.from_arrow(picked.to_arrow(), con=ledger.con, name="<sample of users>")
     share = Decimal(keep) / BUCKETS
     return sample, (
         f"The ledger has {rows:,} rows: these replays run on about {pct(share, 2)} of its users "
