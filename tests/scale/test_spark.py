@@ -22,6 +22,7 @@ from inferonomics.billing.focus import focus_export
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.generate import generate_demo
+from inferonomics.levers.playbook import whatif
 
 pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed: pip install 'inferonomics[spark]'")
 if shutil.which("java") is None:
@@ -126,3 +127,13 @@ def test_summary_and_focus_on_spark_equal_duckdb(spark: Any, ledger_file: Path, 
     fb = focus_export(Ledger.open([ledger_file], con=spark), book)
     assert sum(fa.table["BilledCost"].to_pylist()) == sum(fb.table["BilledCost"].to_pylist())
     assert fa.table.num_rows == fb.table.num_rows
+
+
+def test_levers_on_spark_equal_duckdb(spark: Any, ledger_file: Path, book: PriceBook) -> None:
+    levers = ["batch:features=summarize", "cap:output=2000", "switch:from=openai/gpt-5,to=openai/gpt-5-mini"]
+    a = whatif(Ledger.open([ledger_file]), levers, book=book)
+    b = whatif(Ledger.open([ledger_file], con=spark), levers, book=book)
+    assert a.baseline == b.baseline
+    assert a.final == b.final
+    assert [s.saving_usd for s in a.steps] == [s.saving_usd for s in b.steps]
+    assert all(s.saving_usd > 0 for s in a.steps)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
-import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inferonomics.backend import small_table, temp_table
 from inferonomics.billing.engine import price
 from inferonomics.billing.rollup import rollup
 from inferonomics.catalog.book import PriceBook
@@ -166,7 +166,7 @@ def materialize(ledger: Ledger, *, keep_prefixes: bool = True) -> Ledger:
         if c in rows.columns and (keep_prefixes or c != "prefix_hashes")
     ]
     name = f"_inferonomics_scenario_{next(_tables)}"
-    table = ledger.con.create_table(name, rows.select(*cols, "source_file", "source_line"), temp=True)
+    table = temp_table(ledger.con, name, rows.select(*cols, "source_file", "source_line"))
     return ledger.derived(table, name="<scenario>")
 
 
@@ -210,7 +210,7 @@ def counterfactual(
     if label is not None:
         data["_n_feature"] = label
         replaced.add("feature")
-    new = ibis.memtable(pa.table(data))
+    new = small_table(ledger.con, pa.table(data))
     rows = ledger.rows
     if len(files) > 1:
         pred = [rows.source_file.substitute(code) == new._c, rows.source_line == new._l]
