@@ -58,7 +58,10 @@ def report(
         ),
     ] = None,
     open_page: Annotated[
-        bool, typer.Option("--open", help="Open the HTML report in the default browser once written.")
+        bool,
+        typer.Option(
+            "--open", help="Open the HTML report in the default browser once written (needs --html)."
+        ),
     ] = False,
 ) -> None:
     """Price usage (or a generated demo ledger) and show where the money goes.
