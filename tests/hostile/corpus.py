@@ -554,7 +554,13 @@ def cases() -> list[Case]:
                 None,
                 [],
             )
-            for command in (["report"], ["reconcile"], ["levers", "cache"], ["quarantine"])
+            for command in (
+                ["report"],
+                ["reconcile"],
+                ["levers", "cache"],
+                ["quarantine"],
+                ["whatif", "--lever", "batch"],
+            )
         ],
         *_sheet_cases(),
         *_markup_cases(),
@@ -725,7 +731,7 @@ def _markup_cases() -> list[Case]:
             ["bill", "{d}/t.csv", "--by", "tenant,model"],
             0,
             (4, 4, 0),
-            [],
+            ["[link=https://evil.example]acme[/link]", "\\x1b]8;;https://evil.example\\x07x"],
         ),
     ]
 
