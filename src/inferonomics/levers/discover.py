@@ -374,11 +374,3 @@ def discover(
     if options.wants("commit"):
         found.append(commitments(ledger, book, options.where, notes))
     return Discovery([c for c in found if c is not None], signals, notes)
-
-
-def filter_levers(names: Sequence[str]) -> tuple[str, ...]:
-    """`names` checked against the levers discovery knows. Raises `LeverError` for an unknown one."""
-    bad = [n for n in names if n not in ORDER]
-    if bad:
-        raise LeverError(f"unknown lever {', '.join(bad)} (one of: {', '.join(ORDER)})")
-    return tuple(names)
