@@ -153,3 +153,68 @@ def test_bedrock_invocation_logs(tmp_path: Path, book: PriceBook) -> None:
     # The global profile at list price: 1,000 x 3 + 100 x 15 = 4,500 per million.
     assert b["cost_usd"] == D("0.0045")
     assert any("not model invocation logs skipped" in n for n in notes)
+
+
+def _metrics(
+    spend: float, prompt: int, completion: int, requests: int, read: int = 0, write: int = 0
+) -> dict[str, float | int]:
+    return {
+        "spend": spend,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "api_requests": requests,
+        "successful_requests": requests,
+        "failed_requests": 0,
+        "cache_read_input_tokens": read,
+        "cache_creation_input_tokens": write,
+    }
+
+
+def test_litellm_daily_activity(tmp_path: Path, book: PriceBook) -> None:
+    # A page of LiteLLM's GET /user/daily/activity (the proxy's SpendAnalyticsPaginatedResponse, as in
+    # its UI tests): metrics per model and day; prompt_tokens includes the cache tokens.
+    page = {
+        "results": [
+            {
+                "date": "2025-11-03",
+                "metrics": _metrics(2.0475, 3_200_000, 150_000, 500, 1_500_000, 100_000),
+                "breakdown": {
+                    "models": {
+                        "claude-sonnet-4-5-20250929": {
+                            "metrics": _metrics(1.725, 1_200_000, 50_000, 100, 1_000_000, 100_000),
+                            "metadata": {},
+                            "api_key_breakdown": {},
+                        },
+                        "gpt-4o-mini": {
+                            "metrics": _metrics(0.3225, 2_000_000, 100_000, 400, 500_000),
+                            "metadata": {},
+                            "api_key_breakdown": {},
+                        },
+                        "my-finetune": {"metrics": _metrics(0.1, 1000, 100, 1), "metadata": {}},
+                    },
+                    "providers": {"anthropic": {"metrics": {}}, "openai": {"metrics": {}}},
+                    "api_keys": {},
+                },
+            }
+        ],
+        "metadata": {"total_spend": 2.1475, "page": 1, "total_pages": 1, "has_more": False},
+    }
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps(page))
+    assert detect(path) == "litellm-daily-activity"
+    with Ledger.open([path]) as ledger:
+        rows = {r["model"]: r for r in price(ledger, book).to_arrow().to_pylist()}
+        quarantined = ledger.quarantine().to_pylist()
+        result = reconcile(ledger, book)
+    sonnet, mini = rows["claude-sonnet-4-5-20250929"], rows["gpt-4o-mini"]
+    assert (sonnet["provider"], sonnet["requests"], sonnet["input_tokens"]) == ("anthropic", 100, 100_000)
+    # 100 requests of 12,000 input on average: under 200k. 100,000 x $3 + 1,000,000 x $0.30 +
+    # 100,000 x $3.75 (writes of unknown TTL at the 5-minute rate) + 50,000 x $15 = $1.725.
+    assert sonnet["cost_usd"] == D("1.725")
+    # gpt-4o-mini: 1,500,000 x $0.15 + 500,000 x $0.075 + 100,000 x $0.60 = $0.3225.
+    assert mini["cost_usd"] == D("0.3225")
+    # No provider for a custom name on a day with two providers: quarantined, never guessed.
+    assert len(quarantined) == 1
+    assert 'no provider for model "my-finetune"' in quarantined[0]["reason"]
+    assert {r["cause"] for r in result.table.to_pylist()} == {"matches"}

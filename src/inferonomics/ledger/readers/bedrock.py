@@ -62,8 +62,9 @@ def log_row(rec: Mapping[str, Any]) -> Row:
     model_id = rec.get("modelId")
     if not isinstance(model_id, str) or not model_id:
         raise RecordError("no modelId in this invocation log record", "modelId")
-    inp = rec.get("input") if isinstance(rec.get("input"), Mapping) else {}
-    out = rec.get("output") if isinstance(rec.get("output"), Mapping) else {}
+    raw_in, raw_out = rec.get("input"), rec.get("output")
+    inp: Mapping[str, Any] = raw_in if isinstance(raw_in, Mapping) else {}
+    out: Mapping[str, Any] = raw_out if isinstance(raw_out, Mapping) else {}
     if inp.get("inputTokenCount") is None and out.get("outputTokenCount") is None:
         raise RecordError("no token counts (input.inputTokenCount, output.outputTokenCount)", "input")
     written = count(inp.get("cacheWriteInputTokenCount"), "input.cacheWriteInputTokenCount")

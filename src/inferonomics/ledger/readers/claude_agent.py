@@ -33,7 +33,8 @@ def is_agent_result(obj: Any) -> bool:
     """Whether a JSON record is an Agent SDK result message (bare or in an envelope)."""
     if not isinstance(obj, Mapping):
         return False
-    inner = obj.get("result") if isinstance(obj.get("result"), Mapping) else obj
+    wrapped = obj.get("result")
+    inner: Mapping[str, Any] = wrapped if isinstance(wrapped, Mapping) else obj
     return inner.get("type") == "result" and isinstance(inner.get("modelUsage"), Mapping)
 
 
