@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from inferonomics.ledger.readers import bedrock, claude_agent, gemini, helicone, litellm, openrouter
+from inferonomics.ledger.readers import (
+    bedrock,
+    claude_agent,
+    gemini,
+    helicone,
+    litellm,
+    litellm_daily,
+    openrouter,
+)
 from inferonomics.ledger.readers.anthropic_reports import COST_CSV_HEADER as ANTHROPIC_COST_CSV
 from inferonomics.ledger.readers.anthropic_reports import USAGE_CSV_HEADER as ANTHROPIC_USAGE_CSV
 from inferonomics.ledger.readers.jsondoc import first_value
@@ -63,6 +71,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "openrouter": ("id", "model", "usage", "provider", "created"),
     "claude-agent-result": ("type", "subtype", "session_id", "num_turns", "total_cost_usd", "modelUsage"),
     "bedrock-invocation-log": ("schemaType", "timestamp", "requestId", "modelId", "input", "output"),
+    "litellm-daily-activity": ("results", "date", "metrics", "breakdown", "models", "api_requests"),
     "claude-code": ("parentUuid", "isSidechain", "userType", "sessionId", "uuid", "timestamp"),
     "codex": ("timestamp", "type", "payload", "originator", "cli_version"),
     "azure-trace": AZURE_HEADER,
@@ -145,6 +154,8 @@ def record_format(obj: Any) -> str | None:
         return "gemini"
     if isinstance(obj.get("data"), list):  # a page of an API
         return record_format(obj["data"])
+    if litellm_daily.is_daily_activity(obj):
+        return "litellm-daily-activity"
     if "results" in keys:
         return _bucket_format(obj)
     if openrouter.is_openrouter(obj):
