@@ -27,6 +27,7 @@ non-overlapping buckets is in `docs/formats.md`:
 | `openrouter` | OpenRouter responses (with the charged `cost`) or generation records |
 | `claude-agent-result` | Claude Agent SDK `result` messages (`modelUsage`, `total_cost_usd`), with a time |
 | `bedrock-invocation-log` | AWS Bedrock model-invocation logs (CloudWatch / S3 JSON records) |
+| `litellm-daily-activity` | LiteLLM `/user/daily/activity` pages (per model and day, with `spend`) |
 | `claude-code` | Claude Code transcripts: a config directory, its `projects/` tree, or transcript files |
 | `codex` | Codex CLI rollouts: a Codex home, its `sessions/` tree, or rollout files |
 | `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
@@ -73,6 +74,7 @@ from inferonomics.ledger.readers import (
     helicone,
     langfuse,
     litellm,
+    litellm_daily,
     openai_reports,
     openrouter,
     otel,
@@ -133,6 +135,7 @@ READERS: dict[str, Reader] = {
     "openrouter": openrouter.read,
     "claude-agent-result": claude_agent.read,
     "bedrock-invocation-log": bedrock.read,
+    "litellm-daily-activity": litellm_daily.read,
 }
 """Formats read record by record in Python (each record → a row or a quarantine reason)."""
 
