@@ -91,6 +91,7 @@ InputFormat = Literal[
     "openrouter",
     "claude-agent-result",
     "bedrock-invocation-log",
+    "litellm-daily-activity",
     "claude-code",
     "codex",
     "azure-trace",
