@@ -2,6 +2,9 @@
 (multiply) rather than add. The playbook ranks the steps by what they saved and keeps, with each,
 the assumptions it rests on.
 
+Without levers, `playbook` takes them from discovery (`levers/discover.py`) and keeps, with each
+step, the features it touches and the evidence for it.
+
 If step i saves a share s_i of the bill it was given, the whole sequence saves 1 - Π(1 - s_i) of
 the baseline: that is the product rule, and it holds by construction (each step's baseline is the
 previous step's result). Adding the s_i instead (what "65-85 %" tables do) overstates it.
@@ -230,10 +233,10 @@ def _breakdown(before: Scenario, after: Scenario, by: Sequence[str], grain: str 
 
 
 def default_levers(ledger: Ledger) -> tuple[list[Lever], list[str]]:
-    """The levers a playbook tries when none are given, from what the ledger shows: caching
-    replayed with each provider's rules and, where the provider offers a choice, the cheaper TTL
-    per model (when it has prefix hashes or sessions), and batch for the
-    features that already send some traffic to batch or flex (they tolerate its latency)."""
+    """The fixed pair of levers the playbook tried before discovery (`levers/discover.py`) replaced
+    them, kept as a baseline for benchmarks: caching replayed with each provider's rules and, where
+    the provider offers a choice, the cheaper TTL per model (when the ledger has prefix hashes or
+    sessions), and batch for the features that already send some traffic to batch or flex."""
     r = ledger.rows
     found = (
         r.aggregate(h=r.prefix_hashes.notnull().sum(), s=r.session.notnull().sum())
