@@ -206,3 +206,27 @@ def test_unknown_levers_and_percentiles_are_refused(unoptimized: Path, book: inf
         inf.discover(ledger, book, inf.DiscoveryOptions(only=("teleport",)))
     with pytest.raises(LeverError, match="cap percentile"):
         inf.discover(ledger, book, inf.DiscoveryOptions(cap_percentile=1.5))
+
+
+@pytest.mark.slow
+def test_a_commitment_from_the_users_sheet_is_proposed_only_where_spend_covers_it(
+    unoptimized: Path, book: inf.PriceBook, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "offers.yaml"
+    sheet.write_text(
+        "commitments:\n"
+        "  - {provider: anthropic, percent: 10, monthly: 1, name: small}\n"
+        "  - {provider: anthropic, percent: 30, monthly: 1000000000, name: huge}\n"
+    )
+    ledger = inf.Ledger.open([unoptimized])
+    options = inf.DiscoveryOptions(only=("commit",)).with_files(commitments=sheet)
+    result = inf.playbook(ledger, book=book, options=options)
+    (step,) = result.steps
+    assert step.lever == "commit"
+    # One month of Anthropic spend, far above $1: 10% off every rate, no shortfall.
+    assert step.saving_usd == result.baseline.cost_usd / 10
+    assert any("'huge' not proposed" in n for n in result.notes)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("commitments:\n  - {provider: anthropic, percent: 120, monthly: 5}\n")
+    with pytest.raises(LeverError, match="percent is in"):
+        inf.DiscoveryOptions().with_files(commitments=bad)
