@@ -101,6 +101,7 @@ def regex_problem(pattern: str) -> str | None:
         problem = f"{found} unbounded repeats (at most {MAX_UNBOUNDED_REPEATS}) can take very long"
     return f"regex {pattern!r}: {problem}" if problem else None
 
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _ALL_WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
