@@ -101,6 +101,19 @@ def test_phone_width_has_no_sideways_scroll(
     page.close()
 
 
+def test_print_layout(browser: Any, demo_report: inf.HtmlReport, report_dir: Path) -> None:
+    page, errors, _ = _open(browser, demo_report, report_dir / "demo-print.html")
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.querySelector('nav')).display") == "none"
+    assert page.evaluate("getComputedStyle(document.querySelector('figure')).breakInside") == "avoid"
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
+    (SCREENSHOTS / "demo-print.pdf").parent.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "demo-print.pdf").write_bytes(pdf)
+    assert errors == []
+    page.close()
+
+
 def test_hostile_strings_are_text(browser: Any, hostile_report: inf.HtmlReport, report_dir: Path) -> None:
     page, errors, dialogs = _open(browser, hostile_report, report_dir / "hostile.html")
     assert dialogs == []
@@ -115,6 +128,16 @@ def test_hostile_strings_are_text(browser: Any, hostile_report: inf.HtmlReport, 
         assert h in page.evaluate("document.body.textContent")
     assert "[link=https://evil.example]x[/link]" in svg_text
     assert page.inner_text("p.meta").startswith("From <script>alert(1)</script>.csv")
+    # Tooltips show the hostile users as text too (vega-tooltip writes HTML: it must escape them).
+    bars = page.locator('[data-chart="users.top_users"] svg g.role-mark > path')
+    shown = []
+    for i in range(bars.count()):
+        bars.nth(i).hover()
+        page.wait_for_timeout(100)
+        shown.append(page.locator("#vg-tooltip-element").inner_text())
+    assert any('"><img src=x onerror=alert(1)>' in t for t in shown), shown
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert dialogs == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "hostile.png"), full_page=True)
     page.close()
