@@ -224,3 +224,32 @@ def test_azure_and_vertex_responses_are_billed_by_who_served_them(tmp_path: Path
     # endpoint (no region) at list price: 1,000 x 3 + 500 x 15.
     assert regional["cost_usd"] == D("0.01155")
     assert global_["cost_usd"] == D("0.0105")
+
+
+def test_cohere_is_billed_by_its_billed_units(tmp_path: Path, book: PriceBook) -> None:
+    # A Cohere v2 Chat response (https://docs.cohere.com/reference/chat, "usage"): `tokens` include the
+    # prompt template Cohere adds; `billed_units` is what it charges. The response names no model.
+    body = {
+        "id": "c14c80c3-18eb-4519-9460-6c92edd8cfb4",
+        "finish_reason": "COMPLETE",
+        "message": {"role": "assistant", "content": [{"type": "text", "text": "..."}]},
+        "usage": {
+            "billed_units": {"input_tokens": 17, "output_tokens": 65},
+            "tokens": {"input_tokens": 215, "output_tokens": 65},
+        },
+    }
+    path = tmp_path / "cohere.jsonl"
+    lines = [
+        {"ts": "2025-11-03T10:00:00Z", "model": "command-a-03-2025", "response": body},
+        {"ts": "2025-11-03T10:00:01Z", "response": {**body, "id": "no-model"}},
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    with Ledger.open([path]) as ledger:
+        rows = price(ledger, book).to_arrow().to_pylist()
+        quarantined = ledger.quarantine().to_pylist()
+    [row] = rows
+    assert (row["provider"], row["input_tokens"], row["output_tokens"]) == ("cohere", 17, 65)
+    # Command A at $2.50 / $10: 17 x 2.5 + 65 x 10 = 692.5 per million (the 215 template-inclusive
+    # tokens would give 1,187.5).
+    assert row["cost_usd"] == D("0.0006925")
+    assert "a Cohere response names no model" in quarantined[0]["reason"]

@@ -12,7 +12,8 @@ message whose id starts `msg_bdrk_` was served by AWS Bedrock and is priced at B
 (the bare model name at the regional endpoint's; an envelope `modelId` naming a `global.` inference
 profile at the global one). One whose id starts `msg_vrtx_` was served by Vertex AI (provider
 `google`). An OpenAI chat.completion with Azure's content-filter results (`prompt_filter_results`,
-`content_filter_results`) was served by Azure OpenAI (provider `azure`).
+`content_filter_results`) was served by Azure OpenAI (provider `azure`). A Cohere Chat response is
+billed by its `billed_units` (in an envelope that names the model: the response does not).
 """
 
 from __future__ import annotations
@@ -175,6 +176,24 @@ def openai_response(obj: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def cohere_response(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Ledger fields of a Cohere Chat response: what Cohere bills is `billed_units` (v2 `usage`, v1
+    `meta`), not `tokens` (which include the prompt template Cohere adds and does not bill). The
+    response names no model: the envelope's `model` does."""
+    billed = _int(obj, "usage", "billed_units")
+    if not isinstance(billed, Mapping):
+        billed = _int(obj, "meta", "billed_units")
+    if not isinstance(billed, Mapping):
+        raise RecordError("Cohere response has no billed_units", "usage.billed_units")
+    return {
+        "provider": "cohere",
+        "model": obj.get("model"),
+        "request_id": first_of(obj, "id", "generation_id", "response_id"),
+        "input_tokens": _as_count(billed.get("input_tokens"), "billed_units.input_tokens"),
+        "output_tokens": _as_count(billed.get("output_tokens"), "billed_units.output_tokens"),
+    }
+
+
 def _metadata(meta: Any) -> dict[str, Any]:
     if not isinstance(meta, Mapping):
         return {}
@@ -227,10 +246,21 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
             row["provider"] = "azure"
     elif body.get("object") == "response":
         row = openai_response(body)
+    elif isinstance(_int(body, "usage", "billed_units"), Mapping) or isinstance(
+        _int(body, "meta", "billed_units"), Mapping
+    ):
+        row = cohere_response(body)
+        row["model"] = first_of(row, "model") or envelope.get("model")
+        if not row["model"]:
+            raise RecordError(
+                "a Cohere response names no model: wrap it as "
+                '{"ts": "2026-01-31T12:00:00Z", "model": "command-a-03-2025", "response": {...}}',
+                "model",
+            )
     else:
         raise RecordError(
-            "not an Anthropic message or an OpenAI chat.completion / response "
-            "(expected 'type': 'message' or 'object': 'chat.completion' / 'response')"
+            "not an Anthropic message, an OpenAI chat.completion / response or a Cohere response "
+            "(expected 'type': 'message', 'object': 'chat.completion' / 'response' or 'billed_units')"
         )
     row.update(_metadata(body.get("metadata")))
     for key in ENVELOPE_TS_KEYS:
