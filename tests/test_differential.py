@@ -4,8 +4,10 @@ direct providers' models and every modifier both support: 5-minute and 1-hour ca
 cache reads, long-context tiers, batch, flex and priority tiers, web searches, reasoning tokens,
 dated price changes and DeepSeek's peak/off-peak windows.
 
-Where the toolkit deliberately differs, the request is checked against our own expectation
-instead, and the reason is listed in DELIBERATE with its source:
+Where the toolkit deliberately differs (only at the dates and hours a reason in DELIBERATE covers,
+each with its source), the request is checked against an independent figure instead: a rate typed
+here from the provider's published page, half the standard price for Anthropic's batches, or the
+tier price genai-prices itself publishes from its variant's first day; never against the book.
 """
 
 from __future__ import annotations
