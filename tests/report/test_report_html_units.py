@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,16 @@ def test_page_escapes_text_and_omits_sections() -> None:
     assert '<td class="num">1.5</td>' in page
     assert 'class="omitted"' in page
     assert "Not shown: &lt;script&gt;" in page
+
+
+def test_levers_sample_keeps_the_prefix_block_size(tmp_path: Path) -> None:
+    import inferonomics as inf
+    from inferonomics.report.html.levers import sample_users
+
+    inf.generate_demo(tmp_path / "p.parquet", 2000, seed=5, prefix_block_tokens=64)
+    ledger = inf.Ledger.open([tmp_path / "p.parquet"])
+    sample, note = sample_users(ledger, 2000, target=500)
+    assert note is not None
+    assert sample.prefix_block_tokens == ledger.prefix_block_tokens == 64
+    n = sample.rows.count().to_pyarrow().as_py()
+    assert 0 < n < 2000

@@ -10,6 +10,7 @@ sample's, its shares estimates for the whole ledger."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ LEVER_ROWS = 100_000
 """Above this many billed rows the Levers section replays a sample of users of about this size."""
 
 BUCKETS = 10_000
+_SAMPLES = itertools.count()
 
 TTLS: tuple[tuple[str, float], ...] = (
     ("1 min", 60.0),
@@ -60,9 +62,11 @@ def sample_users(ledger: Ledger, rows: int, target: int = LEVER_ROWS) -> tuple[L
     keep = max(1, target * BUCKETS // rows)
     r = ledger.rows
     who = r.user.cast("string").coalesce(r.session, r.request_id)
-    picked = ledger.derived(r.filter((who.hash() % BUCKETS).abs() < keep), name="<sample of users>")
-    # Materialised once: each of the replays would otherwise read and filter the whole input again.
-    sample = Ledger.from_arrow(picked.to_arrow(), con=ledger.con, name="<sample of users>")
+    picked = r.filter((who.hash() % BUCKETS).abs() < keep).to_pyarrow()
+    # Materialised once (each replay would otherwise read and filter the whole input again), and
+    # derived from the ledger so the sample keeps its prefix-block size and tags.
+    table = ledger.con.create_table(f"levers_sample_{next(_SAMPLES)}", picked, temp=True)
+    sample = ledger.derived(table, name="<sample of users>")
     share = Decimal(keep) / BUCKETS
     return sample, (
         f"The ledger has {rows:,} rows: these replays run on about {pct(share, 2)} of its users "
