@@ -16,7 +16,17 @@ from .corpus import SECRET, Case, cases
 
 ANSI = re.compile(r"\x1b")
 CASES = {c.name: c for c in cases()}
-HEAVY = {"gzip-bomb", "long-line", "stray-quote"}
+HEAVY = {
+    "gzip-bomb",
+    "long-line",
+    "stray-quote",
+    "empty-model-report",
+    "empty-model-cache",
+    "empty-model-reconcile",
+    "empty-model-batch",
+    "markup-in-path-report",
+}
+"""Cases over ~5 s (a bomb, an 80 MiB line, 20,000 rows, whole reports and levers): marked slow."""
 
 
 def run_case(case: Case, folder: Path) -> tuple[int, str, str, BaseException | None]:
