@@ -195,7 +195,8 @@ def test_traces_need_a_model(tmp_path: Path) -> None:
     assert_clean(result)
     assert result.returncode == 2
     assert "--model-as" in result.stderr
-    result = run("bill", path, "--model-as", "openai/gpt-4o", "--format", "json")
+    # The trace is of November 2023: GPT-4 Turbo ($10 / $30 per MTok) was sold then, GPT-4o was not
+    # (from 2024-05-13, so it would be unpriced). 374 input x $10 + 44 output x $30.
+    result = run("bill", path, "--model-as", "openai/gpt-4-turbo", "--format", "json")
     assert result.returncode == 0
-    # 374 input at $2.50 + 44 output at $10 per MTok
-    assert json.loads(result.stdout)[0]["cost_usd"] == "0.001375"
+    assert json.loads(result.stdout)[0]["cost_usd"] == "0.00506"
