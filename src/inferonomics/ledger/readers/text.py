@@ -180,12 +180,18 @@ class _Feed:
 
 
 def _quoted_column(line: str, header: list[str]) -> str | None:
-    """The column in which a quote opened on `line` (the last field the line starts)."""
+    """The column in which a quote opened on `line` (the last field the line starts), or the
+    first field over the field limit on it. The line is bounded (`MAX_LINE_CHARS`), so it is
+    split here without the limit."""
+    limit = csv.field_size_limit(MAX_LINE_CHARS + 1)
     try:
         fields = next(csv.reader([line]))
     except (csv.Error, StopIteration):
         return None
-    return header[len(fields) - 1] if 0 < len(fields) <= len(header) else None
+    finally:
+        csv.field_size_limit(limit)
+    long = next((i for i, v in enumerate(fields) if len(v) > MAX_FIELD_CHARS), len(fields) - 1)
+    return header[long] if 0 <= long < len(header) else None
 
 
 def csv_records(
