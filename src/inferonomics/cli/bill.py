@@ -179,11 +179,16 @@ def bill(
 
 def _name_models(ledger: inf.Ledger, price_book: inf.PriceBook) -> None:
     """On stderr: every model priced through a near match (and as what), every unknown one with the
-    nearest known names."""
-    pairs = ledger.rows.select("provider", "model").distinct().order_by(["provider", "model"]).to_pyarrow()
-    for provider, model in zip(pairs["provider"].to_pylist(), pairs["model"].to_pylist(), strict=True):
-        if provider is None or model is None:
-            continue
+    nearest known names. The names come from the keys the bill already read (no second pass)."""
+    keys = ledger.keys().table
+    pairs = sorted(
+        {
+            (p, m)
+            for p, m in zip(keys["provider"].to_pylist(), keys["model"].to_pylist(), strict=True)
+            if p is not None and m is not None
+        }
+    )
+    for provider, model in pairs:
         note = price_book.how_matched(provider, model)
         if note["status"] == "near":
             tell(
