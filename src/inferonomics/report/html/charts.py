@@ -192,7 +192,8 @@ def lines(
             "field": x[0],
             "type": "quantitative",
             "title": x[1],
-            "axis": {"format": x_format},
+            # On a log axis the labels of 1,000 and 2,000 touch: a gap makes Vega drop one of them.
+            "axis": {"format": x_format, **({"labelSeparation": 6} if x_log else {})},
             **({"scale": {"type": "log"}} if x_log else {}),
         },
         "y": {"field": y[0], "type": "quantitative", "title": y[1], "axis": {"format": y_format}},
