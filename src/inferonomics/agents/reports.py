@@ -215,6 +215,8 @@ class AgentBlocks:
     table: pa.Table
     account: Account
     active: dict[str, Any] | None = None
+    by: tuple[str, ...] = ()
+    """The columns each block is split by (`by` of `agent_blocks`)."""
     """The block open at `now`, with `projected_cost_usd` and `projected_total_tokens` at its end
     if the burn rate between its first and last request holds, and `minutes_left`."""
 
@@ -246,14 +248,11 @@ def agent_blocks(
     if lo is not None or hi is not None:
         import pyarrow.compute as pc
 
-        keep = pa.array([True] * rows.num_rows)
+        ts = pc.field("ts")
         if lo is not None:
-            keep = pc.and_(
-                keep, pc.greater_equal(rows["ts"], pa.scalar(lo.replace(tzinfo=dt.UTC), rows["ts"].type))
-            )
+            rows = rows.filter(ts >= pa.scalar(lo.replace(tzinfo=dt.UTC), rows["ts"].type))
         if hi is not None:
-            keep = pc.and_(keep, pc.less(rows["ts"], pa.scalar(hi.replace(tzinfo=dt.UTC), rows["ts"].type)))
-        rows = rows.filter(keep)
+            rows = rows.filter(ts < pa.scalar(hi.replace(tzinfo=dt.UTC), rows["ts"].type))
     table = usage_blocks(rows, by=list(by), hours=Decimal(hours), style=style, now=when)
     active = None
     if "active" in table.column_names:
@@ -272,4 +271,4 @@ def agent_blocks(
                 if tpm is None
                 else r["total_tokens"] + int(tpm * float(minutes_left)),
             }
-    return AgentBlocks(style, Decimal(hours), when, table, priced.account(), active)
+    return AgentBlocks(style, Decimal(hours), when, table, priced.account(), active, tuple(by))

@@ -323,7 +323,7 @@ def _print_blocks(result: AgentBlocks, console: Console, tz: str | None) -> None
     import zoneinfo
 
     zone = zoneinfo.ZoneInfo(tz) if tz else dt.UTC
-    by = [c for c in result.table.column_names if c not in _BLOCK_COLUMNS]
+    by = list(result.by)
     view = Table(show_edge=False, pad_edge=False)
     for c in ("block start", *by, "last request", "requests", "tokens", "cost", "$/hour"):
         view.add_column(
@@ -356,29 +356,6 @@ def _print_blocks(result: AgentBlocks, console: Console, tz: str | None) -> None
             style="dim",
         )
     )
-
-
-_BLOCK_COLUMNS = {
-    "block_start",
-    "block_end",
-    "first_request",
-    "last_request",
-    "requests",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "cache_write_other_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "web_search_requests",
-    "total_tokens",
-    "cost_usd",
-    "unpriced_requests",
-    "tokens_per_minute",
-    "usd_per_hour",
-    "active",
-}
 
 
 app = typer.Typer(
