@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from inferonomics.ledger import hints
 from inferonomics.ledger.prefix_blocks import block_ids
 from inferonomics.ledger.schema import (
     KEYS_METADATA_KEY,
@@ -225,18 +226,15 @@ def generate_unoptimized(
         },
     )
     table = table.select(schema.names).cast(schema)
-    keys = table.group_by(["provider", "model", "service_tier", "region"]).aggregate([([], "count_all")])
-    lo, hi = table["ts"][0].as_py(), table["ts"][-1].as_py()
-    hint = {
-        "keys": [
-            [r["provider"], r["model"], r["service_tier"], r["region"], r["count_all"]]
-            for r in keys.to_pylist()
-        ],
-        "ts_min": lo.replace(tzinfo=None).isoformat(),
-        "ts_max": hi.replace(tzinfo=None).isoformat(),
+    from inferonomics.ledger.writer import keys_hint  # here: the writer loads the engine's modules
+
+    meta = {
+        **schema.metadata,
+        KEYS_METADATA_KEY: json.dumps(keys_hint(table)).encode(),
+        hints.IDS_FINGERPRINT_METADATA_KEY: hints.encode(hints.fingerprint(table)),
     }
     pq.write_table(
-        table.replace_schema_metadata({**schema.metadata, KEYS_METADATA_KEY: json.dumps(hint).encode()}),
+        table.replace_schema_metadata(meta),
         str(path),
         compression="lz4",
     )
