@@ -79,52 +79,33 @@ def lorenz_chart(ledger: Ledger, book: PriceBook, summary: Summary) -> Chart:
 def top_users_chart(summary: Summary) -> Chart:
     """The heaviest users by spend (the summary's top users)."""
     rows = [[r["user"], r["requests"], r["cost_usd"]] for r in summary.users.top_users.to_pylist()]
-    caption = "No request names a user."
-    if rows:
-        caption = (
-            f"The heaviest user, {rows[0][0]}, spent {money(rows[0][2])} over {count(rows[0][1])} requests."
-        )
-    return Chart(
-        key="users.top_users",
-        title="Heaviest users",
-        caption=caption,
-        columns=[("user", "user"), ("requests", "requests"), ("cost_usd", "cost (USD)")],
-        rows=rows,
-        spec=bars("Heaviest users", ("user", "user"), ("cost_usd", "cost (USD)"), len(rows))
-        if rows
-        else None,
-    )
+    return _heaviest("user", rows)
 
 
 def top_sessions_chart(ledger: Ledger, book: PriceBook, top: int = TOP_SESSIONS) -> Chart:
     """The heaviest sessions by spend."""
     table = bill(ledger, book=book, by=["session"]).table
     table = table.filter(pc.is_valid(table["session"]))
-    if table.num_rows:
-        order = pc.sort_indices(table, sort_keys=[("cost_usd", "descending"), ("session", "ascending")])
-        table = table.take(order).slice(0, top)
-    rows: list[list[Any]] = (
-        [
-            [r["session"], r["requests"], r["cost_usd"]]
-            for r in table.select(["session", "requests", "cost_usd"]).to_pylist()
-        ]
-        if table.num_rows
-        else []
-    )
-    caption = "No request names a session."
+    order = pc.sort_indices(table, sort_keys=[("cost_usd", "descending"), ("session", "ascending")])
+    table = table.take(order).slice(0, top).select(["session", "requests", "cost_usd"])
+    return _heaviest("session", [list(r.values()) for r in table.to_pylist()])
+
+
+def _heaviest(noun: str, rows: list[list[Any]]) -> Chart:
+    """A bar chart of [name, requests, cost] rows, heaviest first."""
+    caption = f"No request names a {noun}."
     if rows:
-        caption = (
-            f"The heaviest session, {rows[0][0]}, cost {money(rows[0][2])} over {count(rows[0][1])} requests."
-        )
+        verb = "spent" if noun == "user" else "cost"
+        name, requests, cost = rows[0]
+        caption = f"The heaviest {noun}, {name}, {verb} {money(cost)} over {count(requests)} requests."
+    title = f"Heaviest {noun}s"
     return Chart(
-        key="users.top_sessions",
-        title="Heaviest sessions",
+        key=f"users.top_{noun}s",
+        title=title,
         caption=caption,
-        columns=[("session", "session"), ("requests", "requests"), ("cost_usd", "cost (USD)")],
+        columns=[(noun, noun), ("requests", "requests"), ("cost_usd", "cost (USD)")],
         rows=rows,
-        spec=bars("Heaviest sessions", ("session", "session"), ("cost_usd", "cost (USD)"), len(rows))
-        if rows
-        else None,
+        spec=bars(title, (noun, noun), ("cost_usd", "cost (USD)"), len(rows)) if rows else None,
     )
 
 
