@@ -495,7 +495,15 @@ def cases() -> list[Case]:
             ["generate", "{d}/no/such/g.parquet", "--rows", "10"],
             2,
             None,
-            ["the folder {d}/no/such does not exist"],
+            ["{d}/no/such/g.parquet: the folder {d}/no/such does not exist"],
+        ),
+        Case(
+            "report-html-missing-folder",
+            {"ok.csv": _csv(HEADER + good_rows(1))},
+            ["report", "{d}/ok.csv", "--html", "{d}/no/such/r.html"],
+            2,
+            None,
+            ["--html {d}/no/such/r.html: the folder {d}/no/such does not exist"],
         ),
         Case("generate-rows-0", {}, ["generate", "{d}/g.parquet", "--rows", "0"], 2, None, ["--rows"]),
         Case(

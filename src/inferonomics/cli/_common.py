@@ -233,17 +233,19 @@ EngineOption = Annotated[
 # -- output -------------------------------------------------------------------------------------
 
 
-def check_out(path: Path | None, *, needed_for: str | None = None) -> None:
-    """Before any work: the file can be written where asked (its folder exists, it is no folder)."""
+def check_out(path: Path | None, *, needed_for: str | None = None, option: str = "--out") -> None:
+    """Before any work: the file can be written where asked (its folder exists, it is no folder).
+    `option` names where the path came from in the message (`--html`, or "" for an argument)."""
     if path is None:
         if needed_for:
-            raise OptionError(f"{needed_for} needs --out FILE")
+            raise OptionError(f"{needed_for} needs {option} FILE")
         return
+    where = f"{option} {path}" if option else str(path)
     if path.is_dir():
-        raise OptionError(f"--out {path}: is a folder; name a file in it")
+        raise OptionError(f"{where}: is a folder; name a file in it")
     parent = path.parent
     if not parent.is_dir():
-        raise OptionError(f"--out {path}: the folder {parent} does not exist; create it first")
+        raise OptionError(f"{where}: the folder {parent} does not exist; create it first")
 
 
 def write_rows(table: pa.Table, fmt: str, path: Path | None) -> None:

@@ -87,7 +87,7 @@ def focus(
         "--whatif and --savings-out go together (the savings are a dataset of their own)",
     )
     check_out(out_file)
-    check_out(savings_out)
+    check_out(savings_out, option="--savings-out")
     ledger = open_ledger(
         paths,
         model_as=model_as,

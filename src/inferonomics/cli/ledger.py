@@ -135,7 +135,7 @@ def generate(
             tree = inf.write_codex_tree(path, sessions=rows, seed=seed)
         tell(f"wrote {tree.lines:,} lines in {tree.files:,} files ({tree.messages:,} messages) under {path}")
         return
-    check_out(path)
+    check_out(path, option="")
     first = instant(start, "--start")
     deny(first is None, "--start needs a date")
     assert first is not None

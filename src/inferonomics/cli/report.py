@@ -78,7 +78,7 @@ def report(
     check_out(out_file)
     if open_page and html_file is None:
         raise inf.OptionError("--open opens the HTML report: give --html FILE too")
-    check_out(html_file)
+    check_out(html_file, option="--html")
     page = None
     with tempfile.TemporaryDirectory(prefix="inferonomics-demo-") as tmp:
         if not paths:
