@@ -528,8 +528,6 @@ def open_source(
     elif fmt in READERS:
         if not path.exists():
             raise InputError(f"{display}: no such file")
-        if path.is_dir():
-            raise InputError(f"{display}: is a directory (pass the files in it)")
         source = _python_source(Context(path, display), fmt, READERS[fmt], con, stage)
     elif fmt == "azure-trace":
         source = _azure_source(path, display, con, stage)
