@@ -23,6 +23,8 @@ SELECT
   "t5"."source_file" AS "source_file",
   "t5"."source_line" AS "source_line",
   "t3"."entry" AS "price_entry",
+  "t3"."match" AS "match",
+  "t3"."matched_model" AS "matched_model",
   CASE
     WHEN NOT (
       "t5"."_ok"
@@ -177,6 +179,8 @@ LEFT OUTER JOIN (
     "t1"."r_request" AS "r_request",
     "t1"."m_web_search" AS "m_web_search",
     "t1"."entry" AS "entry",
+    "t1"."match" AS "match",
+    "t1"."matched_model" AS "matched_model",
     "t1"."reason" AS "reason",
     "t1"."invalid" AS "invalid",
     "t1"."provider" AS "_k_provider",

@@ -23,6 +23,8 @@ SELECT
   "t5"."source_file",
   "t5"."source_line",
   "t3"."entry" AS "price_entry",
+  "t3"."match",
+  "t3"."matched_model",
   CASE
     WHEN NOT (
       "t5"."_ok"
@@ -176,6 +178,8 @@ LEFT OUTER JOIN (
     "t1"."r_request",
     "t1"."m_web_search",
     "t1"."entry",
+    "t1"."match",
+    "t1"."matched_model",
     "t1"."reason",
     "t1"."invalid",
     "t1"."provider" AS "_k_provider",

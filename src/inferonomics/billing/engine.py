@@ -88,7 +88,8 @@ def is_overflow(error: BaseException) -> bool:
 class Priced:
     """A ledger with its prices. `table` (per-row, built on first use) has every row that passed
     parsing, with `_quarantined` (a bad value or an invalid key), `_unpriced`, `price_entry`,
-    `status` and the internal fUSD cost columns `_c_<component>`. Rollups do not need it: they
+    `match` and `matched_model` (how the row's model name met the book, and the entry it is priced
+    as), `status` and the internal fUSD cost columns `_c_<component>`. Rollups do not need it: they
     price pre-aggregated cells (see `billing/rollup.py`)."""
 
     def __init__(self, ledger: Ledger, book: PriceBook) -> None:
@@ -122,7 +123,8 @@ class Priced:
 
     @cached_property
     def rows(self) -> ir.Table:
-        """Per-row output of the billed rows: canonical columns, `price_entry`, `status`,
+        """Per-row output of the billed rows: canonical columns, `price_entry`, `match`,
+        `matched_model`, `status`,
         `cost_*_usd` (DECIMAL; NULL when unpriced)."""
         t = self.table
         t = t.filter(~t._quarantined)
@@ -379,7 +381,8 @@ def expression(
             pred += [left._band > r.band_lo, left._band <= r.band_hi]
     rate_cols = [col for _, col in RATE_COLUMNS]
     present = [m for m, _, _ in MISSING if any(rates[m].to_pylist())]
-    joined = [*rate_cols, *present, "entry", "reason", "invalid", *[f"_k_{k}" for k in KEY_COLUMNS]]
+    joined = [*rate_cols, *present, "entry", "match", "matched_model", "reason", "invalid"]
+    joined += [f"_k_{k}" for k in KEY_COLUMNS]
     if by_cell:
         joined.append("_cell")
     elif cells.varies:
@@ -423,6 +426,8 @@ def expression(
     return j.select(
         *base,
         price_entry=j.entry,
+        match=j.match,
+        matched_model=j.matched_model,
         status=status,
         _quarantined=quarantined,
         _unpriced=unpriced,

@@ -12,7 +12,9 @@ fees. Rows follow the spec and its AI examples (`shared/reference/usage_formats.
   used; every cost is the unit price times the pricing quantity, exactly (integer femto-dollars);
 * the AI properties of the draft (`ModelDeveloper`, `ModelId`, `TokenDirection`,
   `TokenCacheAction`) as `x_`-prefixed keys of `SkuPriceDetails` and as `x_` columns, with the
-  cache TTL, service tier, batch flag, request count and price-book entry beside them.
+  cache TTL, service tier, batch flag, request count and price-book entry beside them, and
+  `x_ModelMatch`: how the usage's model name met the book (`exact`, `alias` or `near`, a prefix
+  match worth checking; `x_ModelId` is the book's model it was priced as).
 
 The token classes are the ledger's non-overlapping buckets, so no token is counted on two rows.
 Unpriced usage (an unknown model, a tier without a price) has no cost to bill and is left out,
@@ -247,6 +249,7 @@ def focus_export(
     priced = price(ledger, book)
     groups = _groups(priced, grain, by)
     billed_rates = _rate_rows(priced)
+    matches: dict[tuple[str, str], str] = {}
     rows: list[dict[str, Any]] = []
     for g in groups.to_pylist():
         tier = g["service_tier"] or "standard"
@@ -264,6 +267,8 @@ def focus_export(
             counts["_plain_output"], counts["reasoning_tokens"] = counts["output_tokens"], 0
         group_total = 0
         found = book.find_model(g["provider"], g["model"])
+        if (g["provider"], g["model"]) not in matches:
+            matches[g["provider"], g["model"]] = book.how_matched(g["provider"], g["model"])["status"]
         model_id = found.model.id if isinstance(found, ModelMatch) else g["model"]
         provider_id = found.model.provider_id if isinstance(found, ModelMatch) else g["provider"]
         name, service, sub_type = _name(provider_id)
@@ -341,6 +346,7 @@ def focus_export(
                     "x_IsBatch": tier == "batch",
                     "x_RequestCount": counts["requests"] if first_row else None,
                     "x_PriceEntry": g["price_entry"],
+                    "x_ModelMatch": matches[g["provider"], g["model"]],
                 }
             )
             first_row = False

@@ -253,6 +253,7 @@ FOCUS_SCHEMA = pa.schema(
         ("x_IsBatch", pa.bool_()),
         ("x_RequestCount", pa.int64()),
         ("x_PriceEntry", pa.string()),
+        ("x_ModelMatch", pa.string()),
     ],
     metadata={b"FocusVersion": FOCUS_VERSION.encode(), b"ProviderPrefix": b"x_"},
 )

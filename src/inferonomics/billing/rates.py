@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
 from inferonomics.catalog.schema import WEEKDAYS
+from inferonomics.catalog.show import match_kind
 from inferonomics.ledger.validate import key_problem
 
 WEEK_SECONDS = 7 * 86400
@@ -58,13 +59,17 @@ RATE_SCHEMA = pa.schema(
         *(pa.field(col, pa.int64()) for _, col in RATE_COLUMNS),
         *(pa.field("m_" + col[2:], pa.bool_()) for _, col in RATE_COLUMNS),
         pa.field("entry", pa.string()),
+        pa.field("match", pa.string()),
+        pa.field("matched_model", pa.string()),
         pa.field("reason", pa.string()),
         pa.field("invalid", pa.bool_()),
         pa.field("rounded", pa.bool_()),
     ]
 )
 """`m_*` flags a rate the book does not have (using it leaves the request unpriced); `invalid`
-marks a key that is not a valid ledger key (its rows are quarantined with `reason`)."""
+marks a key that is not a valid ledger key (its rows are quarantined with `reason`). `match` says
+how the key's model name met the book (`exact`, `alias`, `near` or `unknown`: see
+`catalog.show.how_matched`) and `matched_model` is the `provider/model` entry it is priced as."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,10 @@ def _thresholds(match: ModelMatch, tier: str) -> list[int]:
 
 
 def _row(
-    key: Key, cell: tuple[dt.datetime, dt.datetime, int, int, int, int], result: Resolved | Unpriced
+    key: Key,
+    cell: tuple[dt.datetime, dt.datetime, int, int, int, int],
+    result: Resolved | Unpriced,
+    match: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, object]:
     valid_from, valid_to, tow_lo, tow_hi, band_lo, band_hi = cell
     row: dict[str, object] = {
@@ -159,6 +167,8 @@ def _row(
         "band_hi": band_hi,
         "rounded": False,
         "invalid": False,
+        "match": match[0],
+        "matched_model": match[1],
     }
     if isinstance(result, Unpriced):
         for _, col in RATE_COLUMNS:
@@ -189,7 +199,8 @@ def tabulate_key(
     assert key.model is not None
     found = book.find_model(key.provider, key.model)
     if isinstance(found, Unpriced):
-        return [_row(key, everywhere, found)]
+        return [_row(key, everywhere, found, ("unknown", None))]
+    match = (match_kind(book, found, key.model), found.model.key)
     points = sorted(p for p in _instants(book, found, key.service_tier or "standard") if ts_min < p <= ts_max)
     starts = [ts_min, *points]
     ends = [*points, TS_MAX]
@@ -205,7 +216,7 @@ def tabulate_key(
                 tier = key.service_tier or "standard"
                 result = book.resolve(found, tier, key.region, start, weekday, tod, band_lo + 1)
                 valid_from = TS_MIN if i == 0 else start
-                row = _row(key, (valid_from, end, tow_lo, tow_hi, band_lo, band_hi), result)
+                row = _row(key, (valid_from, end, tow_lo, tow_hi, band_lo, band_hi), result, match)
                 if merged and _same_rates(merged[-1], row):
                     merged[-1]["tow_hi"] = tow_hi
                 else:

@@ -53,9 +53,13 @@ GROUPABLE = (
     *DIMENSION_COLUMNS,
     "request_id",
     "price_entry",
+    "match",
+    "matched_model",
     "status",
     "source_file",
 )
+PER_ROW = ("price_entry", "match", "matched_model", "status")
+"""Columns the pricing expression gives each row (a rollup by one of them reads the priced rows)."""
 
 
 _names = itertools.count()
@@ -114,7 +118,7 @@ def rollup(
     the account of the rows read. `priced_only` leaves unpriced rows out of the token sums."""
     _check(by, grain, priced.ledger.tags)
     zone = check_time_zone(tz)
-    if "price_entry" not in by and "status" not in by:
+    if not any(c in by for c in PER_ROW):
         result = _rollup_cells(priced, by, grain, priced_only, zone)
         if result is not None:
             return result
@@ -201,9 +205,11 @@ def _aggregate(
         **{c: t[c].sum(where=billed).fill_null(0) for c in COUNT_COLUMNS},
         **{f"_{c}": _femto_sum(t[f"_c_{c}"], ok, wide) for c in COMPONENTS},
         unpriced_requests=t.requests.sum(where=billed & t._unpriced).fill_null(0),
-        _unmatched=(t.rows if cell_sums else ibis.literal(1))
-        .sum(where=unmatched & ~t._quarantined)
-        .fill_null(0),
+        _unmatched=(
+            t.rows.sum(where=unmatched & ~t._quarantined)
+            if cell_sums
+            else t.count(where=unmatched & ~t._quarantined)
+        ).fill_null(0),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
-from inferonomics.catalog.matching import nearest
+from inferonomics.catalog.matching import exact_names, nearest
 from inferonomics.errors import UnknownModelError
 
 RATE_LABELS = (
@@ -242,34 +242,53 @@ def _history(m: Any) -> list[dict[str, Any]]:
     return out
 
 
-# A name that extends a known one by a date, a version or a region stays an exact match.
+# A name that extends a known one by a date, a version or a region is that name (a snapshot, an
+# inference profile), not a near match.
 _SUFFIX = re.compile(r"^(?:[-@:.](?:\d{8}|\d{4}-\d{2}-\d{2}|\d{4}|latest|v\d+(?::\d+)?|\d+))*$")
 _PREFIX = re.compile(r"^(?:(?:[a-z]{2,6}|global|regional)\.)*(?:[a-z0-9_.-]+/)?$")
 
+MATCH_KINDS = ("exact", "alias", "near", "unknown")
+"""How a ledger's model name meets the book, from the surest to the least sure (see `how_matched`)."""
+
+
+def _decorates(leaf: str, name: str) -> bool:
+    """Whether `name` is `leaf` with only a region or provider prefix and a date or version suffix."""
+    if not leaf or leaf not in name:
+        return False
+    before, after = name.split(leaf, 1)
+    return _PREFIX.match(before) is not None and _SUFFIX.match(after) is not None
+
+
+def match_kind(book: PriceBook, found: ModelMatch, model: str) -> str:
+    """`exact`, `alias` or `near` for a model name the book found (see `how_matched`)."""
+    m = found.model
+    name = model.strip().lower()
+    prefix, sep, rest = name.partition("/")
+    bare = rest if sep and book.find_provider(prefix) is not None else name
+    if bare == m.id.lower():
+        return "exact"
+    named = {a.lower() for a in m.aliases} | {n.lower() for n in exact_names(m.match)}
+    if bare in named:
+        return "alias"
+    leaves = {m.id.lower(), *named, *(n.lower() for n in _leaves(m.match))}
+    return "alias" if any(_decorates(leaf, name) for leaf in leaves) else "near"
+
 
 def how_matched(book: PriceBook, provider: str, model: str) -> dict[str, Any]:
-    """How a ledger's (provider, model) names meet the book: `status` is `exact` (the model's id, an
-    alias, an `equals` name, or one of those with a date, version or region around it), `near` (a
-    prefix or pattern clause matched a name that is more than that: `matched` names the model it is
-    priced as) or `unknown` (`reason` names the nearest known names)."""
+    """How a ledger's (provider, model) names meet the book. `status` is `exact` (the model's id,
+    with a `provider/` prefix at most), `alias` (another name the book gives the model: an alias, a
+    name its clause tree spells out, or the id or one of those with a date, version or region around
+    it, e.g. a dated snapshot), `near` (a prefix or pattern clause matched a name that is more than
+    that: worth checking) or `unknown` (`reason` names the nearest known names); `matched` is the
+    `provider/model` key priced (absent when unknown)."""
     found = book.find_model(provider, model)
     if isinstance(found, Unpriced):
         return {"provider": provider, "model": model, "status": "unknown", "reason": found.reason}
-    m = found.model
-    name = model.strip().lower()
-    leaves = {m.id.lower(), *(a.lower() for a in m.aliases), *(n.lower() for n in _leaves(m.match))}
-    exact = any(
-        leaf in name
-        and _PREFIX.match(name.split(leaf, 1)[0]) is not None
-        and _SUFFIX.match(name.split(leaf, 1)[1]) is not None
-        for leaf in leaves
-        if leaf
-    )
     return {
         "provider": provider,
         "model": model,
-        "status": "exact" if exact else "near",
-        "matched": m.key,
+        "status": match_kind(book, found, model),
+        "matched": found.model.key,
     }
 
 

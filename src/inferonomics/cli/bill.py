@@ -179,7 +179,8 @@ def bill(
 
 def _name_models(ledger: inf.Ledger, price_book: inf.PriceBook) -> None:
     """On stderr: every model priced through a near match (and as what), every unknown one with the
-    nearest known names. The names come from the keys the bill already read (no second pass)."""
+    nearest known names, and, when any name is not exact, how many names met the book each way. The
+    names come from the keys the bill already read (no second pass)."""
     keys = ledger.keys().table
     pairs = sorted(
         {
@@ -188,14 +189,19 @@ def _name_models(ledger: inf.Ledger, price_book: inf.PriceBook) -> None:
             if p is not None and m is not None
         }
     )
+    kinds: dict[str, int] = {}
     for provider, model in pairs:
         note = price_book.how_matched(provider, model)
+        kinds[note["status"]] = kinds.get(note["status"], 0) + 1
         if note["status"] == "near":
             tell(
                 f"near match: {provider}/{model} is priced as {note['matched']} (not an exact name: check it)"
             )
         elif note["status"] == "unknown":
             tell(f"unpriced: {note['reason']}")
+    if kinds.get("near") or kinds.get("unknown"):
+        counts = ", ".join(f"{kinds[k]:,} {k}" for k in ("exact", "alias", "near", "unknown") if kinds.get(k))
+        tell(f"model names: {counts} (--per-row gives each row's match and matched_model)")
 
 
 def _print_bill(table: pa.Table, per_row: bool, console: Console) -> None:
@@ -205,7 +211,7 @@ def _print_bill(table: pa.Table, per_row: bool, console: Console) -> None:
     from inferonomics.report.tables import bill_table, table_of
 
     if per_row:
-        shown = table.select(["ts", "request_id", "provider", "model", "status", "cost_usd"])
+        shown = table.select(["ts", "request_id", "provider", "model", "match", "status", "cost_usd"])
         console.print(table_of(shown, limit=50))
         total = pc.sum(table["cost_usd"]).as_py() if table.num_rows else 0
         more = (

@@ -83,6 +83,8 @@ RESERVED_NAMES = frozenset(
         "cost_usd",
         "unpriced_requests",
         "price_entry",
+        "match",
+        "matched_model",
         "status",
         "file_row_number",
         *(f"cost_{c}_usd" for c in ("input", "cache_read", "cache_write", "output", "fees")),

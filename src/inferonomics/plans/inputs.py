@@ -54,7 +54,9 @@ def repricer(usage: Usage, book: PriceBook | None) -> Any:
             raise PlanError("moving requests to another model needs the priced rows")
         provider, _, name = model.partition("/")
         cols = [
-            c for c in source.column_names if not c.startswith("cost_") and c not in ("price_entry", "status")
+            c
+            for c in source.column_names
+            if not c.startswith("cost_") and c not in ("price_entry", "match", "matched_model", "status")
         ]
         t = source.select(cols)
         t = t.set_column(t.schema.get_field_index("provider"), "provider", pa.array([provider] * t.num_rows))
