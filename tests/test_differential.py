@@ -7,7 +7,8 @@ dated price changes and DeepSeek's peak/off-peak windows.
 Where the toolkit deliberately differs (only at the dates and hours a reason in DELIBERATE covers,
 each with its source), the request is checked against an independent figure instead: a rate typed
 here from the provider's published page, half the standard price for Anthropic's batches, or the
-tier price genai-prices itself publishes from its variant's first day; never against the book.
+tier price genai-prices itself publishes from its variant's first day (carried back across a
+standard price change by its ratio to the standard price); never against the book.
 """
 
 from __future__ import annotations
@@ -390,15 +391,47 @@ def _usage(row: dict[str, Any]) -> Usage:
 
 def _genai_published_tier(row: dict[str, Any]) -> Decimal:
     """genai-prices' own tier variant (the prices it publishes for batch, flex or priority, from a later
-    date) laid over its standard prices at the request's date, priced by genai-prices."""
+    date) carried back to the request's date by its ratio to genai-prices' standard price on the
+    variant's first day (batch and flex are a fixed share of the standard price, priority a fixed
+    premium: https://platform.openai.com/docs/guides/batch, https://openai.com/api-priority-processing/),
+    laid over genai-prices' standard price at the request's date, priced by genai-prices."""
     m = _MODEL_INFO[(row["provider"], row["model"])]
     first = _first_variant(row)
     assert first is not None
     standard = m.get_prices(row["ts"], None)
+    quoted = m.get_prices(first[0].replace(tzinfo=dt.UTC), None)
     merged = {k: v for k, v in vars(standard).items() if not k.startswith("_")}
-    merged.update({k: v for k, v in vars(first[1]).items() if v is not None and not k.startswith("_")})
+    for k, v in vars(first[1]).items():
+        if v is not None and not k.startswith("_"):
+            merged[k] = _carried(merged.get(k), v, getattr(quoted, k, None)) if k.endswith("_mtok") else v
     result: Decimal = type(standard)(**merged).calc_price(_usage(row))["total_price"]
     return result
+
+
+def _band_price(price: Any, start: int | None) -> Decimal | None:
+    if price is None or isinstance(price, Decimal):
+        return price
+    if start is None:
+        return price.base  # type: ignore[no-any-return]  # genai-prices' TieredPrices
+    below = [t.price for t in price.tiers if t.start <= start]
+    return below[-1] if below else price.base  # type: ignore[no-any-return]  # genai-prices' Tier
+
+
+def _carried(now: Any, variant: Any, quoted: Any) -> Any:
+    """A variant's rate at the request's date: the standard rate then, times the variant's ratio to the
+    standard rate it was quoted against (per long-context band)."""
+    from genai_prices.types import Tier, TieredPrices
+
+    starts = sorted({t.start for p in (now, variant, quoted) if isinstance(p, TieredPrices) for t in p.tiers})
+
+    def one(start: int | None) -> Decimal:
+        n, v, q = (_band_price(p, start) for p in (now, variant, quoted))
+        assert v is not None
+        return v if n is None or q is None or q == 0 else n * v / q
+
+    if not starts:
+        return one(None)
+    return TieredPrices(base=one(None), tiers=[Tier(start=s, price=one(s)) for s in starts])
 
 
 def _quote(book: PriceBook, row: dict[str, Any]) -> Quote | Unpriced:

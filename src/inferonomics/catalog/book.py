@@ -8,7 +8,11 @@ directly for one request. Resolution, in order:
 2. a time-of-day window of that period, if the request falls in one (the first match wins);
 3. a long-context tier: all tokens at the tier's rates when total input exceeds its threshold;
 4. for batch / flex / priority: explicit tier prices in force (rates left out keep the standard
-   rate), else a tier rule (backdated explicit prices or a multiple of standard), else unpriced;
+   rate), else a tier rule (backdated explicit prices or a multiple of standard), else unpriced.
+   Explicit prices apply as they are only over the standard period they were quoted against (the
+   one in force at their date); over another standard period each rate is the
+   standard rate in force scaled by their ratio to the standard they were quoted against, so a
+   later tier price is never carried back across a standard price change;
 5. a residency uplift on token rates by the request's region;
 6. the discounts of user price sheets;
 7. fallbacks for rates left out: cache reads and 5-minute writes at the input rate, 1-hour and
@@ -674,6 +678,51 @@ class PriceBook:
             label.append(f">{_fmt_k(above)} input")
         return rates, label, [entry.origin]
 
+    @staticmethod
+    def _period_at(model: BookModel, instant: dt.datetime) -> PeriodEntry | None:
+        """The standard period of `model` in force at `instant` (None before its first)."""
+        entry: PeriodEntry | None = None
+        for e in model.periods:
+            if e.valid_from <= instant:
+                entry = e
+            else:
+                break
+        return entry
+
+    def _explicit(
+        self,
+        model: BookModel,
+        entries: list[TierEntry],
+        instant: dt.datetime,
+        input_total: int,
+        standard: Rates,
+    ) -> tuple[Rates, bool]:
+        """Rates of a tier from its explicit prices (`entries`: those in force, or the earliest one when
+        backdated), and whether they had to be derived. Explicit prices are quoted against the standard
+        period in force at their date: they apply as they are over that period; over another standard
+        period (before a price change, or after one) each rate is the standard rate in force times the
+        ratio of the explicit price to the standard price it was quoted against, in the long-context
+        band the explicit prices name, if any (a rate they leave out stays standard)."""
+        explicit = Rates()
+        above: int | None = None
+        for e in entries:
+            banded, above = _band(e.period.rates, e.period.tiers, input_total)
+            explicit = banded.merged_over(explicit)
+        quoted = self._period_at(model, entries[-1].valid_from)
+        if quoted is None or quoted is self._period_at(model, instant):
+            return explicit.merged_over(standard), False
+        against = quoted.period.rates
+        if above is not None:
+            against = _band(against, quoted.period.tiers, input_total)[0]
+        update: dict[str, Decimal | None] = {}
+        for name, value in explicit.model_dump(exclude_none=True).items():
+            base, now = getattr(against, name), getattr(standard, name)
+            if name not in TOKEN_RATE_FIELDS or base is None or base == 0 or now is None:
+                update[name] = value  # a fee, or no standard price to scale: the explicit price as is
+            else:
+                update[name] = now * value / base
+        return standard.model_copy(update=update), True
+
     def _tier(
         self,
         ledger_provider: str,
@@ -686,11 +735,10 @@ class PriceBook:
         explicit = model.tier_periods.get(tier, [])
         active = [e for e in explicit if e.valid_from <= instant]
         if active:
-            merged = standard
-            for e in active:
-                banded, _ = _band(e.period.rates, e.period.tiers, input_total)
-                merged = banded.merged_over(merged)
-            return merged, f"{tier}: explicit", [active[-1].origin]
+            rates, derived = self._explicit(model, active, instant, input_total, standard)
+            since = active[-1].valid_from.date().isoformat()
+            label = f"{tier}: {since} prices scaled to standard" if derived else f"{tier}: explicit"
+            return rates, label, [active[-1].origin]
         for rule, origin in reversed(self.tier_rules):
             if rule.tier != tier or not _active(rule.valid_from, rule.valid_to, instant):
                 continue
@@ -701,13 +749,10 @@ class PriceBook:
                 continue
             if rule.backdate_explicit and explicit:
                 first = explicit[0]
-                banded, _ = _band(first.period.rates, first.period.tiers, input_total)
+                rates, derived = self._explicit(model, [first], instant, input_total, standard)
                 since = first.valid_from.date().isoformat()
-                return (
-                    banded.merged_over(standard),
-                    f"{tier}: {since} prices backdated",
-                    [origin, first.origin],
-                )
+                how = "scaled to standard" if derived else "backdated"
+                return rates, f"{tier}: {since} prices {how}", [origin, first.origin]
             if rule.multiplier is not None:
                 scaled = _scale(standard, rule.multiplier, TOKEN_RATE_FIELDS)
                 return scaled, f"{tier}: x{rule.multiplier.normalize()}", [origin]
