@@ -218,3 +218,96 @@ def test_litellm_daily_activity(tmp_path: Path, book: PriceBook) -> None:
     assert len(quarantined) == 1
     assert 'no provider for model "my-finetune"' in quarantined[0]["reason"]
     assert {r["cause"] for r in result.table.to_pylist()} == {"matches"}
+
+
+# The documented example response of the Claude Code Analytics API
+# (https://platform.claude.com/docs/en/api/admin-api/claude-code/get-claude-code-usage-report), the
+# actor's address replaced by a placeholder, and one API-key actor on a subscription added.
+CLAUDE_CODE_PAGE = {
+    "data": [
+        {
+            "actor": {"email_address": "dev@example.com", "type": "user_actor"},
+            "core_metrics": {
+                "commits_by_claude_code": 8,
+                "lines_of_code": {"added": 342, "removed": 128},
+                "num_sessions": 15,
+                "pull_requests_by_claude_code": 2,
+            },
+            "customer_type": "api",
+            "date": "2025-08-08T00:00:00Z",
+            "model_breakdown": [
+                {
+                    "estimated_cost": {"amount": 186, "currency": "USD"},
+                    "model": "claude-sonnet-4-20250514",
+                    "tokens": {"cache_creation": 2340, "cache_read": 8790, "input": 45230, "output": 12450},
+                },
+                {
+                    "estimated_cost": {"amount": 42, "currency": "USD"},
+                    "model": "claude-3-5-haiku-20241022",
+                    "tokens": {"cache_creation": 890, "cache_read": 3420, "input": 23100, "output": 5680},
+                },
+            ],
+            "organization_id": "12345678-1234-5678-1234-567812345678",
+            "terminal_type": "iTerm.app",
+            "tool_actions": {"edit_tool": {"accepted": 25, "rejected": 3}},
+            "subscription_type": "enterprise",
+        },
+        {
+            "actor": {"api_key_name": "ci-bot", "type": "api_actor"},
+            "core_metrics": {"num_sessions": 1},
+            "customer_type": "subscription",
+            "date": "2025-08-08",
+            "model_breakdown": [
+                {
+                    "estimated_cost": {"amount": 1.5, "currency": "USD"},
+                    "model": "claude-sonnet-4-20250514",
+                    "tokens": {"cache_creation": 0, "cache_read": 0, "input": 1000, "output": 800},
+                },
+                {"model": "claude-sonnet-4-20250514", "tokens": {"input": -5}},
+            ],
+        },
+    ],
+    "has_more": True,
+    "next_page": "page_MjAyNS0wNS0xNFQwMDowMDowMFo=",
+}
+
+
+def test_claude_code_analytics(tmp_path: Path, book: PriceBook) -> None:
+    path = tmp_path / "claude_code.json"
+    path.write_text(json.dumps(CLAUDE_CODE_PAGE))
+    assert detect(path) == "claude-code-analytics"
+    with Ledger.open([path]) as ledger:
+        rows = {(r["user"], r["model"]): r for r in price(ledger, book).to_arrow().to_pylist()}
+        quarantined = ledger.quarantine().to_pylist()
+        result = reconcile(ledger, book)
+    sonnet = rows["dev@example.com", "claude-sonnet-4-20250514"]
+    haiku = rows["dev@example.com", "claude-3-5-haiku-20241022"]
+    bot = rows["ci-bot", "claude-sonnet-4-20250514"]
+    assert (sonnet["provider"], sonnet["tenant"], sonnet["feature"]) == (
+        "anthropic",
+        "12345678-1234-5678-1234-567812345678",
+        "claude-code",
+    )
+    # Claude Sonnet 4 on 2025-08-08 (before its 2025-08-12 long-context tier): $3 input, $0.30 cache
+    # read, $3.75 cache write (5-minute rate for an unknown TTL), $15 output
+    # (https://www.anthropic.com/news/claude-4): 45,230 x 3 + 8,790 x 0.30 + 2,340 x 3.75 + 12,450 x 15.
+    assert sonnet["cost_usd"] == D("0.333852")
+    # Claude 3.5 Haiku after its 2024-12 cut: $0.80, $0.08 read, $1 write, $4 output:
+    # 23,100 x 0.8 + 3,420 x 0.08 + 890 x 1 + 5,680 x 4.
+    assert haiku["cost_usd"] == D("0.0423636")
+    assert bot["cost_usd"] == D("0.015")  # 1,000 x 3 + 800 x 15
+    assert (sonnet["reported_cost_usd"], haiku["reported_cost_usd"], bot["reported_cost_usd"]) == (
+        D("1.86"),
+        D("0.42"),
+        D("0.015"),
+    )
+    # A negative count is quarantined with its field named, never billed.
+    assert len(quarantined) == 1
+    assert "tokens.input" in quarantined[0]["reason"]
+    # reconcile compares each model's day with the report's estimated cost (cents / 100): the
+    # documented example's illustrative amounts are far from the published rates, and say so.
+    by_model = {r["model"]: r for r in result.table.to_pylist()}  # named by the book's entry
+    haiku_day, sonnet_day = by_model["claude-3-5-haiku-latest"], by_model["claude-sonnet-4-0"]
+    assert (haiku_day["reported_usd"], haiku_day["priced_usd"]) == (D("0.42"), D("0.0423636"))
+    assert (sonnet_day["reported_usd"], sonnet_day["priced_usd"]) == (D("1.875"), D("0.348852"))
+    assert sonnet_day["cause"].startswith("unexplained: the source charged more than the price book")

@@ -92,6 +92,7 @@ InputFormat = Literal[
     "claude-agent-result",
     "bedrock-invocation-log",
     "litellm-daily-activity",
+    "claude-code-analytics",
     "claude-code",
     "codex",
     "azure-trace",

@@ -28,6 +28,7 @@ non-overlapping buckets is in `docs/formats.md`:
 | `claude-agent-result` | Claude Agent SDK `result` messages (`modelUsage`, `total_cost_usd`), with a time |
 | `bedrock-invocation-log` | AWS Bedrock model-invocation logs (CloudWatch / S3 JSON records) |
 | `litellm-daily-activity` | LiteLLM `/user/daily/activity` pages (per model and day, with `spend`) |
+| `claude-code-analytics` | Claude Code Analytics API pages (per user, day and model, `estimated_cost`) |
 | `claude-code` | Claude Code transcripts: a config directory, its `projects/` tree, or transcript files |
 | `codex` | Codex CLI rollouts: a Codex home, its `sessions/` tree, or rollout files |
 | `azure-trace` | the Azure LLM inference trace 2023 (`TIMESTAMP,ContextTokens,GeneratedTokens`) |
@@ -69,6 +70,7 @@ from inferonomics.ledger.readers import (
     bedrock,
     claude_agent,
     claude_code,
+    claude_code_analytics,
     codex,
     gemini,
     helicone,
@@ -136,6 +138,7 @@ READERS: dict[str, Reader] = {
     "claude-agent-result": claude_agent.read,
     "bedrock-invocation-log": bedrock.read,
     "litellm-daily-activity": litellm_daily.read,
+    "claude-code-analytics": claude_code_analytics.read,
 }
 """Formats read record by record in Python (each record → a row or a quarantine reason)."""
 

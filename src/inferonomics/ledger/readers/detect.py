@@ -14,6 +14,7 @@ from typing import Any
 from inferonomics.ledger.readers import (
     bedrock,
     claude_agent,
+    claude_code_analytics,
     gemini,
     helicone,
     litellm,
@@ -72,6 +73,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "claude-agent-result": ("type", "subtype", "session_id", "num_turns", "total_cost_usd", "modelUsage"),
     "bedrock-invocation-log": ("schemaType", "timestamp", "requestId", "modelId", "input", "output"),
     "litellm-daily-activity": ("results", "date", "metrics", "breakdown", "models", "api_requests"),
+    "claude-code-analytics": ("data", "actor", "date", "model_breakdown", "core_metrics", "estimated_cost"),
     "claude-code": ("parentUuid", "isSidechain", "userType", "sessionId", "uuid", "timestamp"),
     "codex": ("timestamp", "type", "payload", "originator", "cli_version"),
     "azure-trace": AZURE_HEADER,
@@ -142,6 +144,8 @@ def record_format(obj: Any) -> str | None:
         return "claude-code"
     if bedrock.is_invocation_log(obj):
         return "bedrock-invocation-log"
+    if claude_code_analytics.is_record(obj):
+        return "claude-code-analytics"
     if claude_agent.is_agent_result(obj) or claude_agent.is_agent_message(obj):
         return "claude-agent-result"  # before `responses`: a result has `usage` and a `result`
     if {"input_length", "output_length", "hash_ids"} <= keys:
