@@ -100,3 +100,29 @@ def test_a_wrong_key_list_in_the_metadata_changes_nothing(tmp_path: Path, book: 
     path = _write(tmp_path / "keys.parquet", _rows(["a", "b", "c"]), meta)
     result = bill(Ledger.open([path]), book=book)
     assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == Decimal("0.9")  # 3 x 100k x $3/M
+
+
+def test_the_cheap_id_check_hands_a_repeat_among_invalid_rows_to_the_exact_check(tmp_path: Path) -> None:
+    """The duplicate check first counts distinct hashes over every row read, valid or not. A repeat
+    only among rows validation sets aside makes that count fall short, and the exact check on the
+    valid rows then finds no duplicate (only valid rows can be repeats); a repeat between valid rows
+    is found and named."""
+    table = _rows(["a", "b", "a", "c", "c"])
+    # Row 3 ("a" again) has negative output tokens: quarantined by validation, not as a duplicate.
+    table = table.set_column(5, "output_tokens", pa.array([0, 0, -1, 0, 0], pa.int64()))
+    path = tmp_path / "plain.parquet"
+    pq.write_table(table, path)
+    ledger = Ledger.open([path])
+    assert not ledger._ids_distinct()
+    account = ledger.account()
+    assert account.duplicates == 1  # the second "c" (line 5), not the invalid "a" (line 3)
+    assert (account.rows_read, account.rows_billed, account.rows_quarantined) == (5, 3, 2)
+    reasons = {r["source_line"]: r["reason"] for r in ledger.quarantine().to_pylist()}
+    assert reasons[5] == f'duplicate request_id "c" (first at {path} line 4)'
+    assert "output_tokens" in reasons[3]
+
+    fresh = tmp_path / "fresh.parquet"
+    pq.write_table(_rows(["a", "b", "c"]), fresh)
+    unique = Ledger.open([fresh])
+    assert unique._ids_distinct()
+    assert unique.account().duplicates == 0

@@ -8,6 +8,7 @@ the module, and the module is skipped, with its reason, where PySpark or Java is
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,16 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from inferonomics.backend import connect
 from inferonomics.billing.bill import bill, price, summarize
 from inferonomics.billing.focus import focus_export
 from inferonomics.catalog.book import PriceBook
+from inferonomics.cli.app import app
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.generate import generate_demo
 from inferonomics.levers.playbook import whatif
 
 pyspark = pytest.importorskip("pyspark", reason="PySpark is not installed: pip install 'inferonomics[spark]'")
+ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
+
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java (java is not on PATH)", allow_module_level=True)
 
@@ -137,3 +142,33 @@ def test_levers_on_spark_equal_duckdb(spark: Any, ledger_file: Path, book: Price
     assert a.final == b.final
     assert [s.saving_usd for s in a.steps] == [s.saving_usd for s in b.steps]
     assert all(s.saving_usd > 0 for s in a.steps)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["whatif", "--lever", "batch:features=summarize", "--lever", "cap:output=2000"],
+        ["playbook", "--only", "batch", "--only", "cap", "--batch-feature", "summarize"],
+    ],
+    ids=["whatif", "playbook"],
+)
+def test_whatif_and_playbook_cli_on_spark_equal_duckdb(
+    spark: Any, ledger_file: Path, command: list[str]
+) -> None:
+    """`--engine spark` on the lever commands, as a user runs them: the same steps and savings to
+    the last digit as `--engine duckdb` (the CLI's session is the module's: Spark's getOrCreate)."""
+    name, *options = command
+    out = {}
+    for engine in ("duckdb", "spark"):
+        result = CliRunner().invoke(
+            app, [name, str(ledger_file), *options, "--format", "json", "--engine", engine], env=ENV
+        )
+        assert result.exit_code == 0, result.output
+        out[engine] = json.loads(result.output)
+    a, b = out["duckdb"], out["spark"]
+    assert [s["lever"] for s in a["steps"]] == [s["lever"] for s in b["steps"]]
+    assert a["steps"], "no step: the comparison would be empty"
+    for key in ("cost_before_usd", "cost_after_usd", "saving_usd", "saving_share"):
+        assert a[key] == b[key], key
+    assert [s["saving_usd"] for s in a["steps"]] == [s["saving_usd"] for s in b["steps"]]
+    assert Decimal(a["saving_usd"]) > 0

@@ -13,6 +13,7 @@ from rich.text import Text
 from inferonomics.cli._common import (
     ByOpt,
     ColumnsOpt,
+    EngineOption,
     GrainOpt,
     InputFormatOpt,
     ModelAsOpt,
@@ -129,6 +130,7 @@ def whatif(
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
+    engine: EngineOption = "duckdb",
 ) -> None:
     """Apply levers in order and show the bill before and after each.
 
@@ -143,7 +145,12 @@ def whatif(
     check_out(out_file)
     levers = [inf.parse_lever(text) for text in lever or []]
     ledger = open_ledger(
-        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+        paths,
+        model_as=model_as,
+        columns=columns,
+        input_format=input_format,
+        trace_start=trace_start,
+        engine=engine,
     )
     result = inf.whatif(ledger, levers, book=book(price_sheets), by=by_columns(by), grain=grain)
     if fmt == "json":
@@ -225,6 +232,7 @@ def playbook(
     columns: ColumnsOpt = None,
     input_format: InputFormatOpt = None,
     trace_start: TraceStartOpt = None,
+    engine: EngineOption = "duckdb",
 ) -> None:
     """The savings playbook: savings discovered in the ledger, compounded, with their evidence.
 
@@ -256,7 +264,12 @@ def playbook(
         cache_writes=cache_writes,
     ).with_files(quality=quality, commitments=commitments)
     ledger = open_ledger(
-        paths, model_as=model_as, columns=columns, input_format=input_format, trace_start=trace_start
+        paths,
+        model_as=model_as,
+        columns=columns,
+        input_format=input_format,
+        trace_start=trace_start,
+        engine=engine,
     )
     result = inf.playbook(
         ledger, levers or None, book=book(price_sheets), by=by_columns(by), grain=grain, options=options

@@ -5,8 +5,8 @@ says so (`UNIQUE_IDS_METADATA_KEY`) and records a fingerprint of the column that
 (`IDS_FINGERPRINT_METADATA_KEY`): the row count and two sums of a 64-bit hash of every request id.
 A reader uses the claim only when the file's rows give the same fingerprint; the fingerprint is
 summed in the light pass over the keys (`Ledger.read_keys`), so checking it costs no pass of its
-own, while the duplicate check it stands in for is a hash table of every id (about 5 s for 20M
-rows on two cores). A file edited, appended to or rewritten by another tool no longer matches and
+own, while the duplicate check it stands in for is a hash table of every id's 64-bit hash (see
+`Ledger._ids_distinct`). A file edited, appended to or rewritten by another tool no longer matches and
 gets the full duplicate check; so does every file read on a backend whose hash differs from
 DuckDB's. The fingerprint guards against accidents, not against a file forged to match it
 (see docs/scale.md).

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from inferonomics import backend
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.schema import INPUT_COLUMNS
 
@@ -47,11 +48,12 @@ _tables = itertools.count()
 
 def narrow(ledger: Ledger, *, hashes: bool) -> ir.Table:
     """The ledger's valid rows, only the columns discovery reads, as a temporary table on its
-    connection: the queries below then scan it instead of re-reading and re-checking the source."""
+    connection (a cached DataFrame on Spark): the queries below then scan it instead of re-reading
+    and re-checking the source."""
     rows = ledger.rows
     cols = [*NEEDED, *(["prefix_hashes"] if hashes else [])]
     name = f"_inferonomics_discovery_{next(_tables)}"
-    return ledger.con.create_table(name, rows.select(*cols), temp=True)
+    return backend.temp_table(ledger.con, name, rows.select(*cols))
 
 
 def _prompt(r: ir.Table) -> ir.IntegerValue:
