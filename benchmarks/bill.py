@@ -29,6 +29,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import itertools
 import os
 import resource
 import statistics
@@ -41,6 +42,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from inferonomics.billing.engine import price
@@ -74,6 +76,32 @@ def foreign_file(directory: Path, rows: int) -> Path:
     meta = pq.read_metadata(path).metadata or {}
     assert not any(k.startswith(b"inferonomics") for k in meta), meta
     print(f"wrote {rows:,} rows with pyarrow (no hints) in {time.perf_counter() - t:.1f} s -> {path}")
+    return path
+
+
+def big_file(directory: Path, rows: int, base: int) -> Path:
+    """A `rows`-row file made of copies of the `base`-row foreign file, each copy's request ids
+    suffixed with its copy number (so every id is still unique), written by plain pyarrow one copy
+    at a time (memory: one copy; disk: the file). Its bill is exactly the base bill times the
+    number of copies (the last copy may be cut short)."""
+    path = directory / f"foreign-ledger-{rows}-x{base}.parquet"
+    if path.exists() and pq.read_metadata(path).num_rows == rows:
+        return path
+    table = pq.read_table(foreign_file(directory, base))
+    t = time.perf_counter()
+    ids = table.column_names.index("request_id")
+    # Every column but the ids is dictionary-encoded; the ids are unique, so a dictionary is waste.
+    plain_ids = [c for c in table.column_names if c != "request_id"]
+    written = 0
+    with pq.ParquetWriter(path, table.schema, compression="snappy", use_dictionary=plain_ids) as writer:
+        for copy in itertools.count():
+            if written >= rows:
+                break
+            part = table.slice(0, rows - written)
+            suffixed = pc.binary_join_element_wise(part["request_id"], pa.scalar(f"-{copy}"), "")
+            writer.write_table(part.set_column(ids, "request_id", suffixed), row_group_size=1_000_000)
+            written += part.num_rows
+    print(f"wrote {rows:,} rows (copies of {base:,}) in {time.perf_counter() - t:.1f} s -> {path}")
     return path
 
 
@@ -220,12 +248,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, default=20_000_000)
+    parser.add_argument("--rows", type=int, default=20_000_000, help="rows of parts 1-4 (0: skip them)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--small-repeat", type=int, default=7)
     parser.add_argument("--genai-rows", type=int, default=100_000)
     parser.add_argument("--spark", type=int, default=0, help="rows billed on Spark and DuckDB (0: skip)")
     parser.add_argument("--big", type=int, default=0, help="rows of the fresh-process memory run (0: skip)")
+    parser.add_argument(
+        "--big-base",
+        type=int,
+        default=10_000_000,
+        help="a --big ledger past this size is copies of one this size",
+    )
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "inferonomics-bench")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -235,60 +269,67 @@ def main() -> int:
     args.data.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} CPUs; duckdb {duckdb.__version__}; {dt.date.today()}")
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    path = foreign_file(args.data, args.rows)
     book = PriceBook.load()
-    rates = args.data / "rates.parquet"
-    pq.write_table(price(Ledger.open([path]), book).rates, rates)
+    if args.rows:
+        path = foreign_file(args.data, args.rows)
+        rates = args.data / "rates.parquet"
+        pq.write_table(price(Ledger.open([path]), book).rates, rates)
 
-    cmd = [*CLI, "bill", str(path), "--by", "provider,model", "--grain", "day", "--format", "csv"]
-    cli_times, out = wall(cmd, args.repeat)
-    cli_time, total = statistics.median(cli_times), cli_total(out)
-    n = args.rows
-    print(f"\n1. inferonomics bill, whole process ({n:,} rows, a file pyarrow wrote, no hints)")
-    print(
-        f"   times {', '.join(f'{x:.2f}' for x in cli_times)} s; median {cli_time:.2f} s "
-        f"= {n / cli_time / 1e6:.2f} M rows/s (target >= 10); total ${total:,.2f}"
-    )
+        cmd = [*CLI, "bill", str(path), "--by", "provider,model", "--grain", "day", "--format", "csv"]
+        cli_times, out = wall(cmd, args.repeat)
+        cli_time, total = statistics.median(cli_times), cli_total(out)
+        n = args.rows
+        print(f"\n1. inferonomics bill, whole process ({n:,} rows, a file pyarrow wrote, no hints)")
+        print(
+            f"   times {', '.join(f'{x:.2f}' for x in cli_times)} s; median {cli_time:.2f} s "
+            f"= {n / cli_time / 1e6:.2f} M rows/s (target >= 10); total ${total:,.2f}"
+        )
 
-    sql_times, sql_total = hand_sql(path, rates, args.data, args.repeat, dedup=False)
-    sql_time = statistics.median(sql_times)
-    print("\n2. hand-written DuckDB SQL, whole process, same rate table and arithmetic (range join)")
-    print(
-        f"   times {', '.join(f'{x:.2f}' for x in sql_times)} s; median {sql_time:.2f} s "
-        f"= {n / sql_time / 1e6:.2f} M rows/s; CLI/SQL {cli_time / sql_time:.2f} (target <= 2); "
-        f"same total: {sql_total == total}"
-    )
-    dd_times, _ = hand_sql(path, rates, args.data, args.repeat, dedup=True)
-    dd_time = statistics.median(dd_times)
-    print(
-        f"   with a duplicate check (count(DISTINCT request_id)): median {dd_time:.2f} s; "
-        f"CLI/(SQL + duplicate check) {cli_time / dd_time:.2f}"
-    )
+        sql_times, sql_total = hand_sql(path, rates, args.data, args.repeat, dedup=False)
+        sql_time = statistics.median(sql_times)
+        print("\n2. hand-written DuckDB SQL, whole process, same rate table and arithmetic (range join)")
+        print(
+            f"   times {', '.join(f'{x:.2f}' for x in sql_times)} s; median {sql_time:.2f} s "
+            f"= {n / sql_time / 1e6:.2f} M rows/s; CLI/SQL {cli_time / sql_time:.2f} (target <= 2); "
+            f"same total: {sql_total == total}"
+        )
+        dd_times, _ = hand_sql(path, rates, args.data, args.repeat, dedup=True)
+        dd_time = statistics.median(dd_times)
+        print(
+            f"   with a duplicate check (count(DISTINCT request_id)): median {dd_time:.2f} s; "
+            f"CLI/(SQL + duplicate check) {cli_time / dd_time:.2f}"
+        )
 
-    one = args.data / "one-row.parquet"
-    pq.write_table(pq.read_table(path).slice(0, 1), one)
-    small, _ = wall([*CLI, "bill", str(one)], args.small_repeat)
-    base_sql = args.data / "one.sql"
-    base_sql.write_text(HAND_SQL.format(path=one, rates=rates))
-    base, _ = wall([sys.executable, "-c", SQL_PROCESS, str(base_sql)], args.small_repeat)
-    print(f"\n3. fixed cost: a 1-row file, whole process, median of {args.small_repeat}")
-    print(
-        f"   inferonomics bill {statistics.median(small):.2f} s (target < 0.5; runs "
-        f"{', '.join(f'{x:.2f}' for x in small)}); hand SQL process {statistics.median(base):.2f} s; "
-        f"ratio {statistics.median(small) / statistics.median(base):.1f}"
-    )
+        one = args.data / "one-row.parquet"
+        pq.write_table(pq.read_table(path).slice(0, 1), one)
+        small, _ = wall([*CLI, "bill", str(one)], args.small_repeat)
+        base_sql = args.data / "one.sql"
+        base_sql.write_text(HAND_SQL.format(path=one, rates=rates))
+        base, _ = wall([sys.executable, "-c", SQL_PROCESS, str(base_sql)], args.small_repeat)
+        print(f"\n3. fixed cost: a 1-row file, whole process, median of {args.small_repeat}")
+        print(
+            f"   inferonomics bill {statistics.median(small):.2f} s (target < 0.5; runs "
+            f"{', '.join(f'{x:.2f}' for x in small)}); hand SQL process {statistics.median(base):.2f} s; "
+            f"ratio {statistics.median(small) / statistics.median(base):.1f}"
+        )
 
-    if args.genai_rows:
-        per_row, priced_rows = genai_loop(path, args.genai_rows)
-        ours = cli_time / n
-        print(f"\n4. genai-prices calc_price loop over {args.genai_rows:,} rows ({priced_rows:,} priced)")
-        print(f"   {per_row * 1e6:.1f} us per row; CLI {ours * 1e9:.0f} ns per row: {per_row / ours:,.0f}x")
+        if args.genai_rows:
+            per_row, priced_rows = genai_loop(path, args.genai_rows)
+            ours = cli_time / n
+            print(f"\n4. genai-prices calc_price loop over {args.genai_rows:,} rows ({priced_rows:,} priced)")
+            print(
+                f"   {per_row * 1e6:.1f} us per row; CLI {ours * 1e9:.0f} ns per row: {per_row / ours:,.0f}x"
+            )
 
     if args.spark:
         spark_run(foreign_file(args.data, args.spark), book)
 
     if args.big:
-        big = foreign_file(args.data, args.big)
+        big = (
+            big_file(args.data, args.big, args.big_base)
+            if args.big > args.big_base
+            else foreign_file(args.data, args.big)
+        )
         proc = subprocess.run(
             [sys.executable, __file__, "--child", str(big)], capture_output=True, text=True, check=True
         )
