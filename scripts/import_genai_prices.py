@@ -14,7 +14,10 @@ prints what it could not carry over. The conversion keeps genai-prices' semantic
   thresholds;
 * price variants `processing=batch`, `service_tier=flex|priority` become tier prices (partial rates,
   the rest falling back to standard), with their start dates;
-* usage units the ledger does not carry (audio, images, storage searches...) are left out.
+* modality token rates (audio, image, video input, cache reads and output) become the book's
+  modality rates;
+* usage units the ledger does not carry (audio hours, document pages, storage searches...) are
+  left out.
 """
 
 from __future__ import annotations
@@ -40,6 +43,18 @@ KEY_MAP = {
     "cache_write_1h_mtok": "cache_write_1h_usd_per_mtok",
     "output_mtok": "output_usd_per_mtok",
     "output_reasoning_mtok": "reasoning_usd_per_mtok",
+    # Modality rates. genai-prices counts a modality as part of its parent unit (input_audio within
+    # input, cache_audio_read within cache_read); the ledger's modality columns are parts of their
+    # bucket too, so each rate carries over as it is.
+    "input_audio_mtok": "input_audio_usd_per_mtok",
+    "input_image_mtok": "input_image_usd_per_mtok",
+    "input_video_mtok": "input_video_usd_per_mtok",
+    "cache_audio_read_mtok": "cache_read_audio_usd_per_mtok",
+    "cache_image_read_mtok": "cache_read_image_usd_per_mtok",
+    "cache_video_read_mtok": "cache_read_video_usd_per_mtok",
+    "output_audio_mtok": "output_audio_usd_per_mtok",
+    "output_image_mtok": "output_image_usd_per_mtok",
+    "output_video_mtok": "output_video_usd_per_mtok",
     "web_searches_kcount": "web_search_usd_per_k",
     "requests_kcount": "request_usd_per_k",
 }

@@ -78,6 +78,8 @@ LAUNCH = {
     ("openai", "gpt-5"): dt.datetime(2025, 8, 7),
     ("openai", "gpt-5-mini"): dt.datetime(2025, 8, 7),
     ("openai", "gpt-5-nano"): dt.datetime(2025, 8, 7),
+    ("openai", "gpt-realtime"): dt.datetime(2025, 8, 28),
+    ("openai", "gpt-image-1"): dt.datetime(2025, 4, 23),
     ("anthropic", "claude-3-7-sonnet-latest"): dt.datetime(2025, 2, 24),
     ("anthropic", "claude-opus-4-0"): dt.datetime(2025, 5, 22),
     ("anthropic", "claude-sonnet-4-0"): dt.datetime(2025, 5, 22),

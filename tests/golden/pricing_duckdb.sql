@@ -17,6 +17,15 @@ SELECT
   "t5"."cache_write_other_tokens",
   "t5"."output_tokens",
   "t5"."reasoning_tokens",
+  "t5"."input_audio_tokens",
+  "t5"."input_image_tokens",
+  "t5"."input_video_tokens",
+  "t5"."cache_read_audio_tokens",
+  "t5"."cache_read_image_tokens",
+  "t5"."cache_read_video_tokens",
+  "t5"."output_audio_tokens",
+  "t5"."output_image_tokens",
+  "t5"."output_video_tokens",
   "t5"."web_search_requests",
   "t5"."reported_cost_usd",
   "t5"."cost_source",
@@ -38,6 +47,42 @@ SELECT
       "t5"."web_search_requests" > 0
     )
     THEN 'unpriced: no web search price for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_input_audio" AND (
+      "t5"."input_audio_tokens" > 0
+    )
+    THEN 'unpriced: no audio input rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_input_image" AND (
+      "t5"."input_image_tokens" > 0
+    )
+    THEN 'unpriced: no image input rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_input_video" AND (
+      "t5"."input_video_tokens" > 0
+    )
+    THEN 'unpriced: no video input rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_cache_read_audio" AND (
+      "t5"."cache_read_audio_tokens" > 0
+    )
+    THEN 'unpriced: no audio cache read rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_cache_read_image" AND (
+      "t5"."cache_read_image_tokens" > 0
+    )
+    THEN 'unpriced: no image cache read rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_cache_read_video" AND (
+      "t5"."cache_read_video_tokens" > 0
+    )
+    THEN 'unpriced: no video cache read rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_output_audio" AND (
+      "t5"."output_audio_tokens" > 0
+    )
+    THEN 'unpriced: no audio output rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_output_image" AND (
+      "t5"."output_image_tokens" > 0
+    )
+    THEN 'unpriced: no image output rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
+    WHEN "t3"."m_output_video" AND (
+      "t5"."output_video_tokens" > 0
+    )
+    THEN 'unpriced: no video output rate for ' || LIST_EXTRACT(STR_SPLIT("t3"."entry", ' '), 1)
     ELSE 'priced'
   END AS "status",
   NOT (
@@ -67,9 +112,136 @@ SELECT
     AND (
       "t5"."web_search_requests" > 0
     )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_input_audio"
+    AND (
+      "t5"."input_audio_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_input_image"
+    AND (
+      "t5"."input_image_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_input_video"
+    AND (
+      "t5"."input_video_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_cache_read_audio"
+    AND (
+      "t5"."cache_read_audio_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_cache_read_image"
+    AND (
+      "t5"."cache_read_image_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_cache_read_video"
+    AND (
+      "t5"."cache_read_video_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_output_audio"
+    AND (
+      "t5"."output_audio_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_output_image"
+    AND (
+      "t5"."output_image_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_output_video"
+    AND (
+      "t5"."output_video_tokens" > 0
+    )
   ) AS "_unpriced",
-  "t5"."input_tokens" * "t3"."r_input" AS "_c_input",
-  "t5"."cache_read_tokens" * "t3"."r_cache_read" AS "_c_cache_read",
+  (
+    (
+      "t5"."input_tokens" - (
+        "t5"."input_audio_tokens" + "t5"."input_image_tokens" + "t5"."input_video_tokens"
+      )
+    ) * "t3"."r_input"
+  ) + (
+    (
+      "t5"."input_audio_tokens" * "t3"."r_input_audio"
+    ) + (
+      "t5"."input_image_tokens" * "t3"."r_input_image"
+    ) + (
+      "t5"."input_video_tokens" * "t3"."r_input_video"
+    )
+  ) AS "_c_input",
+  (
+    (
+      "t5"."cache_read_tokens" - (
+        "t5"."cache_read_audio_tokens" + "t5"."cache_read_image_tokens" + "t5"."cache_read_video_tokens"
+      )
+    ) * "t3"."r_cache_read"
+  ) + (
+    (
+      "t5"."cache_read_audio_tokens" * "t3"."r_cache_read_audio"
+    ) + (
+      "t5"."cache_read_image_tokens" * "t3"."r_cache_read_image"
+    ) + (
+      "t5"."cache_read_video_tokens" * "t3"."r_cache_read_video"
+    )
+  ) AS "_c_cache_read",
   (
     "t5"."cache_write_5m_tokens" * "t3"."r_cache_write_5m"
   ) + (
@@ -79,8 +251,20 @@ SELECT
   ) AS "_c_cache_write",
   (
     (
-      "t5"."output_tokens" - "t5"."reasoning_tokens"
+      (
+        "t5"."output_tokens" - "t5"."reasoning_tokens"
+      ) - (
+        "t5"."output_audio_tokens" + "t5"."output_image_tokens" + "t5"."output_video_tokens"
+      )
     ) * "t3"."r_output"
+  ) + (
+    (
+      "t5"."output_audio_tokens" * "t3"."r_output_audio"
+    ) + (
+      "t5"."output_image_tokens" * "t3"."r_output_image"
+    ) + (
+      "t5"."output_video_tokens" * "t3"."r_output_video"
+    )
   ) + (
     "t5"."reasoning_tokens" * "t3"."r_reasoning"
   ) AS "_c_output",
@@ -109,6 +293,15 @@ FROM (
     "t0"."cache_write_other_tokens",
     "t0"."output_tokens",
     "t0"."reasoning_tokens",
+    "t0"."input_audio_tokens",
+    "t0"."input_image_tokens",
+    "t0"."input_video_tokens",
+    "t0"."cache_read_audio_tokens",
+    "t0"."cache_read_image_tokens",
+    "t0"."cache_read_video_tokens",
+    "t0"."output_audio_tokens",
+    "t0"."output_image_tokens",
+    "t0"."output_video_tokens",
     "t0"."web_search_requests",
     "t0"."reported_cost_usd",
     "t0"."cost_source",
@@ -174,9 +367,27 @@ LEFT OUTER JOIN (
     "t1"."r_cache_write_other",
     "t1"."r_output",
     "t1"."r_reasoning",
+    "t1"."r_input_audio",
+    "t1"."r_input_image",
+    "t1"."r_input_video",
+    "t1"."r_cache_read_audio",
+    "t1"."r_cache_read_image",
+    "t1"."r_cache_read_video",
+    "t1"."r_output_audio",
+    "t1"."r_output_image",
+    "t1"."r_output_video",
     "t1"."r_web_search",
     "t1"."r_request",
     "t1"."m_web_search",
+    "t1"."m_input_audio",
+    "t1"."m_input_image",
+    "t1"."m_input_video",
+    "t1"."m_cache_read_audio",
+    "t1"."m_cache_read_image",
+    "t1"."m_cache_read_video",
+    "t1"."m_output_audio",
+    "t1"."m_output_image",
+    "t1"."m_output_video",
     "t1"."entry",
     "t1"."match",
     "t1"."matched_model",

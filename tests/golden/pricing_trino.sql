@@ -17,6 +17,15 @@ SELECT
   "t5"."cache_write_other_tokens",
   "t5"."output_tokens",
   "t5"."reasoning_tokens",
+  "t5"."input_audio_tokens",
+  "t5"."input_image_tokens",
+  "t5"."input_video_tokens",
+  "t5"."cache_read_audio_tokens",
+  "t5"."cache_read_image_tokens",
+  "t5"."cache_read_video_tokens",
+  "t5"."output_audio_tokens",
+  "t5"."output_image_tokens",
+  "t5"."output_video_tokens",
   "t5"."web_search_requests",
   "t5"."reported_cost_usd",
   "t5"."cost_source",
@@ -38,6 +47,51 @@ SELECT
       "t5"."web_search_requests" > 0
     )
     THEN CONCAT('unpriced: no web search price for ', ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1))
+    WHEN "t3"."m_input_audio" AND (
+      "t5"."input_audio_tokens" > 0
+    )
+    THEN CONCAT('unpriced: no audio input rate for ', ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1))
+    WHEN "t3"."m_input_image" AND (
+      "t5"."input_image_tokens" > 0
+    )
+    THEN CONCAT('unpriced: no image input rate for ', ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1))
+    WHEN "t3"."m_input_video" AND (
+      "t5"."input_video_tokens" > 0
+    )
+    THEN CONCAT('unpriced: no video input rate for ', ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1))
+    WHEN "t3"."m_cache_read_audio" AND (
+      "t5"."cache_read_audio_tokens" > 0
+    )
+    THEN CONCAT(
+      'unpriced: no audio cache read rate for ',
+      ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1)
+    )
+    WHEN "t3"."m_cache_read_image" AND (
+      "t5"."cache_read_image_tokens" > 0
+    )
+    THEN CONCAT(
+      'unpriced: no image cache read rate for ',
+      ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1)
+    )
+    WHEN "t3"."m_cache_read_video" AND (
+      "t5"."cache_read_video_tokens" > 0
+    )
+    THEN CONCAT(
+      'unpriced: no video cache read rate for ',
+      ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1)
+    )
+    WHEN "t3"."m_output_audio" AND (
+      "t5"."output_audio_tokens" > 0
+    )
+    THEN CONCAT('unpriced: no audio output rate for ', ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1))
+    WHEN "t3"."m_output_image" AND (
+      "t5"."output_image_tokens" > 0
+    )
+    THEN CONCAT('unpriced: no image output rate for ', ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1))
+    WHEN "t3"."m_output_video" AND (
+      "t5"."output_video_tokens" > 0
+    )
+    THEN CONCAT('unpriced: no video output rate for ', ELEMENT_AT(SPLIT("t3"."entry", ' '), 0 + 1))
     ELSE 'priced'
   END AS "status",
   NOT (
@@ -67,9 +121,136 @@ SELECT
     AND (
       "t5"."web_search_requests" > 0
     )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_input_audio"
+    AND (
+      "t5"."input_audio_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_input_image"
+    AND (
+      "t5"."input_image_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_input_video"
+    AND (
+      "t5"."input_video_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_cache_read_audio"
+    AND (
+      "t5"."cache_read_audio_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_cache_read_image"
+    AND (
+      "t5"."cache_read_image_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_cache_read_video"
+    AND (
+      "t5"."cache_read_video_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_output_audio"
+    AND (
+      "t5"."output_audio_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_output_image"
+    AND (
+      "t5"."output_image_tokens" > 0
+    )
+  )
+  OR (
+    NOT (
+      NOT (
+        "t5"."_ok"
+      ) OR COALESCE("t3"."invalid", FALSE)
+    )
+    AND "t3"."m_output_video"
+    AND (
+      "t5"."output_video_tokens" > 0
+    )
   ) AS "_unpriced",
-  CAST("t5"."input_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_input" AS DECIMAL(38, 0)) AS "_c_input",
-  CAST("t5"."cache_read_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_read" AS DECIMAL(38, 0)) AS "_c_cache_read",
+  (
+    (
+      CAST("t5"."input_tokens" AS DECIMAL(38, 0)) - (
+        CAST("t5"."input_audio_tokens" AS DECIMAL(38, 0)) + CAST("t5"."input_image_tokens" AS DECIMAL(38, 0)) + CAST("t5"."input_video_tokens" AS DECIMAL(38, 0))
+      )
+    ) * CAST("t3"."r_input" AS DECIMAL(38, 0))
+  ) + (
+    (
+      CAST("t5"."input_audio_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_input_audio" AS DECIMAL(38, 0))
+    ) + (
+      CAST("t5"."input_image_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_input_image" AS DECIMAL(38, 0))
+    ) + (
+      CAST("t5"."input_video_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_input_video" AS DECIMAL(38, 0))
+    )
+  ) AS "_c_input",
+  (
+    (
+      CAST("t5"."cache_read_tokens" AS DECIMAL(38, 0)) - (
+        CAST("t5"."cache_read_audio_tokens" AS DECIMAL(38, 0)) + CAST("t5"."cache_read_image_tokens" AS DECIMAL(38, 0)) + CAST("t5"."cache_read_video_tokens" AS DECIMAL(38, 0))
+      )
+    ) * CAST("t3"."r_cache_read" AS DECIMAL(38, 0))
+  ) + (
+    (
+      CAST("t5"."cache_read_audio_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_read_audio" AS DECIMAL(38, 0))
+    ) + (
+      CAST("t5"."cache_read_image_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_read_image" AS DECIMAL(38, 0))
+    ) + (
+      CAST("t5"."cache_read_video_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_read_video" AS DECIMAL(38, 0))
+    )
+  ) AS "_c_cache_read",
   (
     CAST("t5"."cache_write_5m_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_cache_write_5m" AS DECIMAL(38, 0))
   ) + (
@@ -79,8 +260,20 @@ SELECT
   ) AS "_c_cache_write",
   (
     (
-      CAST("t5"."output_tokens" AS DECIMAL(38, 0)) - CAST("t5"."reasoning_tokens" AS DECIMAL(38, 0))
+      (
+        CAST("t5"."output_tokens" AS DECIMAL(38, 0)) - CAST("t5"."reasoning_tokens" AS DECIMAL(38, 0))
+      ) - (
+        CAST("t5"."output_audio_tokens" AS DECIMAL(38, 0)) + CAST("t5"."output_image_tokens" AS DECIMAL(38, 0)) + CAST("t5"."output_video_tokens" AS DECIMAL(38, 0))
+      )
     ) * CAST("t3"."r_output" AS DECIMAL(38, 0))
+  ) + (
+    (
+      CAST("t5"."output_audio_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_output_audio" AS DECIMAL(38, 0))
+    ) + (
+      CAST("t5"."output_image_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_output_image" AS DECIMAL(38, 0))
+    ) + (
+      CAST("t5"."output_video_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_output_video" AS DECIMAL(38, 0))
+    )
   ) + (
     CAST("t5"."reasoning_tokens" AS DECIMAL(38, 0)) * CAST("t3"."r_reasoning" AS DECIMAL(38, 0))
   ) AS "_c_output",
@@ -109,6 +302,15 @@ FROM (
     "t0"."cache_write_other_tokens",
     "t0"."output_tokens",
     "t0"."reasoning_tokens",
+    "t0"."input_audio_tokens",
+    "t0"."input_image_tokens",
+    "t0"."input_video_tokens",
+    "t0"."cache_read_audio_tokens",
+    "t0"."cache_read_image_tokens",
+    "t0"."cache_read_video_tokens",
+    "t0"."output_audio_tokens",
+    "t0"."output_image_tokens",
+    "t0"."output_video_tokens",
     "t0"."web_search_requests",
     "t0"."reported_cost_usd",
     "t0"."cost_source",
@@ -172,9 +374,27 @@ LEFT OUTER JOIN (
     "t1"."r_cache_write_other",
     "t1"."r_output",
     "t1"."r_reasoning",
+    "t1"."r_input_audio",
+    "t1"."r_input_image",
+    "t1"."r_input_video",
+    "t1"."r_cache_read_audio",
+    "t1"."r_cache_read_image",
+    "t1"."r_cache_read_video",
+    "t1"."r_output_audio",
+    "t1"."r_output_image",
+    "t1"."r_output_video",
     "t1"."r_web_search",
     "t1"."r_request",
     "t1"."m_web_search",
+    "t1"."m_input_audio",
+    "t1"."m_input_image",
+    "t1"."m_input_video",
+    "t1"."m_cache_read_audio",
+    "t1"."m_cache_read_image",
+    "t1"."m_cache_read_video",
+    "t1"."m_output_audio",
+    "t1"."m_output_image",
+    "t1"."m_output_video",
     "t1"."entry",
     "t1"."match",
     "t1"."matched_model",

@@ -47,7 +47,7 @@ from inferonomics.billing.rates import (
 )
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Account, Ledger
-from inferonomics.ledger.schema import INPUT_COLUMNS, TS_TYPE
+from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITIES, MODALITY_BUCKETS, MODALITY_PARTS, TS_TYPE
 
 FEMTO = Decimal("1E-15")
 USD = dt.Decimal(38, 15)
@@ -70,6 +70,14 @@ MISSING = (
     ("m_reasoning", "reasoning_tokens", "reasoning"),
     ("m_web_search", "web_search_requests", "web search"),
 )
+"""(missing-rate flag, count column, what the unpriced status names): `no <what> price for ...`."""
+
+MISSING_MODALITY = tuple(
+    (f"m_{b}_{m}", f"{b}_{m}_tokens", f"{m} {b.replace('_', ' ')}")
+    for b in MODALITY_BUCKETS
+    for m in MODALITIES
+)
+"""The same for modality parts: `unpriced: no audio input rate for ...` (never priced as text)."""
 
 T = TypeVar("T")
 
@@ -380,7 +388,7 @@ def expression(
         if cells.band_models:
             pred += [left._band > r.band_lo, left._band <= r.band_hi]
     rate_cols = [col for _, col in RATE_COLUMNS]
-    present = [m for m, _, _ in MISSING if any(rates[m].to_pylist())]
+    present = [m for m, _, _ in (*MISSING, *MISSING_MODALITY) if any(rates[m].to_pylist())]
     joined = [*rate_cols, *present, "entry", "match", "matched_model", "reason", "invalid"]
     joined += [f"_k_{k}" for k in KEY_COLUMNS]
     if by_cell:
@@ -392,14 +400,23 @@ def expression(
     def n(col: str) -> ir.IntegerValue:
         return j[col].cast(WIDE) if wide else j[col]
 
-    c_input = n("input_tokens") * n("r_input")
-    c_read = n("cache_read_tokens") * n("r_cache_read")
+    def split(bucket: str, whole: ir.IntegerValue) -> ir.IntegerValue:
+        # Modality parts at their own rate, the rest of the bucket (text) at the bucket's rate.
+        parts = MODALITY_PARTS[f"{bucket}_tokens"]
+        text = whole - sum((n(p) for p in parts[1:]), n(parts[0]))
+        return text * n(f"r_{bucket}") + sum(
+            (n(p) * n(f"r_{p.removesuffix('_tokens')}") for p in parts[1:]),
+            n(parts[0]) * n(f"r_{parts[0].removesuffix('_tokens')}"),
+        )
+
+    c_input = split("input", n("input_tokens"))
+    c_read = split("cache_read", n("cache_read_tokens"))
     c_write = (
         n("cache_write_5m_tokens") * n("r_cache_write_5m")
         + n("cache_write_1h_tokens") * n("r_cache_write_1h")
         + n("cache_write_other_tokens") * n("r_cache_write_other")
     )
-    c_output = (n("output_tokens") - n("reasoning_tokens")) * n("r_output") + n("reasoning_tokens") * n(
+    c_output = split("output", n("output_tokens") - n("reasoning_tokens")) + n("reasoning_tokens") * n(
         "r_reasoning"
     )
     c_fees = n("web_search_requests") * n("r_web_search") + n("requests") * n("r_request")
@@ -412,6 +429,12 @@ def expression(
             unpriced = unpriced | (~quarantined & j[m] & (j[count] > 0))
             missing_cases.append(
                 (j[m] & (j[count] > 0), "unpriced: no " + what + " price for " + j.entry.split(" ")[0])
+            )
+    for m, count, what in MISSING_MODALITY:
+        if m in present:
+            unpriced = unpriced | (~quarantined & j[m] & (j[count] > 0))
+            missing_cases.append(
+                (j[m] & (j[count] > 0), "unpriced: no " + what + " rate for " + j.entry.split(" ")[0])
             )
     status = ibis.cases(
         (quarantined, ibis.literal("quarantined")),

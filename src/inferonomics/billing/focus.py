@@ -42,7 +42,7 @@ from inferonomics.billing.rates import RATE_COLUMNS, femto
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved
 from inferonomics.errors import RollupError
 from inferonomics.ledger.core import Account, Ledger
-from inferonomics.ledger.schema import COUNT_COLUMNS
+from inferonomics.ledger.schema import COUNT_COLUMNS, MODALITIES, MODALITY_PARTS
 
 FEMTO = Decimal(10) ** 15
 GRAIN_DELTA = {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1), "week": dt.timedelta(days=7)}
@@ -92,8 +92,8 @@ class TokenClass:
 
 _W = "Write"
 CLASSES = (
-    TokenClass("input", "input_tokens", "r_input", "Input Tokens", "Input", "Uncached"),
-    TokenClass("cache-read", "cache_read_tokens", "r_cache_read", "Cache Read Input Tokens", "Input", "Read"),
+    TokenClass("input", "_text_input", "r_input", "Input Tokens", "Input", "Uncached"),
+    TokenClass("cache-read", "_text_cache_read", "r_cache_read", "Cache Read Input Tokens", "Input", "Read"),
     TokenClass("cache-write-5m", "cache_write_5m_tokens", "r_cache_write_5m", "Cache Write Input Tokens (5m)",
                "Input", _W, "5m"),
     TokenClass("cache-write-1h", "cache_write_1h_tokens", "r_cache_write_1h", "Cache Write Input Tokens (1h)",
@@ -102,6 +102,15 @@ CLASSES = (
                "Input", _W),
     TokenClass("output", "_plain_output", "r_output", "Output Tokens", "Output", None),
     TokenClass("reasoning", "reasoning_tokens", "r_reasoning", "Reasoning Output Tokens", "Output", None),
+    *(
+        TokenClass(f"{key}-{m}", f"{b}_{m}_tokens", f"r_{b}_{m}", f"{m.title()} {meter}", direction, action)
+        for b, key, meter, direction, action in (
+            ("input", "input", "Input Tokens", "Input", "Uncached"),
+            ("cache_read", "cache-read", "Cache Read Input Tokens", "Input", "Read"),
+            ("output", "output", "Output Tokens", "Output", None),
+        )
+        for m in MODALITIES
+    ),
     TokenClass("web-search", "web_search_requests", "r_web_search", "Web Search Requests", None, None,
                unit="Requests", per=1000),
     TokenClass("requests", "requests", "r_request", "Requests", None, None, unit="Requests", per=1000),
@@ -261,10 +270,13 @@ def focus_export(
         split_reasoning = (
             billed["r_reasoning"] != billed["r_output"] or listed["r_reasoning"] != listed["r_output"]
         )
+        # Text is what a bucket holds besides its modality parts (each its own class and rate).
+        text = {b: counts[b] - sum(counts[p] for p in parts) for b, parts in MODALITY_PARTS.items()}
+        counts["_text_input"], counts["_text_cache_read"] = text["input_tokens"], text["cache_read_tokens"]
         if split_reasoning:
-            counts["_plain_output"] = counts["output_tokens"] - counts["reasoning_tokens"]
+            counts["_plain_output"] = text["output_tokens"] - counts["reasoning_tokens"]
         else:
-            counts["_plain_output"], counts["reasoning_tokens"] = counts["output_tokens"], 0
+            counts["_plain_output"], counts["reasoning_tokens"] = text["output_tokens"], 0
         group_total = 0
         found = book.find_model(g["provider"], g["model"])
         if (g["provider"], g["model"]) not in matches:

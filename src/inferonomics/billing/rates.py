@@ -24,6 +24,7 @@ import pyarrow as pa
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
 from inferonomics.catalog.schema import WEEKDAYS
 from inferonomics.catalog.show import match_kind
+from inferonomics.ledger.schema import MODALITIES
 from inferonomics.ledger.validate import key_problem
 
 WEEK_SECONDS = 7 * 86400
@@ -40,6 +41,7 @@ RATE_COLUMNS = (
     ("cache_write_other_usd_per_mtok", "r_cache_write_other"),
     ("output_usd_per_mtok", "r_output"),
     ("reasoning_usd_per_mtok", "r_reasoning"),
+    *((f"{b}_{m}_usd_per_mtok", f"r_{b}_{m}") for b in ("input", "cache_read", "output") for m in MODALITIES),
     ("web_search_usd_per_k", "r_web_search"),
     ("request_usd_per_k", "r_request"),
 )
@@ -116,6 +118,8 @@ def _instants(book: PriceBook, match: ModelMatch, tier: str) -> set[dt.datetime]
         points |= {rrule.valid_from} | ({rrule.valid_to} if rrule.valid_to else set())
     for d, _ in book.discounts:
         points |= {p for p in (d.valid_from, d.valid_to) if p is not None}
+    for mrule, _ in book.modality_rules:
+        points |= {p for p in (mrule.valid_from, mrule.valid_to) if p is not None}
     return points
 
 

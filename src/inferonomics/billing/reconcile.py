@@ -41,7 +41,7 @@ from inferonomics.billing.engine import USD, WIDE, Priced, price, usd
 from inferonomics.catalog.book import ModelMatch, PriceBook, Quote
 from inferonomics.catalog.matching import normalize_compact_date
 from inferonomics.ledger.core import Account, Ledger
-from inferonomics.ledger.schema import COUNT_COLUMNS, MONEY_TYPE
+from inferonomics.ledger.schema import COUNT_COLUMNS, MODALITY_COLUMNS, MONEY_TYPE
 
 TOKENS = COUNT_COLUMNS
 RESULT_SCHEMA = pa.schema(
@@ -187,7 +187,8 @@ def _quote(book: PriceBook, p: _Part, tokens: dict[str, int], tier: str) -> Deci
         p.provider,
         p.model,
         at=dt.datetime.combine(p.day, dt.time(12)),
-        **{c: tokens[c] for c in TOKENS},
+        **{c: tokens[c] for c in TOKENS if c not in MODALITY_COLUMNS},
+        modalities={c: tokens[c] for c in MODALITY_COLUMNS},
         requests=max(p.requests, 1),
         service_tier=tier,
         region=p.region,
@@ -301,7 +302,8 @@ def _book_culprit(
         p.provider,
         p.model,
         at=dt.datetime.combine(p.day, dt.time(12)),
-        **{c: p.tokens[c] for c in TOKENS},
+        **{c: p.tokens[c] for c in TOKENS if c not in MODALITY_COLUMNS},
+        modalities={c: p.tokens[c] for c in MODALITY_COLUMNS},
         requests=max(p.requests, 1),
         service_tier=p.tier,
         region=p.region,

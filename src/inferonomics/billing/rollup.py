@@ -34,6 +34,7 @@ from inferonomics.backend import (
 from inferonomics.billing.engine import (
     COMPONENTS,
     MISSING,
+    MISSING_MODALITY,
     NO_MATCH,
     WIDE,
     Priced,
@@ -145,13 +146,17 @@ def _rollup_cells(
     }
     if cells.varies:
         groups["_cell"] = cells.of(u, con)
-    if any(any(rates[m].to_pylist()) for m, _, _ in MISSING):
+    if any(any(rates[m].to_pylist()) for m, _, _ in (*MISSING, *MISSING_MODALITY)):
         # Which token classes a row uses, where a price is missing: the cell's rows must agree.
         total_in = sum((u[c] for c in INPUT_COLUMNS[1:]), u[INPUT_COLUMNS[0]])
         groups["_used"] = (
             ibis.cases((total_in > 0, 1), else_=0)
             + ibis.cases((u.output_tokens > 0, 2), else_=0)
             + ibis.cases((u.web_search_requests > 0, 4), else_=0)
+            + sum(
+                (ibis.cases((u[c] > 0, 8 << i), else_=0) for i, (_, c, _) in enumerate(MISSING_MODALITY)),
+                ibis.literal(0),
+            )
         )
     if grain is not None:
         groups["period"] = truncate(local_time(u.ts, tz, con), grain, con)

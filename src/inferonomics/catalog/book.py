@@ -16,7 +16,9 @@ directly for one request. Resolution, in order:
 5. a residency uplift on token rates by the request's region;
 6. the discounts of user price sheets;
 7. fallbacks for rates left out: cache reads and 5-minute writes at the input rate, 1-hour and
-   other writes at the 5-minute write rate, reasoning at the output rate.
+   other writes at the 5-minute write rate, reasoning at the output rate; a modality rate (audio,
+   image, video) only where a modality rule says the provider bills it at the text rate, else
+   none (its tokens leave the request unpriced).
 """
 
 from __future__ import annotations
@@ -42,12 +44,14 @@ from inferonomics.catalog.matching import (
     normalize_compact_date,
 )
 from inferonomics.catalog.schema import (
+    MODALITY_RATE_FIELDS,
     RATE_FIELDS,
     TOKEN_RATE_FIELDS,
     WEEKDAYS,
     BaseBook,
     Discount,
     Match,
+    ModalityRule,
     ModelPrices,
     Period,
     Provider,
@@ -189,10 +193,14 @@ class Resolved:
     request_usd_per_k: Decimal
     entry: str
     origins: tuple[Origin, ...]
+    modality: dict[str, Decimal | None] = field(default_factory=dict)
+    """Modality rates (`input_audio_usd_per_mtok`...); one absent or None has no price."""
 
     def rate(self, name: str) -> Decimal | None:
         """The rate called `name` (a `Rates` field, e.g. `input_usd_per_mtok`), or None where the book has
         no price for it."""
+        if name in MODALITY_RATE_FIELDS:
+            return self.modality.get(name)
         value: Decimal | None = getattr(self, name)
         return value
 
@@ -383,6 +391,7 @@ class PriceBook:
         self.providers: dict[str, BookProvider] = {}
         self.tier_rules: list[tuple[TierRule, Origin]] = []
         self.residency_rules: list[tuple[ResidencyRule, Origin]] = []
+        self.modality_rules: list[tuple[ModalityRule, Origin]] = []
         self.discounts: list[tuple[Discount, Origin]] = []
         for p in base.providers:
             self._add_provider(p, origin)
@@ -467,6 +476,9 @@ class PriceBook:
         for rrule in sheet.residency_rules:
             self._check_provider(rrule.provider, layer)
             self.residency_rules.append((rrule, Origin(layer, rrule.source, rrule.checked, rrule.note)))
+        for mrule in sheet.modality_rules:
+            self._check_provider(mrule.provider, layer)
+            self.modality_rules.append((mrule, Origin(layer, mrule.source, mrule.checked, mrule.note)))
         for d in sheet.discounts:
             if d.provider is not None:
                 self._check_provider(d.provider, layer)
@@ -570,6 +582,9 @@ class PriceBook:
         for rrule, _ in self.residency_rules:
             instant(rrule.valid_from)
             instant(rrule.valid_to)
+        for mrule, _ in self.modality_rules:
+            instant(mrule.valid_from)
+            instant(mrule.valid_to)
         for d, _ in self.discounts:
             instant(d.valid_from)
             instant(d.valid_to)
@@ -808,7 +823,14 @@ class PriceBook:
             rates = _scale(rates, d.factor, RATE_FIELDS)
             label.append(f"discount x{d.factor.normalize()}")
             origins.append(origin)
-        return _with_fallbacks(rates, " ".join(label), tuple(origins))
+        at_text: set[str] = set()
+        for mrule, _ in self.modality_rules:
+            if _active(mrule.valid_from, mrule.valid_to, instant) and (
+                _selected(mrule.provider, mrule.models, match.provider.id, model.id)
+                or _selected(mrule.provider, mrule.models, model.provider_id, model.id)
+            ):
+                at_text.update(mrule.rates)
+        return _with_fallbacks(rates, " ".join(label), tuple(origins), frozenset(at_text))
 
     def describe_model(
         self,
@@ -868,12 +890,15 @@ class PriceBook:
         output_tokens: int = 0,
         reasoning_tokens: int = 0,
         web_search_requests: int = 0,
+        modalities: dict[str, int] | None = None,
         requests: int = 1,
         service_tier: str = "standard",
         region: str | None = None,
     ) -> Quote | Unpriced:
         """Price one request (or a bucket of `requests`) exactly, in Python. The billing engine
-        gives the same figures for whole ledgers, vectorized."""
+        gives the same figures for whole ledgers, vectorized. `modalities` holds the ledger's
+        modality parts by column name (`{"input_audio_tokens": 1000}`): parts of their bucket,
+        priced at their own rate, the rest of the bucket at the text rate."""
         found = self.find_model(provider, model)
         if isinstance(found, Unpriced):
             return found
@@ -885,14 +910,24 @@ class PriceBook:
         r = self.resolve(found, service_tier, region, instant, instant.weekday(), tod, per_request_in)
         if isinstance(r, Unpriced):
             return r
+        parts = {f"{k.removesuffix('_tokens')}_usd_per_mtok": v for k, v in (modalities or {}).items() if v}
+        text_of = {
+            bucket: total - sum(v for k, v in parts.items() if MODALITY_RATE_FIELDS[k] == bucket)
+            for bucket, total in (
+                ("input_usd_per_mtok", input_tokens),
+                ("cache_read_usd_per_mtok", cache_read_tokens),
+                ("output_usd_per_mtok", output_tokens - reasoning_tokens),
+            )
+        }
         need = {
-            "input_usd_per_mtok": input_tokens,
-            "cache_read_usd_per_mtok": cache_read_tokens,
+            "input_usd_per_mtok": text_of["input_usd_per_mtok"],
+            "cache_read_usd_per_mtok": text_of["cache_read_usd_per_mtok"],
             "cache_write_5m_usd_per_mtok": cache_write_5m_tokens,
             "cache_write_1h_usd_per_mtok": cache_write_1h_tokens,
             "cache_write_other_usd_per_mtok": cache_write_other_tokens,
-            "output_usd_per_mtok": output_tokens - reasoning_tokens,
+            "output_usd_per_mtok": text_of["output_usd_per_mtok"],
             "reasoning_usd_per_mtok": reasoning_tokens,
+            **parts,
             "web_search_usd_per_k": web_search_requests,
         }
         for name, count in need.items():
@@ -904,16 +939,20 @@ class PriceBook:
             rate = r.rate(name)
             return Decimal(0) if rate is None or not count else rate * count / per
 
-        input_usd = cost("input_usd_per_mtok", input_tokens, million)
-        read_usd = cost("cache_read_usd_per_mtok", cache_read_tokens, million)
+        def bucket(name: str) -> Decimal:
+            of_parts = sum(
+                (cost(k, v, million) for k, v in parts.items() if MODALITY_RATE_FIELDS[k] == name), Decimal(0)
+            )
+            return cost(name, text_of[name], million) + of_parts
+
+        input_usd = bucket("input_usd_per_mtok")
+        read_usd = bucket("cache_read_usd_per_mtok")
         write_usd = (
             cost("cache_write_5m_usd_per_mtok", cache_write_5m_tokens, million)
             + cost("cache_write_1h_usd_per_mtok", cache_write_1h_tokens, million)
             + cost("cache_write_other_usd_per_mtok", cache_write_other_tokens, million)
         )
-        output_usd = cost("output_usd_per_mtok", output_tokens - reasoning_tokens, million) + cost(
-            "reasoning_usd_per_mtok", reasoning_tokens, million
-        )
+        output_usd = bucket("output_usd_per_mtok") + cost("reasoning_usd_per_mtok", reasoning_tokens, million)
         fees_usd = cost("web_search_usd_per_k", web_search_requests, thousand) + (
             r.request_usd_per_k * requests / thousand
         )
@@ -923,12 +962,25 @@ class PriceBook:
 
 def missing_rate_reason(rate_name: str, model_key: str) -> str:
     """The unpriced reason for a request that needs a rate the book lacks, e.g. `no cache read price for
-    openai/gpt-4o` for `cache_read_usd_per_mtok`."""
+    openai/gpt-4o` for `cache_read_usd_per_mtok`, `no audio input rate for google/gemini-2.5-pro` for
+    `input_audio_usd_per_mtok`."""
+    if rate_name in MODALITY_RATE_FIELDS:
+        return f"no {modality_what(rate_name)} rate for {model_key}"
     what = rate_name.removesuffix("_usd_per_mtok").removesuffix("_usd_per_k").replace("_", " ")
     return f"no {what} price for {model_key}"
 
 
-def _with_fallbacks(rates: Rates, entry: str, origins: tuple[Origin, ...]) -> Resolved:
+def modality_what(rate_name: str) -> str:
+    """`input_audio_usd_per_mtok` -> `audio input`, `cache_read_image_usd_per_mtok` -> `image cache
+    read`: the modality, then the bucket."""
+    bucket = MODALITY_RATE_FIELDS[rate_name].removesuffix("_usd_per_mtok")
+    modality = rate_name.removeprefix(bucket + "_").removesuffix("_usd_per_mtok")
+    return f"{modality} {bucket.replace('_', ' ')}"
+
+
+def _with_fallbacks(
+    rates: Rates, entry: str, origins: tuple[Origin, ...], at_text: frozenset[str] = frozenset()
+) -> Resolved:
     inp = rates.input_usd_per_mtok
     read = rates.cache_read_usd_per_mtok if rates.cache_read_usd_per_mtok is not None else inp
     w5 = rates.cache_write_5m_usd_per_mtok if rates.cache_write_5m_usd_per_mtok is not None else inp
@@ -936,6 +988,11 @@ def _with_fallbacks(rates: Rates, entry: str, origins: tuple[Origin, ...]) -> Re
     wo = rates.cache_write_other_usd_per_mtok if rates.cache_write_other_usd_per_mtok is not None else w5
     out = rates.output_usd_per_mtok
     reasoning = rates.reasoning_usd_per_mtok if rates.reasoning_usd_per_mtok is not None else out
+    text = {"input_usd_per_mtok": inp, "cache_read_usd_per_mtok": read, "output_usd_per_mtok": out}
+    modality: dict[str, Decimal | None] = {}
+    for name, bucket in MODALITY_RATE_FIELDS.items():
+        own: Decimal | None = getattr(rates, name)
+        modality[name] = own if own is not None else (text[bucket] if name in at_text else None)
     return Resolved(
         input_usd_per_mtok=inp,
         cache_read_usd_per_mtok=read,
@@ -948,4 +1005,5 @@ def _with_fallbacks(rates: Rates, entry: str, origins: tuple[Origin, ...]) -> Re
         request_usd_per_k=rates.request_usd_per_k or Decimal(0),
         entry=entry,
         origins=origins,
+        modality=modality,
     )

@@ -114,7 +114,9 @@ class _Strict(BaseModel):
 class Rates(_Strict):
     """Rates of one price set. A rate left out falls back as the provider bills it: cache reads and
     5-minute writes at the input rate, 1-hour and other-TTL writes at the 5-minute write rate,
-    reasoning tokens at the output rate."""
+    reasoning tokens at the output rate. A modality rate left out (audio, image, video) has no
+    fallback: tokens of that modality leave the request unpriced, unless a `ModalityRule` says the
+    provider bills that modality at the text rate."""
 
     input_usd_per_mtok: Rate | None = Field(None, description="Uncached input tokens, USD per million.")
     cache_read_usd_per_mtok: Rate | None = Field(None, description="Tokens read from a prompt cache.")
@@ -131,6 +133,15 @@ class Rates(_Strict):
     reasoning_usd_per_mtok: Rate | None = Field(
         None, description="Reasoning tokens, only where a model prices them apart from output."
     )
+    input_audio_usd_per_mtok: Rate | None = Field(None, description="Uncached audio input tokens.")
+    input_image_usd_per_mtok: Rate | None = Field(None, description="Uncached image input tokens.")
+    input_video_usd_per_mtok: Rate | None = Field(None, description="Uncached video input tokens.")
+    cache_read_audio_usd_per_mtok: Rate | None = Field(None, description="Audio tokens read from a cache.")
+    cache_read_image_usd_per_mtok: Rate | None = Field(None, description="Image tokens read from a cache.")
+    cache_read_video_usd_per_mtok: Rate | None = Field(None, description="Video tokens read from a cache.")
+    output_audio_usd_per_mtok: Rate | None = Field(None, description="Audio output tokens.")
+    output_image_usd_per_mtok: Rate | None = Field(None, description="Image output tokens.")
+    output_video_usd_per_mtok: Rate | None = Field(None, description="Video output tokens.")
     web_search_usd_per_k: Rate | None = Field(None, description="Server-side web searches, USD per 1,000.")
     request_usd_per_k: Rate | None = Field(None, description="Per-request fee, USD per 1,000 requests.")
 
@@ -146,6 +157,23 @@ class Rates(_Strict):
 
 RATE_FIELDS: tuple[str, ...] = tuple(Rates.model_fields)
 TOKEN_RATE_FIELDS: tuple[str, ...] = tuple(f for f in RATE_FIELDS if f.endswith("_per_mtok"))
+MODALITY_RATE_FIELDS: dict[str, str] = {
+    f"{bucket}_{m}_usd_per_mtok": f"{bucket}_usd_per_mtok"
+    for bucket in ("input", "cache_read", "output")
+    for m in ("audio", "image", "video")
+}
+"""Each modality rate and the text rate of its bucket."""
+ModalityRate = Literal[
+    "input_audio_usd_per_mtok",
+    "input_image_usd_per_mtok",
+    "input_video_usd_per_mtok",
+    "cache_read_audio_usd_per_mtok",
+    "cache_read_image_usd_per_mtok",
+    "cache_read_video_usd_per_mtok",
+    "output_audio_usd_per_mtok",
+    "output_image_usd_per_mtok",
+    "output_video_usd_per_mtok",
+]
 
 
 class Tier(_Strict):
@@ -312,6 +340,21 @@ class ResidencyRule(ModelSelector):
     note: str | None = None
 
 
+class ModalityRule(ModelSelector):
+    """Modalities a provider bills at the text rate of their bucket, as its pricing page states
+    (e.g. Google: one input price for "text / image / video"). Only a rate the model leaves out is
+    filled; a model's own modality rate always wins."""
+
+    rates: list[ModalityRate] = Field(
+        min_length=1, description="Modality rates taken as the bucket's text rate when left out."
+    )
+    valid_from: UtcDatetime
+    valid_to: UtcDatetime | None = None
+    source: str
+    checked: dt.date
+    note: str | None = None
+
+
 class Discount(_Strict):
     """A negotiated or committed-use discount from a user price sheet, multiplying every rate."""
 
@@ -369,6 +412,7 @@ class Sheet(_Strict):
     models: list[ModelPrices] = Field(default_factory=list)
     tier_rules: list[TierRule] = Field(default_factory=list)
     residency_rules: list[ResidencyRule] = Field(default_factory=list)
+    modality_rules: list[ModalityRule] = Field(default_factory=list)
     discounts: list[Discount] = Field(default_factory=list)
 
 

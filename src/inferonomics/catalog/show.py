@@ -9,8 +9,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
+from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced, modality_what
 from inferonomics.catalog.matching import exact_names, nearest
+from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
 from inferonomics.errors import UnknownModelError
 
 RATE_LABELS = (
@@ -21,6 +22,7 @@ RATE_LABELS = (
     ("cache_write_other_usd_per_mtok", "cache write (other TTL)", "MTok"),
     ("output_usd_per_mtok", "output", "MTok"),
     ("reasoning_usd_per_mtok", "reasoning", "MTok"),
+    *((name, modality_what(name), "MTok") for name in MODALITY_RATE_FIELDS),
     ("web_search_usd_per_k", "web search", "1k"),
     ("request_usd_per_k", "per request", "1k"),
 )

@@ -3,7 +3,10 @@
 A row is one request (`requests` = 1) or a pre-aggregated bucket of `requests` requests.
 Token buckets never overlap: `input_tokens` is uncached input only; cache reads and writes are
 their own buckets; `output_tokens` includes reasoning and `reasoning_tokens` is the part of it
-spent reasoning. `source_file` / `source_line` say where each row came from. A source that states
+spent reasoning. The modality columns are "of which" parts in the same way: `input_audio_tokens` is
+the part of `input_tokens` that was audio, `cache_read_image_tokens` the part of
+`cache_read_tokens` that was image, `output_audio_tokens` the part of `output_tokens` that was
+audio (text is what is left). `source_file` / `source_line` say where each row came from. A source that states
 what it charged carries it in `reported_cost_usd` (with `cost_source`); the ledger's own price is
 always computed, never taken from there.
 """
@@ -22,8 +25,32 @@ TOKEN_COLUMNS = (
     "cache_write_other_tokens",
     "output_tokens",
     "reasoning_tokens",
+    "input_audio_tokens",
+    "input_image_tokens",
+    "input_video_tokens",
+    "cache_read_audio_tokens",
+    "cache_read_image_tokens",
+    "cache_read_video_tokens",
+    "output_audio_tokens",
+    "output_image_tokens",
+    "output_video_tokens",
 )
-"""Token buckets, in the order they are billed."""
+"""Token buckets, in the order they are billed (the last ten are parts of earlier ones)."""
+
+MODALITIES = ("audio", "image", "video")
+"""Modalities priced apart from text (text is what a bucket holds besides them)."""
+
+MODALITY_BUCKETS = ("input", "cache_read", "output")
+"""Buckets split by modality: uncached input, cache reads and output (providers report no
+modality split of cache writes)."""
+
+MODALITY_PARTS: dict[str, tuple[str, ...]] = {
+    f"{bucket}_tokens": tuple(f"{bucket}_{m}_tokens" for m in MODALITIES) for bucket in MODALITY_BUCKETS
+}
+"""Each split bucket and its modality parts ("of which" counts, like `reasoning_tokens`): the parts
+of a bucket never add up to more than it; text is the remainder."""
+
+MODALITY_COLUMNS = tuple(c for parts in MODALITY_PARTS.values() for c in parts)
 
 COUNT_COLUMNS = (*TOKEN_COLUMNS, "web_search_requests")
 """Every count a row carries besides `requests`."""

@@ -18,6 +18,8 @@ The checks:
   through one conversion (text, float, integer of any width; any other type as its text), so an
   out-of-range value (NaN, inf, 1e30, 2^63, a boolean) quarantines its row and never aborts a run;
 * `reasoning_tokens` <= `output_tokens` (reasoning is a part of output);
+* the modality parts of `input_tokens`, `cache_read_tokens` and `output_tokens` add up to at most
+  their bucket (and, for output, together with `reasoning_tokens`, which is text);
 * `reported_cost_usd`, when a source gives one, a decimal amount (exact; no float on the way).
 """
 
@@ -37,6 +39,7 @@ from inferonomics.ledger.schema import (
     COST_SOURCES,
     COUNT_COLUMNS,
     DIMENSION_COLUMNS,
+    MODALITY_PARTS,
     MONEY_TYPE,
     SERVICE_TIERS,
     TIER_ALIASES,
@@ -267,6 +270,20 @@ def canonical(
             + "); reasoning is a part of output",
         )
     )
+    for bucket, parts in MODALITY_PARTS.items():
+        # "Of which" parts: their sum (with reasoning, text, for output) never exceeds the bucket.
+        named = [*parts, "reasoning_tokens"] if bucket == "output_tokens" else list(parts)
+        whole = sum((counts[p] for p in named[1:]), counts[named[0]])
+        checks.append(
+            _Check(
+                whole <= counts[bucket],
+                f"columns {' + '.join(named)} add up to "
+                + whole.cast("string")
+                + f": more than {bucket} ("
+                + counts[bucket].cast("string")
+                + "); they are parts of it",
+            )
+        )
 
     reported, money_checks = _money(raw, "reported_cost_usd")
     checks.extend(money_checks)

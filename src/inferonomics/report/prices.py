@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
 from inferonomics.catalog.show import RATE_LABELS
 
 __all__ = ["print_model"]
@@ -49,6 +50,13 @@ def print_model(info: dict[str, Any], console: Console, *, history: bool = False
                 continue
             table.add_row(label, f"{value.normalize():f}", per)
         console.print(table)
+        unrated = [
+            label
+            for key, label, _ in RATE_LABELS
+            if key in MODALITY_RATE_FIELDS and info["rates"][key] is None
+        ]
+        if unrated:
+            console.print(f"no rate (tokens of these leave a request unpriced): {', '.join(unrated)}")
         for t in info.get("long_context", []):
             console.print(
                 f"above {t['above_input_tokens']:,} input tokens (all tokens of the request): input "

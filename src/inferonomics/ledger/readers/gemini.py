@@ -10,6 +10,12 @@ prompt + candidates + tool-use prompt + thoughts). So:
 * cache reads = cachedContentTokenCount (Gemini bills no per-request cache writes)
 * output = candidatesTokenCount + thoughtsTokenCount, of which reasoning = thoughtsTokenCount
 
+Modalities: `promptTokensDetails`, `cacheTokensDetails`, `toolUsePromptTokensDetails` and
+`candidatesTokensDetails` list `{modality, tokenCount}`. Uncached audio input = prompt AUDIO −
+cached AUDIO + tool-use AUDIO (likewise IMAGE, VIDEO); cached audio = cached AUDIO; audio output =
+candidates AUDIO (likewise IMAGE, VIDEO). TEXT, and DOCUMENT (PDF pages, which Google bills as
+input tokens at the text rate), stay in the text remainder; any other modality is refused.
+
 A line is a response (REST camelCase or SDK snake_case), an envelope `{"ts": ..., "response":
 {...}}`, or a batch output line (`{"key": ..., "response": {...}}`, Vertex `{"request": ...,
 "response": ..., "status": ""}`), priced at the batch tier.
@@ -54,6 +60,68 @@ def _web_searches(response: Mapping[str, Any], model: str) -> int:
     if not grounded:
         return 0
     return queries if model.lower().startswith("gemini-3") else 1
+
+
+MODALITIES = {"AUDIO": "audio", "IMAGE": "image", "VIDEO": "video"}
+TEXT_MODALITIES = frozenset({"TEXT", "DOCUMENT"})
+
+
+def _by_modality(usage: Mapping[str, Any], camel: str, snake: str, whole: int | None) -> dict[str, int]:
+    """A `*TokensDetails` list as {audio|image|video: tokens}; checks its sum against `whole`."""
+    details = _get(usage, camel, snake)
+    if details is None:
+        return {}
+    if not isinstance(details, list):
+        raise RecordError(f"{camel} is not a list", camel)
+    out: dict[str, int] = {}
+    total = 0
+    for d in details:
+        if not isinstance(d, Mapping):
+            raise RecordError(f"{camel} holds {str(d)[:40]!r}, not a {{modality, tokenCount}} object", camel)
+        modality = str(d.get("modality") or "").upper()
+        tokens = count(_get(d, "tokenCount", "token_count"), f"{camel}.tokenCount")
+        total += tokens
+        if modality in MODALITIES:
+            out[MODALITIES[modality]] = out.get(MODALITIES[modality], 0) + tokens
+        elif modality not in TEXT_MODALITIES:
+            raise RecordError(
+                f"{camel} has modality {modality[:40]!r}: not TEXT, DOCUMENT, IMAGE, VIDEO or AUDIO "
+                "(no rate can be told for it)",
+                camel,
+            )
+    if whole is not None and total > whole:
+        raise RecordError(f"{camel} add up to {total}: more than its count ({whole})", camel)
+    return out
+
+
+def _modality_parts(usage: Mapping[str, Any], prompt: int, cached: int, candidates: int, tool: int) -> Row:
+    prompt_m = _by_modality(usage, "promptTokensDetails", "prompt_tokens_details", prompt)
+    cache_m = _by_modality(usage, "cacheTokensDetails", "cache_tokens_details", cached)
+    tool_m = _by_modality(usage, "toolUsePromptTokensDetails", "tool_use_prompt_tokens_details", tool)
+    out_m = _by_modality(usage, "candidatesTokensDetails", "candidates_tokens_details", candidates)
+    parts: Row = {}
+    for m in MODALITIES.values():
+        if cache_m.get(m, 0) > prompt_m.get(m, 0):
+            raise RecordError(
+                f"cacheTokensDetails {m.upper()} ({cache_m[m]}) exceeds promptTokensDetails "
+                f"{m.upper()} ({prompt_m.get(m, 0)})",
+                "cacheTokensDetails",
+            )
+        if cached and prompt_m.get(m) and _get(usage, "cacheTokensDetails", "cache_tokens_details") is None:
+            raise RecordError(
+                f"the prompt has {prompt_m[m]} {m.upper()} tokens and {cached} cached tokens, with no "
+                "cacheTokensDetails to tell which were cached: cannot tell which rate applies",
+                "cacheTokensDetails",
+            )
+        uncached = prompt_m.get(m, 0) - cache_m.get(m, 0) + tool_m.get(m, 0)
+        for column, value in (
+            (f"input_{m}_tokens", uncached),
+            (f"cache_read_{m}_tokens", cache_m.get(m, 0)),
+            (f"output_{m}_tokens", out_m.get(m, 0)),
+        ):
+            if value:
+                parts[column] = value
+    return parts
 
 
 def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: bool) -> Row:
@@ -110,6 +178,7 @@ def gemini_row(response: Mapping[str, Any], envelope: Mapping[str, Any], batch: 
         "output_tokens": candidates + thoughts,
         "reasoning_tokens": thoughts,
         "web_search_requests": _web_searches(response, str(model or "")),
+        **_modality_parts(usage, prompt, cached, candidates, tool),
     }
     for key in ENVELOPE_DIMENSIONS:
         if envelope.get(key) is not None:

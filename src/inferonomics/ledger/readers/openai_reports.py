@@ -4,7 +4,9 @@
 * Usage API (`/v1/organization/usage/completions`, and `.../embeddings`): pages of time buckets
   whose results count `input_tokens` *including* cached and cache-write tokens; the uncached part
   is `input_uncached_tokens` (or input − cached − cache writes when an older export lacks it).
-  `num_model_requests` is the bucket's request count; `batch: true` is the batch tier.
+  `num_model_requests` is the bucket's request count; `batch: true` is the batch tier. The audio
+  and image counts (`input_audio_tokens`, `input_cached_audio_tokens`, `output_image_tokens`...)
+  become the ledger's modality parts.
 * Costs API (`/v1/organization/costs`): amounts in USD per day and line item ("gpt-5-nano,
   input_tokens"); cost rows carry no tokens, only `reported_cost_usd`.
 * Dashboard exports: the cost CSV (amount_value per line item) and the activity CSV (the Usage
@@ -43,6 +45,26 @@ USAGE_METRICS = frozenset(
         "output_audio_tokens",
         "num_model_requests",
     }
+)
+MODALITY_METRICS = {
+    "input_audio_tokens": "input_audio_tokens",
+    "input_image_tokens": "input_image_tokens",
+    "input_cached_audio_tokens": "cache_read_audio_tokens",
+    "input_cached_image_tokens": "cache_read_image_tokens",
+    "output_audio_tokens": "output_audio_tokens",
+    "output_image_tokens": "output_image_tokens",
+}
+"""Usage API modality counts → ledger parts. In the schema with the cached split by modality
+(`input_uncached_tokens`, `input_cached_audio_tokens`...), `input_audio_tokens` / `input_image_tokens`
+are uncached and `input_cached_*` are parts of the cached tokens; text is the rest. In the older
+schema (OpenAPI 2.3.0: `input_audio_tokens` "including cached tokens", no cached split), they are
+uncached only when the bucket has no cached tokens."""
+SPLIT_SCHEMA_FIELDS = (
+    "input_uncached_tokens",
+    "input_text_tokens",
+    "input_cached_text_tokens",
+    "input_cached_audio_tokens",
+    "input_cached_image_tokens",
 )
 ACTIVITY_CSV_HEADER = ("model", "input_tokens", "output_tokens", "num_model_requests")
 COST_CSV_HEADER = ("amount_value", "amount_currency", "line_item")
@@ -89,6 +111,24 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, skip: Any) 
             "no model: fetch the usage grouped by model (group_by=model) so it can be priced", "model"
         )
     dims = {k: v for k, v in r.items() if k not in USAGE_METRICS}
+    parts = {ours: count(r.get(theirs), theirs) for theirs, ours in MODALITY_METRICS.items()}
+    split = any(first(r.get(k)) is not None for k in SPLIT_SCHEMA_FIELDS)
+    if not split and cached and (parts["input_audio_tokens"] or parts["input_image_tokens"]):
+        # The older schema counts cached tokens inside input_audio_tokens / input_image_tokens and
+        # does not say how many of them were cached: which rate applies cannot be told.
+        raise RecordError(
+            f"input_audio_tokens ({parts['input_audio_tokens']}) / input_image_tokens "
+            f"({parts['input_image_tokens']}) include cached tokens ({cached}) with no split by "
+            "modality (input_cached_audio_tokens...): cannot tell which rate applies",
+            "input_audio_tokens",
+        )
+    for bucket, whole in (("input", uncached), ("cache_read", cached), ("output", output)):
+        of = {k: v for k, v in parts.items() if k.startswith(bucket + "_") and v}
+        if sum(of.values()) > whole:
+            names = " + ".join(f"{k} ({v})" for k, v in of.items())
+            raise RecordError(
+                f"{names} exceed the {bucket.replace('_', ' ')} tokens ({whole})", next(iter(of))
+            )
     return {
         "ts": start,
         "request_id": bucket_id(fmt, {"start_time": start, "end_time": end, **dims}),
@@ -103,6 +143,7 @@ def _usage_row(fmt: str, r: Mapping[str, Any], start: Any, end: Any, skip: Any) 
         "cache_read_tokens": cached,
         "cache_write_other_tokens": written,  # OpenAI's cache writes have a 30-minute TTL
         "output_tokens": output,
+        **{k: v for k, v in parts.items() if v},
     }
 
 

@@ -136,7 +136,89 @@ def _openai_common(
         "reasoning_tokens": _int(out_details, "reasoning_tokens") or 0,
         "service_tier": obj.get("service_tier"),
         "ts": _epoch(obj.get("created") if obj.get("created") is not None else obj.get("created_at")),
+        **openai_modalities(details, out_details, cached, written),
     }
+
+
+def openai_modalities(details: Any, out_details: Any, cached: int, written: int) -> dict[str, int]:
+    """The modality parts of an OpenAI usage: `prompt_tokens_details` / `input_tokens_details`
+    `audio_tokens` and `image_tokens` count the whole prompt's (cached included), split by
+    `cached_tokens_details` where the response gives it (Realtime, gpt-realtime); output from
+    `completion_tokens_details` / `output_tokens_details`. A prompt with audio or image tokens and
+    cached or cache-written tokens but no cached split is refused (`RecordError`): which cached tokens
+    were audio cannot be told, and guessing would price them at the wrong rate."""
+    audio = _as_count(_int(details, "audio_tokens"), "prompt_tokens_details.audio_tokens")
+    image = _as_count(_int(details, "image_tokens"), "prompt_tokens_details.image_tokens")
+    split = _int(details, "cached_tokens_details")
+    cached_audio = _as_count(_int(split, "audio_tokens"), "cached_tokens_details.audio_tokens")
+    cached_image = _as_count(_int(split, "image_tokens"), "cached_tokens_details.image_tokens")
+    if (audio or image) and ((cached and not isinstance(split, Mapping)) or written):
+        raise RecordError(
+            f"the prompt has {audio} audio and {image} image tokens and {cached + written} cached or "
+            "cache-written tokens, with no split of those by modality: cannot tell which rate applies",
+            "prompt_tokens_details",
+        )
+    if cached_audio > audio or cached_image > image or cached_audio + cached_image > cached:
+        raise RecordError(
+            f"cached_tokens_details (audio {cached_audio}, image {cached_image}) exceed the prompt's audio "
+            f"({audio}), image ({image}) or cached ({cached}) tokens",
+            "cached_tokens_details",
+        )
+    parts = {
+        "input_audio_tokens": audio - cached_audio,
+        "input_image_tokens": image - cached_image,
+        "cache_read_audio_tokens": cached_audio,
+        "cache_read_image_tokens": cached_image,
+        "output_audio_tokens": _as_count(
+            _int(out_details, "audio_tokens"), "completion_tokens_details.audio_tokens"
+        ),
+        "output_image_tokens": _as_count(
+            _int(out_details, "image_tokens"), "completion_tokens_details.image_tokens"
+        ),
+    }
+    return {k: v for k, v in parts.items() if v}
+
+
+def openai_image(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Ledger fields of an OpenAI Images API response (gpt-image-1: `created`, `data`, `usage` with
+    `input_tokens_details` {text_tokens, image_tokens}): input split into text and image tokens; the
+    output is image tokens (`output_tokens_details.image_tokens` where given, else all of
+    `output_tokens`: these models output only images). The response names no model: the envelope's
+    `model` does."""
+    usage = obj.get("usage")
+    if not isinstance(usage, Mapping):
+        raise RecordError("image response has no usage object", "usage")
+    total_in = _as_count(usage.get("input_tokens"), "input_tokens")
+    details = usage.get("input_tokens_details")
+    image = _as_count(_int(details, "image_tokens"), "input_tokens_details.image_tokens")
+    text = _as_count(_int(details, "text_tokens"), "input_tokens_details.text_tokens")
+    if image + text != total_in:
+        raise RecordError(
+            f"input_tokens_details (text {text} + image {image}) do not add up to input_tokens ({total_in})",
+            "input_tokens_details",
+        )
+    output = _as_count(usage.get("output_tokens"), "output_tokens")
+    out_image = _int(usage, "output_tokens_details", "image_tokens")
+    out_image = output if out_image is None else _as_count(out_image, "output_tokens_details.image_tokens")
+    if out_image > output:
+        raise RecordError(
+            f"output_tokens_details.image_tokens ({out_image}) exceed output_tokens ({output})",
+            "output_tokens_details",
+        )
+    return {
+        "provider": "openai",
+        "model": obj.get("model"),
+        "input_tokens": total_in,
+        "input_image_tokens": image,
+        "output_tokens": output,
+        "output_image_tokens": out_image,
+        "ts": _epoch(obj.get("created")),
+    }
+
+
+def is_openai_image(body: Mapping[str, Any]) -> bool:
+    """Whether a body is an OpenAI Images API response: `data` and a `usage` with `input_tokens_details`."""
+    return "data" in body and isinstance(_int(body, "usage", "input_tokens_details"), Mapping)
 
 
 def openai_chat(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -246,6 +328,15 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
             row["provider"] = "azure"
     elif body.get("object") == "response":
         row = openai_response(body)
+    elif is_openai_image(body):
+        row = openai_image(body)
+        row["model"] = first_of(row, "model") or envelope.get("model")
+        if not row["model"]:
+            raise RecordError(
+                "an OpenAI Images API response names no model: wrap it as "
+                '{"ts": "2026-01-31T12:00:00Z", "model": "gpt-image-1", "response": {...}}',
+                "model",
+            )
     elif isinstance(_int(body, "usage", "billed_units"), Mapping) or isinstance(
         _int(body, "meta", "billed_units"), Mapping
     ):

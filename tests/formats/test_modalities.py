@@ -1,0 +1,341 @@
+"""Audio, image and video tokens priced at their own rates (issue 10).
+
+Records are in the shapes the producers emit:
+
+* Gemini `usageMetadata` with `promptTokensDetails` / `cacheTokensDetails` / `candidatesTokensDetails`,
+  lists of `{modality, tokenCount}` (https://ai.google.dev/api/generate-content#UsageMetadata);
+* OpenAI Chat Completions `usage.prompt_tokens_details.audio_tokens` and
+  `completion_tokens_details.audio_tokens` (https://platform.openai.com/docs/api-reference/chat/object);
+* the OpenAI Images API `usage` with `input_tokens_details` {text_tokens, image_tokens}
+  (https://platform.openai.com/docs/api-reference/images/object);
+* the OpenAI Usage API's `input_audio_tokens`, `input_cached_audio_tokens`, `output_audio_tokens`
+  (https://platform.openai.com/docs/api-reference/usage/completions_object).
+
+Expected costs are computed by hand below from the published rate in force at each record's date
+(Gemini: https://ai.google.dev/gemini-api/docs/pricing; OpenAI: https://platform.openai.com/docs/pricing
+and the announcements cited in the overlay), never from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inferonomics.billing.bill import bill, price
+from inferonomics.billing.focus import focus_export
+from inferonomics.catalog.book import PriceBook, Quote
+from inferonomics.ledger.core import Ledger
+
+M = Decimal(1_000_000)
+
+
+def usd(*terms: tuple[int, str]) -> Decimal:
+    """Tokens times a published rate in USD per million tokens, summed."""
+    return sum((n * Decimal(rate) / M for n, rate in terms), Decimal(0))
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def priced_rows(path: Path, book: PriceBook) -> dict[str, dict[str, Any]]:
+    with Ledger.open([path]) as ledger:
+        return {r["request_id"]: r for r in price(ledger, book=book).to_arrow().to_pylist()}
+
+
+def gemini(rid: str, ts: str, model: str, usage: dict[str, Any]) -> dict[str, Any]:
+    return {"ts": ts, "response": {"responseId": rid, "modelVersion": model, "usageMetadata": usage}}
+
+
+def chat(
+    rid: str, created: int, model: str, prompt: dict[str, Any], completion: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "usage": {
+            "prompt_tokens": prompt.pop("total"),
+            "completion_tokens": completion.pop("total"),
+            "prompt_tokens_details": prompt,
+            "completion_tokens_details": completion,
+        },
+    }
+
+
+# 2025-09-10 12:00 UTC and other instants used below, as Unix seconds.
+SEP_2025 = 1757505600
+JAN_2025 = 1736942400  # 2025-01-15 12:00 UTC
+NOV_2024 = 1731672000  # 2024-11-15 12:00 UTC
+FEB_2025 = 1738411200  # 2025-02-01 12:00 UTC
+
+
+def test_gemini_audio_input_and_cached_audio_at_their_rates(tmp_path: Path, book: PriceBook) -> None:
+    usage = {
+        "promptTokenCount": 12000,
+        "cachedContentTokenCount": 4000,
+        "candidatesTokenCount": 300,
+        "thoughtsTokenCount": 200,
+        "totalTokenCount": 12500,
+        "promptTokensDetails": [
+            {"modality": "TEXT", "tokenCount": 2000},
+            {"modality": "AUDIO", "tokenCount": 10000},
+        ],
+        "cacheTokensDetails": [
+            {"modality": "TEXT", "tokenCount": 1000},
+            {"modality": "AUDIO", "tokenCount": 3000},
+        ],
+        "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": 300}],
+    }
+    path = write_jsonl(
+        tmp_path / "g.jsonl", [gemini("g1", "2025-09-10T12:00:00Z", "gemini-2.5-flash", usage)]
+    )
+    row = priced_rows(path, book)["g1"]
+    assert (row["input_tokens"], row["input_audio_tokens"]) == (8000, 7000)
+    assert (row["cache_read_tokens"], row["cache_read_audio_tokens"]) == (4000, 3000)
+    assert (row["output_tokens"], row["reasoning_tokens"]) == (500, 200)
+    # Gemini 2.5 Flash: input $0.30 text / $1.00 audio, cached $0.03 text / $0.10 audio, output $2.50.
+    assert row["cost_input_usd"] == usd((1000, "0.30"), (7000, "1.00"))
+    assert row["cost_cache_read_usd"] == usd((1000, "0.03"), (3000, "0.10"))
+    assert row["cost_usd"] == Decimal("0.00888")
+    # Priced as if all text it would be $0.00377: the audio-heavy request is 2.4x that.
+    assert row["cost_usd"] == usd((1000, "0.30"), (7000, "1"), (1000, "0.03"), (3000, "0.1"), (500, "2.5"))
+
+
+def test_gemini_image_input_at_the_text_rate_google_publishes(tmp_path: Path, book: PriceBook) -> None:
+    usage = {
+        "promptTokenCount": 1290,
+        "candidatesTokenCount": 100,
+        "promptTokensDetails": [
+            {"modality": "TEXT", "tokenCount": 32},
+            {"modality": "IMAGE", "tokenCount": 1258},
+        ],
+    }
+    path = write_jsonl(tmp_path / "g.jsonl", [gemini("g2", "2025-09-10T12:00:00Z", "gemini-2.5-pro", usage)])
+    row = priced_rows(path, book)["g2"]
+    assert row["input_image_tokens"] == 1258
+    # Gemini 2.5 Pro: one input price for text / image / video, $1.25 (prompts <= 200k), output $10.
+    assert row["status"] == "priced"
+    assert row["cost_usd"] == usd((1290, "1.25"), (100, "10"))
+
+
+def test_an_unknown_modality_rate_leaves_the_request_unpriced(tmp_path: Path, book: PriceBook) -> None:
+    audio_out = {
+        "promptTokenCount": 100,
+        "candidatesTokenCount": 900,
+        "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": 900}],
+    }
+    g_record = gemini("g3", "2025-09-10T12:00:00Z", "gemini-2.5-flash", audio_out)
+    c_record = chat("c1", JAN_2025, "gpt-4o", {"total": 300, "audio_tokens": 200}, {"total": 10})
+    g_path = write_jsonl(tmp_path / "g.jsonl", [g_record])
+    c_path = write_jsonl(tmp_path / "c.jsonl", [c_record])
+    rows = {**priced_rows(g_path, book), **priced_rows(c_path, book)}
+    assert rows["g3"]["status"] == "unpriced: no audio output rate for google/gemini-2.5-flash"
+    assert rows["c1"]["status"] == "unpriced: no audio input rate for openai/gpt-4o"
+    assert rows["g3"]["cost_usd"] is None
+    assert rows["c1"]["cost_usd"] is None
+    with Ledger.open([g_path, c_path]) as ledger:
+        table = bill(ledger, book=book).table.to_pylist()
+    assert sum(r["unpriced_requests"] for r in table) == 2
+    assert sum((r["cost_usd"] for r in table), Decimal(0)) == 0
+
+
+def test_openai_audio_chat_completions_by_date(tmp_path: Path, book: PriceBook) -> None:
+    def record(rid: str, created: int, model: str, p: int, pa: int, c: int, ca: int) -> dict[str, Any]:
+        return chat(
+            rid, created, model, {"total": p, "cached_tokens": 0, "audio_tokens": pa},
+            {"total": c, "reasoning_tokens": 0, "audio_tokens": ca},
+        )  # fmt: skip
+
+    records = [
+        record("a-dec", JAN_2025, "gpt-4o-audio-preview-2024-12-17", 1000, 800, 500, 400),
+        record("a-oct", NOV_2024, "gpt-4o-audio-preview", 1000, 800, 500, 400),
+        record("mini", FEB_2025, "gpt-4o-mini-audio-preview", 500, 400, 200, 150),
+    ]
+    rows = priced_rows(write_jsonl(tmp_path / "a.jsonl", records), book)
+    assert rows["a-dec"]["input_audio_tokens"] == 800
+    assert rows["a-dec"]["output_audio_tokens"] == 400
+    # From 2024-12-17: text $2.50 / $10, audio $40 / $80 per MTok.
+    assert rows["a-dec"]["cost_usd"] == usd((200, "2.5"), (800, "40"), (100, "10"), (400, "80"))
+    assert rows["a-dec"]["cost_usd"] == Decimal("0.0655")
+    # Before the cut (launch 2024-10-17): audio $100 / $200.
+    assert rows["a-oct"]["cost_usd"] == usd((200, "2.5"), (800, "100"), (100, "10"), (400, "200"))
+    # GPT-4o mini audio: text $0.15 / $0.60, audio $10 / $20.
+    assert rows["mini"]["cost_usd"] == usd((100, "0.15"), (400, "10"), (50, "0.6"), (150, "20"))
+
+
+def test_openai_image_input_to_a_chat_model_is_billed_as_text(tmp_path: Path, book: PriceBook) -> None:
+    record = chat("v1", JAN_2025, "gpt-4o", {"total": 800, "image_tokens": 765}, {"total": 50})
+    row = priced_rows(write_jsonl(tmp_path / "v.jsonl", [record]), book)["v1"]
+    assert row["input_image_tokens"] == 765
+    # GPT-4o (gpt-4o-2024-08-06 from 2024-10-02): $2.50 / $10; images are metered at the input rate.
+    assert row["cost_usd"] == usd((800, "2.5"), (50, "10"))
+
+
+def test_audio_with_cached_tokens_but_no_split_is_quarantined(tmp_path: Path) -> None:
+    record = chat(
+        "q1",
+        JAN_2025,
+        "gpt-4o-audio-preview",
+        {"total": 900, "audio_tokens": 500, "cached_tokens": 256},
+        {"total": 5},
+    )
+    path = write_jsonl(tmp_path / "q.jsonl", [record])
+    with Ledger.open([path]) as ledger:
+        reasons = [r["reason"] for r in ledger.quarantine().to_pylist()]
+    assert len(reasons) == 1
+    assert "no split of those by modality" in reasons[0]
+
+
+def test_gpt_image_1_images_api_response(tmp_path: Path, book: PriceBook) -> None:
+    response = {
+        "created": 1746100800,  # 2025-05-01 12:00 UTC
+        "data": [{"b64_json": "..."}],
+        "usage": {
+            "total_tokens": 4210,
+            "input_tokens": 50,
+            "output_tokens": 4160,
+            "input_tokens_details": {"text_tokens": 10, "image_tokens": 40},
+        },
+    }
+    path = write_jsonl(tmp_path / "i.jsonl", [{"model": "gpt-image-1", "response": response, "user": "u1"}])
+    rows = list(priced_rows(path, book).values())
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["input_image_tokens"], row["output_image_tokens"]) == (40, 4160)
+    # gpt-image-1: text input $5, image input $10, image output $40 per MTok.
+    assert row["cost_usd"] == usd((10, "5"), (40, "10"), (4160, "40")) == Decimal("0.16685")
+
+
+LEDGER_HEADER = (
+    "ts,request_id,provider,model,input_tokens,input_audio_tokens,input_image_tokens,cache_read_tokens,"
+    "cache_read_audio_tokens,output_tokens,output_audio_tokens\n"
+)
+
+
+def test_gpt_realtime_ledger_rows_and_their_rollups(tmp_path: Path, book: PriceBook) -> None:
+    path = tmp_path / "rt.csv"
+    path.write_text(
+        LEDGER_HEADER
+        + "2025-09-15T10:00:00Z,r1,openai,gpt-realtime,2000,1500,100,5000,4000,1000,800\n"
+        + "2025-09-15T11:00:00Z,r2,openai,gpt-realtime-2025-08-28,1000,0,0,0,0,100,0\n"
+        + "2025-09-15T12:00:00Z,r3,openai,gpt-4o-realtime-preview,1000,1000,0,0,0,100,100\n"
+    )
+    # gpt-realtime: text $4 / cached $0.40 / $16, audio $32 / cached $0.40 / $64, image $5.
+    r1 = usd((400, "4"), (1500, "32"), (100, "5"), (1000, "0.4"), (4000, "0.4"), (200, "16"), (800, "64"))
+    assert r1 == Decimal("0.1065")
+    r2 = usd((1000, "4"), (100, "16"))
+    # gpt-4o-realtime-preview from 2024-12-17: audio $40 / $80, text output $20.
+    r3 = usd((1000, "40"), (100, "80"))
+    rows = priced_rows(path, book)
+    assert [rows[k]["cost_usd"] for k in ("r1", "r2", "r3")] == [r1, r2, r3]
+    with Ledger.open([path]) as ledger:
+        by_model = {r["model"]: r for r in bill(ledger, by=["model"], book=book).table.to_pylist()}
+        assert by_model["gpt-realtime"]["cost_usd"] == r1
+        assert sum((r["cost_usd"] for r in by_model.values()), Decimal(0)) == r1 + r2 + r3
+        assert by_model["gpt-realtime"]["input_audio_tokens"] == 1500
+        focus = focus_export(ledger, book).table.to_pylist()
+    assert sum((r["BilledCost"] for r in focus), Decimal(0)) == r1 + r2 + r3
+    realtime = [r for r in focus if r["SkuId"].startswith("openai/gpt-realtime/")]
+
+    def of(sku: str, column: str) -> Decimal:
+        return sum((r[column] for r in realtime if r["SkuId"].endswith("/" + sku)), Decimal(0))
+
+    assert of("input-audio", "ConsumedQuantity") == 1500
+    assert of("input-audio", "BilledCost") == usd((1500, "32"))
+    assert of("input", "ConsumedQuantity") == 400 + 1000  # the text of r1 and r2
+    assert of("cache-read-audio", "BilledCost") == usd((4000, "0.4"))
+    assert {r["x_TokenDirection"] for r in realtime if r["SkuId"].endswith("/output-audio")} == {"Output"}
+
+
+def test_modality_columns_are_validated_and_optional(tmp_path: Path, book: PriceBook) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(
+        LEDGER_HEADER
+        + "2025-09-15T10:00:00Z,ok,openai,gpt-realtime,100,100,0,0,0,10,10\n"
+        + "2025-09-15T10:00:00Z,big,openai,gpt-realtime,100,80,30,0,0,10,0\n"
+        + "2025-09-15T10:00:00Z,neg,openai,gpt-realtime,100,-5,0,0,0,10,0\n"
+        + "2025-09-15T10:00:00Z,cached,openai,gpt-realtime,100,0,0,10,20,10,0\n"
+        + "2025-09-15T10:00:00Z,out,openai,gpt-realtime,100,0,0,0,0,10,11\n"
+    )
+    with Ledger.open([path]) as ledger:
+        reasons = {r["source_line"]: r["reason"] for r in ledger.quarantine().to_pylist()}
+    assert set(reasons) == {3, 4, 5, 6}
+    assert "columns input_audio_tokens + input_image_tokens + input_video_tokens add up to 110" in reasons[3]
+    assert "more than input_tokens (100)" in reasons[3]
+    assert 'column input_audio_tokens is "-5"' in reasons[4]
+    assert "more than cache_read_tokens (10)" in reasons[5]
+    assert "reasoning_tokens add up to 11: more than output_tokens (10)" in reasons[6]
+    # A ledger without the columns reads them as 0.
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "ts,provider,model,input_tokens,output_tokens\n2025-09-15T10:00:00Z,openai,gpt-realtime,100,10\n"
+    )
+    row = next(iter(priced_rows(plain, book).values()))
+    assert row["input_audio_tokens"] == 0
+    assert row["cost_usd"] == usd((100, "4"), (10, "16"))
+
+
+def test_usage_api_buckets_with_audio(tmp_path: Path, book: PriceBook) -> None:
+    result = {
+        "object": "organization.usage.completions.result",
+        "input_tokens": 10000,
+        "input_cached_tokens": 2000,
+        "input_uncached_tokens": 8000,
+        "input_audio_tokens": 6000,
+        "input_cached_audio_tokens": 1500,
+        "output_tokens": 3000,
+        "output_audio_tokens": 2500,
+        "num_model_requests": 10,
+        "model": "gpt-4o-realtime-preview-2024-12-17",
+        "batch": False,
+    }
+    old = {**result, "model": "gpt-4o-audio-preview"}
+    for k in ("input_uncached_tokens", "input_cached_audio_tokens"):
+        old.pop(k)
+    page = {
+        "object": "page",
+        "data": [
+            {"object": "bucket", "start_time": 1740787200, "end_time": 1740873600, "results": [result, old]}
+        ],
+    }
+    path = tmp_path / "usage.json"
+    path.write_text(json.dumps(page))
+    with Ledger.open([path]) as ledger:
+        rows = ledger.to_arrow().to_pylist()
+        reasons = [r["reason"] for r in ledger.quarantine().to_pylist()]
+        total = sum((r["cost_usd"] for r in bill(ledger, book=book).table.to_pylist()), Decimal(0))
+    assert len(rows) == 1
+    assert len(reasons) == 1
+    assert "cannot tell which rate applies" in reasons[0]
+    r = rows[0]
+    assert (r["input_tokens"], r["input_audio_tokens"]) == (8000, 6000)
+    assert (r["cache_read_tokens"], r["cache_read_audio_tokens"]) == (2000, 1500)
+    # gpt-4o-realtime-preview on 2025-03-01: text $5 / cached $2.50 / $20, audio $40 / cached $2.50 / $80.
+    assert total == usd((2000, "5"), (6000, "40"), (500, "2.5"), (1500, "2.5"), (500, "20"), (2500, "80"))
+
+
+@pytest.mark.parametrize("model", ["gpt-realtime", "gemini-2.5-flash"])
+def test_quote_prices_modalities_as_the_engine_does(model: str, book: PriceBook, tmp_path: Path) -> None:
+    import datetime as dt
+
+    provider = "openai" if model.startswith("gpt") else "google"
+    parts = {"input_audio_tokens": 700, "cache_read_audio_tokens": 300}
+    q = book.quote(
+        provider, model, at=dt.datetime(2025, 9, 15, 10), input_tokens=1000, cache_read_tokens=500,
+        output_tokens=100, modalities=parts,
+    )  # fmt: skip
+    assert isinstance(q, Quote)
+    path = tmp_path / "q.csv"
+    path.write_text(
+        "ts,provider,model,input_tokens,input_audio_tokens,cache_read_tokens,cache_read_audio_tokens,output_tokens\n"
+        f"2025-09-15T10:00:00Z,{provider},{model},1000,700,500,300,100\n"
+    )
+    row = next(iter(priced_rows(path, book).values()))
+    assert row["cost_usd"] == q.total_usd
