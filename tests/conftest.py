@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from inferonomics.catalog.book import PriceBook
+# The suite's own cache (compiled plans, the parsed price book), shared by the processes it starts
+# and never the user's: set before anything reads it.
+os.environ.setdefault("INFERONOMICS_CACHE", tempfile.mkdtemp(prefix="inferonomics-test-cache-"))
+
+from inferonomics.catalog.book import PriceBook  # after the cache is chosen
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,40 +9,52 @@ timestamps with integer arithmetic (`make_timestamp(epoch_us(ts))`); other backe
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import types
 import zoneinfo
-from typing import Any
-
-import ibis
-import ibis.expr.datatypes as dt
-import ibis.expr.types as ir
-import pyarrow as pa
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from inferonomics.errors import InputError, RollupError
+
+if TYPE_CHECKING:
+    import duckdb
+    import ibis.expr.types as ir
+    import pyarrow as pa
 
 _reads = itertools.count()
 
 
-@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]  # ibis ships no types
-def _epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[valid-type]  # ibis dtypes
-    """DuckDB: microseconds since the epoch of a TIMESTAMPTZ."""
+@functools.cache
+def _udfs() -> types.SimpleNamespace:
+    """DuckDB's own functions the expressions call, declared to Ibis (on first use: importing Ibis
+    is what a run from the plan cache saves). `getvariable` reads a value set with SET VARIABLE,
+    which DuckDB folds to a constant when it binds the query (see `billing/plan.py`)."""
+    import ibis
+    import ibis.expr.datatypes as dt
 
+    def one(a: Any) -> None:
+        """Declared, not run: DuckDB's function of one argument."""
 
-@ibis.udf.scalar.builtin(name="epoch_us")  # type: ignore[untyped-decorator]  # ibis ships no types
-def _epoch_us_naive(ts: dt.Timestamp()) -> dt.int64:  # type: ignore[valid-type]  # ibis dtypes
-    """DuckDB: microseconds since the epoch of a TIMESTAMP."""
+    def two(a: Any, b: Any) -> None:
+        """Declared, not run: DuckDB's function of two arguments."""
 
+    def builtin(name: str, args: tuple[Any, ...], result: Any) -> Any:
+        fn = one if len(args) == 1 else two
+        return ibis.udf.scalar.builtin(fn, name=name, signature=(args, result))
 
-@ibis.udf.scalar.builtin(name="make_timestamp")  # type: ignore[untyped-decorator]  # ibis ships no types
-def _make_timestamp(us: dt.int64) -> dt.Timestamp():  # type: ignore[valid-type]  # ibis dtypes
-    """DuckDB: a naive TIMESTAMP from microseconds since the epoch."""
-
-
-@ibis.udf.scalar.builtin(name="timezone")  # type: ignore[untyped-decorator]  # ibis ships no types
-def _timezone(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.Timestamp():  # type: ignore[valid-type]
-    """DuckDB: the wall-clock time in `zone` of a TIMESTAMPTZ, as a naive TIMESTAMP."""
+    utc = dt.Timestamp(timezone="UTC")
+    return types.SimpleNamespace(
+        epoch_us=builtin("epoch_us", (utc,), dt.int64),
+        epoch_us_naive=builtin("epoch_us", (dt.Timestamp(),), dt.int64),
+        make_timestamp=builtin("make_timestamp", (dt.int64,), dt.Timestamp()),
+        timezone=builtin("timezone", (dt.string, utc), dt.Timestamp()),
+        variable_ts=builtin("getvariable", (dt.string,), dt.Timestamp()),
+        variable_int=builtin("getvariable", (dt.string,), dt.int64),
+        variable_strings=builtin("getvariable", (dt.string,), dt.Array(dt.string)),
+    )
 
 
 def check_time_zone(tz: str | None) -> str | None:
@@ -68,7 +80,10 @@ def local_time(ts: ir.TimestampValue, tz: str | None, con: Any) -> ir.TimestampV
         return ts
     if backend_name(con) != "duckdb":
         raise RollupError(f"periods in a time zone other than UTC need the DuckDB backend (asked: {zone})")
-    return _timezone(ibis.literal(zone), ts.cast(dt.Timestamp(timezone="UTC")))
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    return _udfs().timezone(ibis.literal(zone), ts.cast(dt.Timestamp(timezone="UTC")))
 
 
 ENGINES = ("duckdb", "spark")
@@ -87,15 +102,106 @@ def connect(*, threads: int | None = None, memory_limit: str | None = None, engi
         return connect_spark()
     if engine != "duckdb":
         raise InputError(f"unknown engine {engine!r} (one of: {', '.join(ENGINES)})")
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET TimeZone = 'UTC'")
+    import duckdb
+
+    duck = duckdb.connect()
+    # What Ibis' DuckDB backend sets on its connections, set here so that a query run straight
+    # on DuckDB (from the plan cache) runs under the same settings as one run through Ibis.
+    duck.execute("SET TimeZone = 'UTC'")
+    duck.execute("SET python_enable_replacements = false")
     threads = threads or int(os.environ.get("INFERONOMICS_THREADS", "0")) or None
     if threads:
-        con.raw_sql(f"SET threads = {int(threads)}")
+        duck.execute(f"SET threads = {int(threads)}")
     limit = memory_limit or os.environ.get("INFERONOMICS_MEMORY_LIMIT")
     if limit:
-        con.raw_sql(f"SET memory_limit = '{limit}'")
-    return con
+        duck.execute(f"SET memory_limit = '{limit}'")
+    return Connection(duck)
+
+
+class Connection:
+    """A DuckDB connection with Ibis' DuckDB backend over it, made on first use: a bill run from
+    the plan cache (`billing/plan.py`) queries `duck` directly and never imports Ibis. Every other
+    attribute is the Ibis backend's (`con.table`, `con.create_table`, `con.raw_sql`...)."""
+
+    name = "duckdb"
+
+    def __init__(self, duck: duckdb.DuckDBPyConnection) -> None:
+        self.duck = duck
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (as Ibis' backend names it)."""
+        return self.duck
+
+    @functools.cached_property
+    def ibis(self) -> Any:
+        """Ibis' DuckDB backend on this connection."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self.duck)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.ibis, name)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A reader's rows as a DuckDB view (Parquet parts, registered Arrow...) on a `Connection`,
+    before any Ibis: `columns` are its column names and DuckDB types."""
+
+    view: str
+    columns: tuple[tuple[str, str], ...]
+
+    @property
+    def names(self) -> list[str]:
+        """The column names."""
+        return [n for n, _ in self.columns]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def scan_parquet(con: Any, paths: list[str], *, union_by_name: bool = False) -> Any:
+    """Parquet files as a table of `con`: a `Scan` on a DuckDB `Connection` (no Ibis needed), else
+    the backend's `read_parquet`."""
+    if not isinstance(con, Connection):
+        return (
+            con.read_parquet(paths, union_by_name=union_by_name) if union_by_name else con.read_parquet(paths)
+        )
+    files = "[" + ", ".join(_text(p) for p in paths) + "]"
+    options = ", union_by_name = true" if union_by_name else ""
+    return _scan(con, f"SELECT * FROM read_parquet({files}{options})")
+
+
+def scan_arrow(con: Connection, table: pa.Table) -> Scan:
+    """An Arrow table as a `Scan` of `con` (registered, not copied)."""
+    name = f"_inferonomics_arrow_{next(_reads)}"
+    con.duck.register(name, table)
+    return _scan(con, f"SELECT * FROM {_quote(name)}")
+
+
+def _scan(con: Connection, select: str) -> Scan:
+    name = f"_inferonomics_scan_{next(_reads)}"
+    con.duck.execute(f"CREATE TEMP VIEW {_quote(name)} AS {select}")
+    described = con.duck.execute(f"DESCRIBE {_quote(name)}").fetchall()
+    return Scan(name, tuple((str(r[0]), str(r[1])) for r in described))
+
+
+def table_of(con: Any, raw: Any) -> ir.Table:
+    """A reader's rows as an Ibis table (a `Scan` becomes a table of its view)."""
+    return con.table(raw.view) if isinstance(raw, Scan) else raw
+
+
+def columns_of(raw: Any) -> list[str]:
+    """The column names of a reader's rows (a `Scan` or an Ibis table)."""
+    return raw.names if isinstance(raw, Scan) else list(raw.columns)
 
 
 def connect_spark(master: str | None = None) -> Any:
@@ -124,6 +230,8 @@ def connect_spark(master: str | None = None) -> Any:
         .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         .getOrCreate()
     )
+    import ibis
+
     con = ibis.pyspark.connect(session)
     con.to_pyarrow = types.MethodType(_spark_to_pyarrow, con)
     return con
@@ -157,6 +265,8 @@ def small_table(con: Any, table: pa.Table) -> ir.Table:
     """A small Arrow table (a rate table, a list of duplicates) as a table `con` can join. On Spark it
     is handed over as Arrow: Ibis' own upload goes through pandas, where a NULL string becomes NaN and
     then the text 'NaN'."""
+    import ibis
+
     if backend_name(con) != "pyspark":
         return ibis.memtable(table)
     name = f"_inferonomics_small_{next(_reads)}"
@@ -188,20 +298,22 @@ def backend_name(con: Any) -> str:
 
 def naive_utc(expr: ir.TimestampValue, con: Any) -> ir.TimestampValue:
     """A timestamp column as naive UTC (time-zone-aware input is converted, naive is kept)."""
+    import ibis.expr.datatypes as dt
+
     tz = expr.type().timezone
     if tz is None:
         return expr
     if backend_name(con) == "duckdb":
         if tz != "UTC":
             expr = expr.cast(dt.Timestamp(timezone="UTC"))
-        return _make_timestamp(_epoch_us(expr))
+        return _udfs().make_timestamp(_udfs().epoch_us(expr))
     return expr.cast(dt.Timestamp())
 
 
 def time_of_week(ts: ir.TimestampValue, con: Any) -> ir.IntegerValue:
     """Seconds since Monday 00:00 of a naive UTC timestamp (0 .. 604799)."""
     if backend_name(con) == "duckdb":
-        seconds = _epoch_us_naive(ts) // 1_000_000  # 1970-01-01 was a Thursday: day 3 of the week
+        seconds = _udfs().epoch_us_naive(ts) // 1_000_000  # 1970-01-01 was a Thursday: day 3 of the week
         return ((seconds // 86400 + 3) % 7) * 86400 + seconds % 86400
     return (
         ts.day_of_week.index().cast("int64") * 86400
@@ -215,15 +327,15 @@ def epoch_micros(ts: ir.TimestampValue, con: Any) -> ir.IntegerValue:
     """Microseconds since the epoch of a UTC timestamp (time-zone-aware or naive UTC)."""
     if backend_name(con) == "duckdb":
         if ts.type().timezone is None:
-            return _epoch_us_naive(ts)
-        return _epoch_us(ts)
+            return _udfs().epoch_us_naive(ts)
+        return _udfs().epoch_us(ts)
     return ts.epoch_seconds().cast("int64") * 1_000_000
 
 
 def from_epoch_micros(us: ir.IntegerValue, con: Any) -> ir.TimestampValue:
     """A naive UTC timestamp from microseconds since the epoch."""
     if backend_name(con) == "duckdb":
-        return _make_timestamp(us)
+        return _udfs().make_timestamp(us)
     return (us // 1_000_000).as_timestamp("s")
 
 
@@ -237,7 +349,7 @@ def truncate(ts: ir.TimestampValue, grain: str, con: Any) -> ir.Value:
     units = {"hour": "h", "day": "D", "week": "W", "month": "M"}
     if backend_name(con) != "duckdb" or grain == "month":
         return ts.truncate(units[grain])
-    us = _epoch_us_naive(ts)
+    us = _udfs().epoch_us_naive(ts)
     if grain == "week":  # 1970-01-01 was a Thursday: weeks start 4 days earlier
         week = 7 * 86_400_000_000
         return (us + 3 * 86_400_000_000) // week * week - 3 * 86_400_000_000

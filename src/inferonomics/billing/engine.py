@@ -22,18 +22,16 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import ibis
-import ibis.expr.datatypes as dt
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inferonomics import cache
 from inferonomics.backend import backend_name, small_table, time_of_week
 from inferonomics.billing.rates import (
     BAND_MAX,
@@ -49,9 +47,19 @@ from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Account, Ledger
 from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITIES, MODALITY_BUCKETS, MODALITY_PARTS, TS_TYPE
 
+if TYPE_CHECKING:
+    import ibis.expr.datatypes as dt
+    import ibis.expr.types as ir
+
 FEMTO = Decimal("1E-15")
-USD = dt.Decimal(38, 15)
-WIDE = dt.Decimal(38, 0)
+RATE_MODULES = (
+    "inferonomics.billing.rates",
+    "inferonomics.catalog.book",
+    "inferonomics.catalog.schema",
+    "inferonomics.catalog.matching",
+    "inferonomics.ledger.validate",
+)
+"""The code a rate table comes from (beside the book's data): a change to it is a new cache key."""
 MAX_CELL_ROWS = 500_000
 """Largest expanded rate table the cell join uses; beyond it the join uses range predicates."""
 
@@ -82,9 +90,32 @@ MISSING_MODALITY = tuple(
 T = TypeVar("T")
 
 
+def __getattr__(name: str) -> Any:
+    # The Ibis types of money (imported on first use: see `billing/plan.py`).
+    if name in ("USD", "WIDE"):
+        return _usd_type() if name == "USD" else _wide_type()
+    raise AttributeError(name)
+
+
+def _usd_type() -> dt.Decimal:
+    """Exact USD: DECIMAL(38, 15)."""
+    import ibis.expr.datatypes as dt
+
+    return dt.Decimal(38, 15)
+
+
+def _wide_type() -> dt.Decimal:
+    """Whole fUSD beyond 64 bits: DECIMAL(38, 0)."""
+    import ibis.expr.datatypes as dt
+
+    return dt.Decimal(38, 0)
+
+
 def usd(femto: ir.NumericValue) -> ir.DecimalValue:
     """An amount in fUSD (integer) as exact USD, DECIMAL(38, 15)."""
-    return femto.cast(WIDE) * ibis.literal(FEMTO, USD)
+    import ibis
+
+    return femto.cast(_wide_type()) * ibis.literal(FEMTO, _usd_type())
 
 
 def is_overflow(error: BaseException) -> bool:
@@ -134,11 +165,13 @@ class Priced:
         """Per-row output of the billed rows: canonical columns, `price_entry`, `match`,
         `matched_model`, `status`,
         `cost_*_usd` (DECIMAL; NULL when unpriced)."""
+        import ibis
+
         t = self.table
         t = t.filter(~t._quarantined)
 
         def guarded(femto: ir.NumericValue) -> ir.DecimalValue:
-            return ibis.cases((t._unpriced, ibis.null(USD)), else_=usd(femto))
+            return ibis.cases((t._unpriced, ibis.null(_usd_type())), else_=usd(femto))
 
         costs = {f"cost_{c}_usd": guarded(t[f"_c_{c}"]) for c in COMPONENTS}
         total = t._c_input + t._c_cache_read + t._c_cache_write + t._c_output + t._c_fees
@@ -169,7 +202,14 @@ def rates_for(book: PriceBook, keys: pa.Table, ts_min: Any, ts_max: Any) -> pa.T
         Key(r["provider"], r["model"], r["service_tier"], r["region"])
         for r in keys.select(list(KEY_COLUMNS)).to_pylist()
     ]
-    return tabulate(book, key_list, ts_min or TS_MIN, ts_max or TS_MIN)
+    start, end = ts_min or TS_MIN, ts_max or TS_MIN
+    if book.fingerprint is None:
+        return tabulate(book, key_list, start, end)
+    # Cached under the book's content, the keys and the span: a bill that finds it never reads the book.
+    key = cache.digest([cache.source_digest(*RATE_MODULES), book.fingerprint, key_list, start, end])
+    return cache.cached(
+        "rates", key, lambda: tabulate(book, key_list, start, end), lambda v: isinstance(v, pa.Table)
+    )
 
 
 def price(ledger: Ledger, book: PriceBook) -> Priced:
@@ -286,22 +326,56 @@ class _Cells:
         out = rates.drop_columns(skip).take(pa.array(take, pa.int64()))
         return out.append_column("_cell", pa.array(cells, pa.int64()))
 
-    def of(self, rows: ir.Table, con: Any) -> ir.IntegerValue:
-        """Each row's cell, computed from its own columns."""
+    def variables(self) -> dict[str, Any]:
+        """The values the cell expression (`of`) reads, by name: the cut points of time (`t0`...) and
+        input (`b0`...), the slot's seconds and the strides of the cell index (and, when gated, the
+        models of each dimension). The plan cache passes them to DuckDB as variables, so that its
+        SQL depends only on `shape`."""
+        values: dict[str, Any] = {f"t{i}": c for i, c in enumerate(self.time.cuts)}
+        values.update({f"b{i}": c for i, c in enumerate(self.band.cuts)})
+        values.update(slot=self.slot, slots=self.slots, stride=self.band.size * self.slots)
+        if self.gate:
+            values.update(
+                week_models=sorted(self.week_models),
+                band_models=sorted(self.band_models),
+                time_models=sorted(self.time_models),
+            )
+        return values
 
-        def gated(models: set[str], value: ir.IntegerValue) -> ir.IntegerValue:
+    def shape(self) -> tuple[object, ...]:
+        """What the SQL of `of` depends on besides `variables`."""
+        dims = (bool(self.week_models), bool(self.band_models), bool(self.time_models))
+        return (len(self.time.cuts), len(self.band.cuts), self.gate, dims)
+
+    def of(
+        self, rows: ir.Table, con: Any, var: Callable[[str, Any], ir.Value] | None = None
+    ) -> ir.IntegerValue:
+        """Each row's cell, computed from its own columns. `var(name, value)` gives the expression of
+        one of `variables()` (default: the value as a literal)."""
+        import ibis
+
+        values = self.variables()
+
+        def get(name: str) -> Any:
+            return values[name] if var is None else var(name, values[name])
+
+        def gated(dim: str, value: ir.IntegerValue) -> ir.IntegerValue:
             if not self.gate:
                 return value
-            return ibis.cases((rows.model.isin(sorted(models)), value), else_=0)
+            models = f"{dim}_models"
+            inside = rows.model.isin(values[models]) if var is None else get(models).contains(rows.model)
+            return ibis.cases((inside, value), else_=0)
 
         cell: ir.IntegerValue = ibis.literal(0, "int64")
         if self.week_models:
-            cell = gated(self.week_models, time_of_week(rows.ts, con) // self.slot)
+            cell = gated("week", time_of_week(rows.ts, con) // get("slot"))
         if self.band_models:
-            cell = cell + gated(self.band_models, band_index(rows, self.band.cuts)) * self.slots
+            cuts = [get(f"b{i}") for i in range(len(self.band.cuts))]
+            cell = cell + gated("band", band_index(rows, cuts)) * get("slots")
         if self.time_models:
-            index = _cuts_index(rows.ts, self.time.cuts, inclusive=True)
-            cell = cell + gated(self.time_models, index) * (self.band.size * self.slots)
+            points = [ibis.literal(c) if var is None else get(f"t{i}") for i, c in enumerate(self.time.cuts)]
+            index = _cuts_index(rows.ts, points, inclusive=True)
+            cell = cell + gated("time", index) * get("stride")
         return cell
 
     def too_many(self, rates: pa.Table) -> bool:
@@ -321,10 +395,12 @@ def cells_of(rates: pa.Table) -> _Cells:
     return _Cells(time_axis, band_axis, slot, *_varying(rates), gate=True)
 
 
-def band_index(rows: ir.Table, cuts: list[int]) -> ir.IntegerValue:
+def band_index(rows: ir.Table, cuts: Sequence[Any]) -> ir.IntegerValue:
     """How many long-context thresholds a row's requests exceed: its input per request is above
     T when its total input is above T times its request count (exact for bucket rows, which are
     judged on their average request; no division)."""
+    import ibis
+
     total_in = sum((rows[c] for c in INPUT_COLUMNS[1:]), rows[INPUT_COLUMNS[0]])
     index: ir.IntegerValue = ibis.literal(0, "int64")
     for cut in cuts:
@@ -335,24 +411,49 @@ def band_index(rows: ir.Table, cuts: list[int]) -> ir.IntegerValue:
 def request_input(rows: ir.Table) -> ir.IntegerValue:
     """A row's input tokens per request (all input buckets): what long-context tiers are judged
     on. A bucket row of many requests is judged on its average request (exact for request rows)."""
+    import ibis
+
     total_in = sum((rows[c] for c in INPUT_COLUMNS[1:]), rows[INPUT_COLUMNS[0]])
     return ibis.cases((rows.requests <= 1, total_in), else_=total_in // rows.requests)
 
 
-def _cuts_index(value: ir.Value, cuts: list[Any], inclusive: bool) -> ir.IntegerValue:
-    """How many cut points `value` has passed (>= for instants, > for input bands)."""
+def _cuts_index(value: ir.Value, cuts: Sequence[Any], inclusive: bool) -> ir.IntegerValue:
+    """How many cut points `value` has passed (>= for instants, > for input bands); the cut points
+    are expressions (literals, or variables)."""
+    import ibis
+
     index: ir.IntegerValue = ibis.literal(0, "int64")
     for c in cuts:
-        lit = ibis.literal(c)
+        lit = c
         index = index + ibis.cases(((value >= lit) if inclusive else (value > lit), 1), else_=0)
     return index
 
 
+def rates_shape(rates: pa.Table) -> tuple[object, ...]:
+    """What the SQL of `expression` may depend on in a rate table (beside the rows' schema): which
+    of its columns hold any value (a region, a missing rate...), how rows find their rate row, and
+    the shape of the cell grid. The values themselves are data the query joins."""
+    cells = cells_of(rates)
+    held = tuple(name for name in rates.column_names if any(v for v in rates[name].to_pylist()))
+    how = "cell" if cells.varies and not cells.too_many(rates) else ("range" if cells.varies else "key")
+    return (held, how, cells.shape())
+
+
 def expression(
-    rows: ir.Table, rates: pa.Table, wide: bool, con: Any, *, precomputed_cell: bool = False
+    rows: ir.Table,
+    rates: pa.Table,
+    wide: bool,
+    con: Any,
+    *,
+    precomputed_cell: bool = False,
+    rate_table: ir.Table | None = None,
 ) -> ir.Table:
     """The priced rows: `rows` joined to the rate table on keys and cells, costs in fUSD.
-    With `precomputed_cell`, `rows` already has its `_cell` (the rollup's one pass computed it)."""
+    With `precomputed_cell`, `rows` already has its `_cell` (the rollup's one pass computed it).
+    `rate_table` is the table to join (default: `rates`, expanded to cells where they are used, as a
+    small table of `con`; the plan cache gives an unbound table of the same schema)."""
+    import ibis
+
     cells = cells_of(rates)
     has_region = any(v is not None for v in rates["region"].to_pylist())
     extra: dict[str, ir.Value] = {}
@@ -360,9 +461,9 @@ def expression(
     if by_cell:
         if not precomputed_cell:
             extra["_cell"] = cells.of(rows, con)
-        r = small_table(con, cells.expand(rates))
+        r = rate_table if rate_table is not None else small_table(con, cells.expand(rates))
     else:
-        r = small_table(con, rates)
+        r = rate_table if rate_table is not None else small_table(con, rates)
         if cells.varies:  # too many cells: join on ranges (slower, same result)
             if cells.week_models:
                 extra["_tow"] = time_of_week(rows.ts, con)
@@ -398,7 +499,7 @@ def expression(
     j = left.left_join(r.select(*joined), pred)
 
     def n(col: str) -> ir.IntegerValue:
-        return j[col].cast(WIDE) if wide else j[col]
+        return j[col].cast(_wide_type()) if wide else j[col]
 
     def split(bucket: str, whole: ir.IntegerValue) -> ir.IntegerValue:
         # Modality parts at their own rate, the rest of the bucket (text) at the bucket's rate.

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pyarrow as pa
 
+from inferonomics import arrays
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
 from inferonomics.catalog.schema import WEEKDAYS
 from inferonomics.catalog.show import match_kind
@@ -239,4 +240,4 @@ def tabulate(book: PriceBook, keys: Iterable[Key], ts_min: dt.datetime, ts_max: 
     rows: list[dict[str, object]] = []
     for key in keys:
         rows.extend(tabulate_key(book, key, ts_min, ts_max))
-    return pa.Table.from_pylist(rows, schema=RATE_SCHEMA)
+    return arrays.table(rows, schema=RATE_SCHEMA)

@@ -16,13 +16,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from inferonomics import arrays
 from inferonomics.backend import (
     check_time_zone,
     drop_temp,
@@ -36,15 +35,19 @@ from inferonomics.billing.engine import (
     MISSING,
     MISSING_MODALITY,
     NO_MATCH,
-    WIDE,
     Priced,
+    _Cells,
+    _wide_type,
     cells_of,
     expression,
     usd,
 )
 from inferonomics.errors import RollupError
-from inferonomics.ledger.core import Account
+from inferonomics.ledger.core import Account, Ledger
 from inferonomics.ledger.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, INPUT_COLUMNS, TS_TYPE
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 GRAINS = {"hour": "h", "day": "D", "week": "W", "month": "M"}
 GROUPABLE = (
@@ -101,7 +104,7 @@ def _check(by: Sequence[str], grain: str | None, tags: Sequence[str] = ()) -> No
 def _femto_sum(femto: ir.IntegerValue, where: ir.BooleanValue, wide: bool) -> ir.DecimalValue:
     """Exact sum of fUSD amounts as DECIMAL(38, 0). DuckDB sums BIGINT into a 128-bit integer, so
     summing first and casting after is exact and much faster than casting every row."""
-    total = femto.sum(where=where) if wide else femto.sum(where=where).cast(WIDE)
+    total = femto.sum(where=where) if wide else femto.sum(where=where).cast(_wide_type())
     return total.fill_null(0)
 
 
@@ -131,12 +134,50 @@ def _rollup_cells(
 ) -> Rollup | None:
     """One pass over the rows summing counts per key and price cell (and per `by` column and
     period), then the sums priced with the rate table. None when the cell grid would be too big."""
+    from inferonomics.billing import plan
+
+    planned = plan.rollup_cells(priced, by, grain, priced_only, tz)
+    if planned is not None:
+        return planned
     ledger, con = priced.ledger, priced.ledger.con
     rates = priced.rates
     cells = cells_of(rates)
     if cells.varies and cells.too_many(rates):
         return None
-    u = ledger.unique
+    sums = cell_sums(ledger.unique, rates, cells, by, grain, tz, con)
+    # The pass is materialised on its own: DuckDB plans the pass alone better than the pass,
+    # pricing and final sums as one query (measured: 1.9 s against 2.1 s for 20M rows).
+    name = f"_inferonomics_cells_{next(_names)}"
+    kept = table = temp_table(con, name, sums)
+    try:
+        query = priced_cells(table, rates, by, grain, priced_only, con)
+        result = settle(priced.ledger, query.to_pyarrow(), grain, tz)
+    finally:
+        drop_temp(con, name, kept)
+    if result.unmatched:
+        raise AssertionError(f"{result.unmatched} rows found no rate row: please report this")
+    return result
+
+
+def uses_missing(rates: pa.Table) -> bool:
+    """Whether some rate row lacks a rate (then the cells pass tells which token classes a row uses)."""
+    return any(any(rates[m].to_pylist()) for m, _, _ in (*MISSING, *MISSING_MODALITY))
+
+
+def cell_sums(
+    u: ir.Table,
+    rates: pa.Table,
+    cells: _Cells,
+    by: Sequence[str],
+    grain: str | None,
+    tz: str | None,
+    con: Any,
+    var: Any = None,
+) -> ir.Table:
+    """The rollup's pass over the rows: counts summed per key and price cell (and `by` column and
+    period). `var` is passed to `_Cells.of` (the plan cache reads the cut points as variables)."""
+    import ibis
+
     groups: dict[str, ir.Value] = {
         "_ok": u._ok,
         "provider": u.provider,
@@ -145,8 +186,8 @@ def _rollup_cells(
         "region": u.region,
     }
     if cells.varies:
-        groups["_cell"] = cells.of(u, con)
-    if any(any(rates[m].to_pylist()) for m, _, _ in (*MISSING, *MISSING_MODALITY)):
+        groups["_cell"] = cells.of(u, con, var)
+    if uses_missing(rates):
         # Which token classes a row uses, where a price is missing: the cell's rows must agree.
         total_in = sum((u[c] for c in INPUT_COLUMNS[1:]), u[INPUT_COLUMNS[0]])
         groups["_used"] = (
@@ -161,24 +202,27 @@ def _rollup_cells(
     if grain is not None:
         groups["period"] = truncate(local_time(u.ts, tz, con), grain, con)
     groups.update({c: u[c] for c in by if c not in groups})
-    sums = u.group_by(**groups).aggregate(
+    return u.group_by(**groups).aggregate(
         rows=u.count(), requests=u.requests.sum(), **{c: u[c].sum() for c in COUNT_COLUMNS}
     )
-    # The pass is materialised on its own: DuckDB plans the pass alone better than the pass,
-    # pricing and final sums as one query (measured: 1.9 s against 2.1 s for 20M rows).
-    name = f"_inferonomics_cells_{next(_names)}"
-    kept = table = temp_table(con, name, sums)
-    try:
-        if grain is not None:
-            table = table.mutate(period=untruncate(table.period, con))
-        # DECIMAL arithmetic: a whole ledger's tokens times a rate can exceed 64 bits.
-        t = expression(table, rates, True, con, precomputed_cell=cells.varies)
-        result = _finish(priced, _aggregate(t, by, grain, priced_only, cell_sums=True), grain, tz)
-    finally:
-        drop_temp(con, name, kept)
-    if result.unmatched:
-        raise AssertionError(f"{result.unmatched} rows found no rate row: please report this")
-    return result
+
+
+def priced_cells(
+    table: ir.Table,
+    rates: pa.Table,
+    by: Sequence[str],
+    grain: str | None,
+    priced_only: bool,
+    con: Any,
+    rate_table: ir.Table | None = None,
+) -> ir.Table:
+    """The final query of a cell rollup: the summed cells (`cell_sums`, materialised) priced with
+    the rate table (`rate_table`: see `expression`) and summed by `by` and period."""
+    if grain is not None:
+        table = table.mutate(period=untruncate(table.period, con))
+    # DECIMAL arithmetic: a whole ledger's tokens times a rate can exceed 64 bits.
+    t = expression(table, rates, True, con, precomputed_cell=cells_of(rates).varies, rate_table=rate_table)
+    return final_select(_aggregate(t, by, grain, priced_only, cell_sums=True))
 
 
 def _aggregate(
@@ -194,6 +238,7 @@ def _aggregate(
 ) -> ir.Table:
     """The final sums, grouped apart for quarantined rows. `cell_sums`: `t` holds pre-summed cells
     (`rows` is a count) rather than rows."""
+
     billed = ~t._quarantined
     if priced_only:
         billed = billed & ~t._unpriced
@@ -233,10 +278,15 @@ def _rollup_rows(
 
 def _finish(priced: Priced, agg: ir.Table, grain: str | None, tz: str | None = None) -> Rollup:
     """Execute the final aggregate, set quarantined groups apart, and settle the account."""
+    return settle(priced.ledger, final_select(agg).to_pyarrow(), grain, tz)
+
+
+def final_select(agg: ir.Table) -> ir.Table:
+    """The final aggregate's columns: the groups, the sums and the costs in USD."""
     cost = agg._input + agg._cache_read + agg._cache_write + agg._output + agg._fees
     metrics = {"rows", "requests", *COUNT_COLUMNS, "unpriced_requests", "_unmatched"}
     groups = [c for c in agg.columns if c not in metrics and not c.startswith("_")]
-    table = agg.select(
+    return agg.select(
         "_q",
         *groups,
         "rows",
@@ -246,8 +296,13 @@ def _finish(priced: Priced, agg: ir.Table, grain: str | None, tz: str | None = N
         **{f"cost_{c}_usd": usd(agg[f"_{c}"]) for c in COMPONENTS},
         unpriced_requests=agg.unpriced_requests,
         _unmatched=agg._unmatched,
-    ).to_pyarrow()
-    quarantined = pc.equal(table["_q"], True)
+    )
+
+
+def settle(ledger: Ledger, table: pa.Table, grain: str | None, tz: str | None = None) -> Rollup:
+    """The rollup from the final aggregate's result (`final_select`): quarantined groups set apart,
+    periods typed, most costly first, and the account settled."""
+    quarantined = table["_q"]  # (no NULL: it groups by a boolean of every row)
     n = sum(table["rows"].to_pylist())
     bad = sum(table.filter(quarantined)["rows"].to_pylist())
     unmatched = sum(table["_unmatched"].to_pylist())
@@ -265,10 +320,11 @@ def _finish(priced: Priced, agg: ir.Table, grain: str | None, tz: str | None = N
         out = out.set_column(out.schema.get_field_index("period"), "period", period)
     if "service_tier" in out.column_names:
         idx = out.schema.get_field_index("service_tier")
-        out = out.set_column(idx, "service_tier", pc.fill_null(out["service_tier"], "standard"))
+        standard = arrays.scalar("standard", pa.string())
+        out = out.set_column(idx, "service_tier", pc.fill_null(out["service_tier"], standard))
     order = [("period", "ascending")] if grain else []
     out = out.take(pc.sort_indices(out, sort_keys=[*order, ("cost_usd", "descending")]))
-    return Rollup(out, priced.ledger.account_from(n, bad), unmatched)
+    return Rollup(out, ledger.account_from(n, bad), unmatched)
 
 
 @dataclass(frozen=True)
@@ -295,6 +351,8 @@ def quantile(sorted_values: Sequence[Decimal], q: Decimal) -> Decimal:
 
 def user_distribution(priced: Priced, top: int = 10) -> UserDistribution:
     """p50 / p95 / p99 spend per user and the share of the top 1% (rows without a user skipped)."""
+
+    import ibis
 
     def expr(t: ir.Table) -> ir.Table:
         t = t.filter(~t._quarantined & t.user.notnull())

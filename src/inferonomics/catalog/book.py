@@ -24,6 +24,7 @@ directly for one request. Resolution, in order:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -69,6 +70,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 EPOCH_MIN = dt.datetime(1, 1, 1)
+BOOK_MODULES = (
+    "inferonomics.catalog.book",
+    "inferonomics.catalog.schema",
+    "inferonomics.catalog.matching",
+)
+"""The code that parses the packaged book: a change to it invalidates the cached parse."""
 MAX_NAME = 300
 """Longer provider or model names are not looked up (nor matched for suggestions)."""
 _E = TypeVar("_E", "PeriodEntry", "TierEntry")
@@ -301,10 +308,8 @@ def _load_yaml(path: Path, text: str) -> object:
         loader.dispose()
 
 
-def read_sheet(path: Path) -> Sheet:
-    """Load a price sheet (YAML), with floats read as exact decimals. Errors name the file; the
-    sheet's size and the expansion of its aliases are bounded (`MAX_SHEET_BYTES`,
-    `MAX_SHEET_NODES`)."""
+def sheet_bytes(path: Path) -> bytes:
+    """A price sheet's bytes (at most `MAX_SHEET_BYTES`; errors name the file)."""
     try:
         with path.open("rb") as f:
             data = f.read(MAX_SHEET_BYTES + 1)
@@ -312,6 +317,15 @@ def read_sheet(path: Path) -> Sheet:
         raise PriceBookError(f"{path}: cannot read price sheet: {e.strerror}") from e
     if len(data) > MAX_SHEET_BYTES:
         raise PriceBookError(f"{path}: a price sheet over {MAX_SHEET_BYTES:,} bytes; split it into several")
+    return data
+
+
+def read_sheet(path: Path, data: bytes | None = None) -> Sheet:
+    """Load a price sheet (YAML; its `data` when already read), with floats read as exact decimals.
+    Errors name the file; the sheet's size and the expansion of its aliases are bounded
+    (`MAX_SHEET_BYTES`, `MAX_SHEET_NODES`)."""
+    if data is None:
+        data = sheet_bytes(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -396,21 +410,82 @@ class PriceBook:
         for p in base.providers:
             self._add_provider(p, origin)
         self._model_cache: dict[tuple[str, str], ModelMatch | Unpriced] = {}
+        self.fingerprint: str | None = None
+        """A name of the book's content (see `load`); rate tables are cached under it."""
 
     # -- loading ---------------------------------------------------------------------------
 
     @classmethod
     def load(cls, sheets: Sequence[Path | str] = (), *, overlay: bool = True) -> PriceBook:
-        """The packaged book (genai-prices bulk + our overlay), with user sheets on top."""
-        data = resources.files("inferonomics.catalog") / "data"
-        base = BaseBook.model_validate_json((data / "genai_prices.json").read_text())
-        book = cls(base)
-        if overlay:
-            with resources.as_file(data / "overlay.yaml") as path:
-                book.add_sheet(read_sheet(path), "inferonomics overlay")
+        """The packaged book (genai-prices bulk + our overlay), with user sheets on top.
+
+        The packaged book is parsed once and then read from the user cache (`inferonomics.cache`);
+        without sheets it is read only when first used (a bill whose rate table is cached never
+        reads it). `fingerprint` names the content of every layer (None once the book is changed
+        by hand with `add_sheet`)."""
+        key = cls._packaged_key(overlay)
+        if not sheets and key is not None:
+            book = cls.__new__(cls)
+            book.__dict__.update(fingerprint=key, _pending=overlay)
+            return book
+        book = cls._packaged(overlay)
+        layers: list[object] = [key]
         for sheet in sheets:
             path = Path(sheet)
-            book.add_sheet(read_sheet(path), f"price sheet {path.name}")
+            data = sheet_bytes(path)
+            book.add_sheet(read_sheet(path, data), f"price sheet {path.name}")
+            layers.append((path.name, hashlib.sha256(data).hexdigest()))
+        if key is not None:
+            from inferonomics import cache
+
+            book.fingerprint = cache.digest(layers)
+        return book
+
+    if not TYPE_CHECKING:  # hidden from type checkers, which would then accept any attribute
+
+        def __getattr__(self, name: str) -> Any:
+            # A deferred book (see `load`) is read on first use of anything but its fingerprint.
+            if name.startswith("__") or "_pending" not in self.__dict__:
+                raise AttributeError(name)
+            overlay = self.__dict__.pop("_pending")
+            fingerprint = self.__dict__["fingerprint"]
+            self.__dict__.update(type(self)._packaged(overlay).__dict__)
+            self.fingerprint = fingerprint
+            return getattr(self, name)
+
+    @staticmethod
+    def _packaged_key(overlay: bool) -> str | None:
+        """The cache key of the packaged book: the content of its data files and the source of the
+        code that parses them (None when the files cannot be read: then nothing is cached)."""
+        from inferonomics import cache
+
+        data = resources.files("inferonomics.catalog") / "data"
+        try:
+            with resources.as_file(data) as folder:
+                files = [folder / "genai_prices.json", folder / "overlay.yaml"]
+                return cache.digest([cache.source_digest(*BOOK_MODULES), cache.file_digest(files), overlay])
+        except OSError:
+            return None
+
+    @classmethod
+    def _packaged(cls, overlay: bool) -> PriceBook:
+        """The packaged book, from the user cache when it holds it (see `load`)."""
+        from inferonomics import cache
+
+        data = resources.files("inferonomics.catalog") / "data"
+
+        def parse() -> PriceBook:
+            book = cls(BaseBook.model_validate_json((data / "genai_prices.json").read_text()))
+            if overlay:
+                with resources.as_file(data / "overlay.yaml") as path:
+                    book.add_sheet(read_sheet(path), "inferonomics overlay")
+            return book
+
+        key = cls._packaged_key(overlay)
+        if key is None:
+            return parse()
+        book = cache.cached("price-book", key, parse, lambda v: isinstance(v, PriceBook))
+        book.fingerprint = key
         return book
 
     def _add_provider(self, p: Provider, origin: Origin) -> None:
@@ -463,6 +538,7 @@ class PriceBook:
     def add_sheet(self, sheet: Sheet, layer: str) -> None:
         """Apply a layer: new providers, dated model prices, tier and residency rules, discounts."""
         self.layers.append(layer)
+        self.fingerprint = None  # changed by hand: nothing cached under its old name applies
         self._model_cache.clear()
         self.__dict__.pop("grid", None)
         origin = Origin(layer=layer)
@@ -853,9 +929,21 @@ class PriceBook:
     def how_matched(self, provider: str, model: str) -> dict[str, Any]:
         """How a ledger's (provider, model) names meet the book: status `exact`, `near` (priced as the
         model in `matched` through a prefix or pattern: worth checking) or `unknown` (with `reason`)."""
+        from inferonomics import cache
         from inferonomics.catalog.show import how_matched
 
-        return how_matched(self, provider, model)
+        if self.fingerprint is None:
+            return how_matched(self, provider, model)
+        # Cached under the book's content, like rate tables: a bill that finds both never reads the book.
+        key = cache.digest(
+            [cache.source_digest(*BOOK_MODULES, "inferonomics.catalog.show"), self.fingerprint]
+        )
+        return cache.cached(
+            "matches",
+            cache.digest([key, provider, model]),
+            lambda: how_matched(self, provider, model),
+            lambda v: isinstance(v, dict),
+        )
 
     def stale(self, days: int, today: dt.date | None = None) -> tuple[pa.Table, int]:
         """Entries whose `checked` date is more than `days` old (oldest first), and the number of

@@ -20,10 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -41,6 +39,9 @@ from inferonomics.ledger.schema import (
 )
 from inferonomics.ledger.staging import QuarantineRecord
 from inferonomics.ledger.validate import canonical
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -116,6 +117,27 @@ def parse_column_map(items: Sequence[str] | None) -> dict[str, str]:
                 )
             mapping[canon] = src
     return mapping
+
+
+def keys_expr(checked: ir.Table, *, claimed: bool) -> ir.Table:
+    """The light pass over checked rows: per (provider, model, service_tier, region), the row count
+    and the time span (and the sums of the ids' fingerprint when a writer `claimed` unique ids)."""
+    c = checked
+    return c.group_by(
+        provider=c.provider, model=c.model, service_tier=c.service_tier, region=c.region
+    ).aggregate(
+        rows=c.count(),
+        ts_min=c._ts_order.min(),
+        ts_max=c._ts_order.max(),
+        **(hints.fingerprint_sums(c.request_id) if claimed else {}),
+    )
+
+
+def duplicate_counts(checked: ir.Table) -> ir.Table:
+    """One row: the rows read (`n`) and the distinct 64-bit hashes of their request ids (`distinct`):
+    equal, they prove the ids distinct (see `Ledger._ids_distinct`)."""
+    c = checked
+    return c.aggregate(n=c.count(), distinct=c.request_id.hash().nunique())
 
 
 class Ledger:
@@ -210,7 +232,10 @@ class Ledger:
         data = data.append_column("_file", pa.array([name] * data.num_rows, pa.string()))
         data = data.append_column("_line", pa.array(range(1, data.num_rows + 1), pa.int64()))
         unique = "request_id" in cols and pc.count_distinct(data["request_id"]).as_py() == data.num_rows
-        raw = con.create_table(f"ledger_{next(_tables)}", data, temp=True)
+        if isinstance(con, backend.Connection):  # registered, not copied: no table to create
+            raw: Any = backend.scan_arrow(con, data)
+        else:
+            raw = con.create_table(f"ledger_{next(_tables)}", data, temp=True)
         return cls([Source(name, "arrow", raw, strip=False, unique_ids=unique, tags=tags)], con)
 
     def derived(self, rows: ir.Table, *, name: str = "<derived>", unique_ids: bool = True) -> Ledger:
@@ -254,23 +279,30 @@ class Ledger:
     @cached_property
     def checked(self) -> ir.Table:
         """Every row read (after parsing), typed, with `_ok`, `_problem` and `_src` (input index)."""
+        return self.checked_over([backend.table_of(self.con, s.raw) for s in self.sources])
+
+    def checked_over(self, raws: Sequence[ir.Table]) -> ir.Table:
+        """`checked` over given tables of the sources' rows (the plan cache builds it over unbound
+        tables of the same schemas: `billing/plan.py`)."""
+        import ibis
+
         provider, model = self.model_as or (None, None)
         tags = self.tags
         parts = [
-            canonical(s.raw, self.con, provider=provider, model=model, strip=s.strip, tags=tags).mutate(
+            canonical(raw, self.con, provider=provider, model=model, strip=s.strip, tags=tags).mutate(
                 _src=ibis.literal(i)
             )
-            for i, s in enumerate(self.sources)
+            for i, (s, raw) in enumerate(zip(self.sources, raws, strict=True))
         ]
         return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
 
     @cached_property
     def _duplicates(self) -> ir.Table | None:
         """(source_file, source_line, reason) of rows whose request_id an earlier row has."""
-        if len(self.sources) == 1 and self.sources[0].unique_ids:
+        import ibis
+
+        if not self.needs_duplicate_check():
             return None
-        if self._claim is not None and self.keys().ids_fingerprint == self._claim:
-            return None  # the writer's claim holds: the rows are the ones it was made about
         if self._ids_distinct():  # the common case: one cheap pass
             return None
         valid = self.checked.filter(self.checked._ok)
@@ -307,9 +339,16 @@ class Ledger:
         rows, or a repeat among rows validation sets aside) sends the caller to the exact check on
         the ids themselves. Cheaper than that check: no validation of the other columns, and a hash
         table of integers instead of strings (reads `request_id` only)."""
-        c = self.checked
-        counts = c.aggregate(n=c.count(), distinct=c.request_id.hash().nunique()).to_pyarrow()
+        counts = duplicate_counts(self.checked).to_pyarrow()
         return bool(counts["n"][0].as_py() == counts["distinct"][0].as_py())
+
+    def needs_duplicate_check(self) -> bool:
+        """Whether the request ids must be checked for repeats: not when a single input vouches for
+        them (a reader that checked them, or a writer's claim whose fingerprint the rows match)."""
+        if len(self.sources) == 1 and self.sources[0].unique_ids:
+            return False
+        # The writer's claim holds when the rows are the ones it was made about.
+        return self._claim is None or self.keys().ids_fingerprint != self._claim
 
     @cached_property
     def unique(self) -> ir.Table:
@@ -356,16 +395,10 @@ class Ledger:
 
     def read_keys(self) -> Keys:
         """The light pass itself (whatever a hint says); remembered for later calls."""
-        c = self.checked
-        grouped = c.group_by(
-            provider=c.provider, model=c.model, service_tier=c.service_tier, region=c.region
-        ).aggregate(
-            rows=c.count(),
-            ts_min=c._ts_order.min(),
-            ts_max=c._ts_order.max(),
-            **(hints.fingerprint_sums(c.request_id) if self._claim is not None else {}),
-        )
-        table = grouped.to_pyarrow()
+        return self.settle_keys(keys_expr(self.checked, claimed=self._claim is not None).to_pyarrow())
+
+    def settle_keys(self, table: pa.Table) -> Keys:
+        """The keys from the light pass's result (`keys_expr`); remembered for later calls."""
         fp = None
         if self._claim is not None:
             fp = (

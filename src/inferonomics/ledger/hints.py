@@ -18,12 +18,14 @@ keys and time span from the rows every time.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis.expr.types as ir
 import pyarrow as pa
 
 from inferonomics.ledger.schema import UNIQUE_IDS_METADATA_KEY
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 IDS_FINGERPRINT_METADATA_KEY = b"inferonomics.request_ids_fingerprint"
 """Parquet key-value metadata: JSON {"rows": n, "lo": int, "hi": int, "hash": "duckdb"}, the row count

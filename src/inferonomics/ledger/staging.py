@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from inferonomics.arrays import column
+
 MAX_FIELD_CHARS = 1 << 20
 """A field longer than this (1 MiB) cannot be a usage value; its row is quarantined."""
 
@@ -81,7 +83,7 @@ class Stager:
             values = [r.get(f.name) for r in self._rows]
             if f.name not in self.list_columns and f.name not in ("_file", "_line"):
                 values = [None if v is None else _as_text(v) for v in values]
-            arrays.append(pa.array(values, type=f.type))
+            arrays.append(column(values, f.type))
         part = self.directory / f"{self.name}-{len(self._parts):05d}.parquet"
         pq.write_table(pa.Table.from_arrays(arrays, schema=schema), part)
         self._parts.append(part)

@@ -28,11 +28,7 @@ from __future__ import annotations
 import datetime as dt_module
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import ibis
-import ibis.expr.datatypes as dt
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING, Any
 
 from inferonomics.backend import naive_utc
 from inferonomics.ledger.schema import (
@@ -44,6 +40,9 @@ from inferonomics.ledger.schema import (
     SERVICE_TIERS,
     TIER_ALIASES,
 )
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 MAX_COUNT = 10**12
 """The largest count one row may carry (a trillion tokens): far above any request or daily bucket,
@@ -87,6 +86,8 @@ def key_problem(provider: str | None, model: str | None, service_tier: str | Non
 
 
 def _quoted(col: ir.Value) -> ir.StringValue:
+    import ibis
+
     text = col.cast("string")
     short = ibis.cases((text.length() > 60, text.substr(0, 60) + "…"), else_=text)
     return '"' + short + '"'
@@ -96,6 +97,9 @@ def _count(raw: ir.Table, name: str, default: int) -> tuple[ir.IntegerValue, lis
     """The typed count column and its checks: the one conversion every count goes through. Text is
     parsed as a number; a float must be whole; every value must lie in [floor, MAX_COUNT]. The
     cast to int64 happens only once the range is known (TRY_CAST), so no value can abort the run."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
     if name not in raw.columns:
         return ibis.literal(default, "int64"), []
     col = raw[name]
@@ -134,20 +138,22 @@ def _count(raw: ir.Table, name: str, default: int) -> tuple[ir.IntegerValue, lis
     return value, checks
 
 
-_MONEY = dt.Decimal(MONEY_TYPE.precision, MONEY_TYPE.scale)
-
-
 def _money(raw: ir.Table, name: str) -> tuple[ir.DecimalValue, list[_Check]]:
     """The typed amount column (NULL when the input has none) and its check. Absent from most
     inputs: then a NULL literal, and no check joins the row verdict."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    money_type = dt.Decimal(MONEY_TYPE.precision, MONEY_TYPE.scale)
+
     if name not in raw.columns:
-        return ibis.null(_MONEY), []
+        return ibis.null(money_type), []
     col = raw[name]
     if col.type().is_decimal() and col.type().precision - col.type().scale <= 23:
-        return col.cast(_MONEY), []
+        return col.cast(money_type), []
     # Text, and any other type as its text (a float's shortest decimal form: no binary noise).
     text = col.cast("string").strip().nullif("")
-    value = text.try_cast(_MONEY)
+    value = text.try_cast(money_type)
     ok = text.isnull() | value.notnull()
     return value, [_Check(ok, f"column {name} is " + _quoted(col) + ": not a decimal amount")]
 
@@ -155,6 +161,8 @@ def _money(raw: ir.Table, name: str) -> tuple[ir.DecimalValue, list[_Check]]:
 def _text(raw: ir.Table, name: str, override: str | None = None, *, strip: bool = True) -> ir.StringValue:
     """A text column: trimmed with empty as NULL for staged text; as written for typed Parquet
     (DuckDB groups and joins dictionary-encoded strings fastest when they are left alone)."""
+    import ibis
+
     if override is not None:
         return ibis.literal(override, "string")
     if name not in raw.columns:
@@ -183,6 +191,9 @@ def canonical(
     and maps providers' service-tier spellings (staged text input); a typed Parquet ledger is
     taken as written. `tags` are the ledger's extra columns, as text (NULL where `raw` lacks one);
     provider names are case-folded ("OpenAI" and "openai" are one provider)."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
     checks: list[_Check] = []
 
     if "ts" not in raw.columns:

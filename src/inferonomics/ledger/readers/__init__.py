@@ -54,10 +54,8 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -93,6 +91,9 @@ from inferonomics.ledger.schema import (
     tag_problem,
 )
 from inferonomics.ledger.staging import MAX_FIELD_CHARS, QuarantineRecord, Stager, show_value
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 BATCH_OBJECTS = ("message_batch", "batch")
 
@@ -171,7 +172,8 @@ class Source:
 
     display: str
     format: str
-    raw: ir.Table
+    raw: ir.Table | backend.Scan
+    """The rows: an Ibis table, or a `Scan` (a DuckDB view, read without Ibis; see `backend.table_of`)."""
     strip: bool
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     unique_ids: bool = False
@@ -252,6 +254,8 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
     for c in table.columns:
         if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line"):
             tags.add(c, _tag_type_problem(table[c].type()))
+    import ibis
+
     raw = table.select(
         *keep,
         *tags.kept,
@@ -368,7 +372,7 @@ def _tabular_source(
         row["_file"], row["_line"] = display, line
         stager.add(row)
     parts = stager.finish()
-    raw = con.read_parquet([str(p) for p in parts], union_by_name=True)
+    raw = backend.scan_parquet(con, [str(p) for p in parts], union_by_name=True)
     return Source(
         display, fmt, raw, strip=True, quarantine=quarantine, tags=tags.kept, ignored_columns=tags.ignored
     )
@@ -427,7 +431,7 @@ def _python_source(ctx: Context, fmt: str, read: Reader, con: Any, stage: Path) 
                 continue
         row["_file"], row["_line"] = ctx.display, line
         stager.add(row)
-    raw = con.read_parquet([str(p) for p in stager.finish()])
+    raw = backend.scan_parquet(con, [str(p) for p in stager.finish()])
     notes = [f"{ctx.display}: {n:,} {what}" for what, n in sorted(ctx.notes.items())]
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
 
@@ -445,7 +449,7 @@ def _azure_source(path: Path, display: str, con: Any, stage: Path) -> Source:
                 "_line": line,
             }
         )
-    raw = con.read_parquet([str(p) for p in stager.finish()])
+    raw = backend.scan_parquet(con, [str(p) for p in stager.finish()])
     return Source(display, "azure-trace", raw, strip=True, quarantine=quarantine, unique_ids=True)
 
 
@@ -479,7 +483,7 @@ def _mooncake_source(path: Path, display: str, con: Any, stage: Path, start: dt.
                 "_line": line,
             }
         )
-    raw = con.read_parquet([str(p) for p in stager.finish()])
+    raw = backend.scan_parquet(con, [str(p) for p in stager.finish()])
     return Source(display, "mooncake-trace", raw, strip=True, quarantine=quarantine, unique_ids=True)
 
 
@@ -522,7 +526,8 @@ def open_source(
     column_map = column_map or {}
     if fmt == "ledger-parquet":
         source = _parquet_source(path, display, con, column_map)
-        _check_columns(display, [c for c in source.raw.columns if not c.startswith("_")], model_as, path)
+        names = backend.columns_of(source.raw)
+        _check_columns(display, [c for c in names if not c.startswith("_")], model_as, path)
         if pq.read_metadata(path).num_rows == 0:
             source.notes.append(f"{display}: no rows in this file")
         return source

@@ -1,0 +1,164 @@
+"""The plan cache (`billing/plan.py`) and the user cache under it (`inferonomics.cache`): a bill
+from cached SQL equals the bill the Ibis path computes (with the cache off), on a first run (a
+miss), a second (a hit), on ledgers of the same schema but other keys and cut points, and when
+the cache is corrupt or cannot be written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from inferonomics import cache
+from inferonomics.billing.bill import bill, price, summarize
+from inferonomics.catalog.book import PriceBook
+from inferonomics.ledger.core import Ledger
+from inferonomics.ledger.generate import generate_demo
+
+BY = ["provider", "model", "service_tier", "region"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> pa.Table:
+    """A generated ledger with every modifier in play (tiers, regions, cache writes, reasoning,
+    web search, long context, off-peak windows, unknown models)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.parquet"
+    generate_demo(path, 4_000, seed=5)
+    return pq.read_table(path)
+
+
+def _bill(table: pa.Table, setting: str, **kw: Any) -> tuple[list[dict[str, Any]], Any]:
+    old = os.environ.get(cache.ENV)
+    os.environ[cache.ENV] = setting
+    try:
+        result = bill(Ledger.from_arrow(table), book=PriceBook.load(), **kw)
+        return result.table.to_pylist(), result.account
+    finally:
+        if old is None:
+            del os.environ[cache.ENV]
+        else:
+            os.environ[cache.ENV] = old
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.pickle"))
+
+
+@pytest.mark.parametrize(
+    "kw", [{"by": BY, "grain": "day"}, {}, {"by": ["tenant"], "grain": "week", "tz": "Europe/Paris"}]
+)
+def test_a_miss_and_a_hit_give_the_bill_of_the_ibis_path(demo: pa.Table, tmp_path: Path, kw: Any) -> None:
+    reference = _bill(demo, "off", **kw)
+    miss = _bill(demo, str(tmp_path), **kw)
+    stored = _entries(tmp_path / "plans")
+    assert stored, "the first run stores its plans"
+    hit = _bill(demo, str(tmp_path), **kw)
+    assert _entries(tmp_path / "plans") == stored  # nothing new compiled
+    assert miss == reference
+    assert hit == reference
+    assert sum(r["cost_usd"] for r in reference[0]) > 0
+
+
+def test_other_keys_and_cut_points_on_the_same_plans_give_their_own_bills(
+    demo: pa.Table, tmp_path: Path
+) -> None:
+    # Same schema, so the same plans: only the variables (cut points) and the rate table differ.
+    slices = [
+        demo.slice(0, 50),
+        demo.filter(pa.compute.equal(demo["provider"], "anthropic")),
+        demo.filter(pa.compute.equal(demo["provider"], "openai")),
+        demo.slice(1000, 700),
+    ]
+    for part in slices:
+        for kw in ({"by": BY}, {"by": ["model"], "grain": "month"}):
+            assert _bill(part, str(tmp_path), **kw) == _bill(part, "off", **kw)
+
+
+def test_a_summary_from_the_plan_cache_equals_the_ibis_one(demo: pa.Table, tmp_path: Path) -> None:
+    def run(setting: str) -> Any:
+        os.environ[cache.ENV] = setting
+        ledger = Ledger.from_arrow(demo)
+        s = summarize(ledger, PriceBook.load())
+        rows = price(ledger, book=PriceBook.load()).to_arrow()
+        # (the per-row output comes in no particular order)
+        return (
+            s.totals,
+            s.by_model.to_pylist(),
+            s.account,
+            sorted(rows.to_pylist(), key=lambda r: r["request_id"]),
+        )
+
+    old = os.environ[cache.ENV]
+    try:
+        reference = run("off")
+        assert run(str(tmp_path)) == reference  # a miss
+        assert run(str(tmp_path)) == reference  # a hit
+    finally:
+        os.environ[cache.ENV] = old
+
+
+def test_a_corrupt_cache_is_ignored_and_rebuilt(demo: pa.Table, tmp_path: Path) -> None:
+    reference = _bill(demo, "off", by=BY)
+    _bill(demo, str(tmp_path), by=BY)
+    entries = _entries(tmp_path)
+    assert len(entries) >= 4  # plans, the rate table, the parsed book
+    for i, path in enumerate(entries):
+        # Garbage, an empty file, and a valid pickle of something else.
+        path.write_bytes([b"\x80\x05garbage", b"", b"\x80\x05K\x01."][i % 3])
+    assert _bill(demo, str(tmp_path), by=BY) == reference
+    assert all(p.stat().st_size > 20 for p in _entries(tmp_path))  # rewritten
+
+
+def test_an_unwritable_or_missing_cache_home_is_no_error(demo: pa.Table, tmp_path: Path) -> None:
+    reference = _bill(demo, "off", by=BY)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    assert _bill(demo, str(blocker / "cache"), by=BY) == reference  # cannot be created
+    assert _bill(demo, str(blocker), by=BY) == reference  # a file, not a folder
+    assert not (blocker / "cache").exists()
+
+
+def test_the_cache_directory_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(cache.ENV, "off")
+    assert cache.directory() is None
+    monkeypatch.setenv(cache.ENV, "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.directory() == tmp_path / "inferonomics"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.directory() == tmp_path / "home" / ".cache" / "inferonomics"
+
+
+def test_a_bill_from_the_cache_imports_neither_ibis_nor_pandas(tmp_path: Path) -> None:
+    usage = tmp_path / "one.csv"
+    usage.write_text(
+        "ts,provider,model,input_tokens,output_tokens\n2026-01-01T00:00:00Z,openai,gpt-4o,1000,100\n"
+    )
+    code = (
+        "import sys\n"
+        "from inferonomics.cli.app import main\n"
+        f"sys.argv = ['inferonomics', 'bill', {str(usage)!r}, '--format', 'json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print([m for m in ('ibis', 'pandas') if m in sys.modules])\n"
+    )
+    env = {**os.environ, cache.ENV: str(tmp_path / "cache")}
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        return done.stdout
+
+    first = run()
+    assert first.strip().endswith("['ibis']")  # a miss compiles through Ibis
+    second = run()
+    assert second.strip().endswith("[]")
+    # gpt-4o on 2026-01-01: $2.50 / MTok input, $10.00 / MTok output (the book's openai entry).
+    assert '"cost_usd": "0.0035"' in second
+    assert first.split("[")[0] == second.split("[")[0]
