@@ -97,6 +97,17 @@ LAUNCH = {
     ("x-ai", "grok-3-mini"): dt.datetime(2025, 4, 9),
     ("x-ai", "grok-4-0709"): dt.datetime(2025, 7, 9),
     ("deepseek", "deepseek-flash"): dt.datetime(2026, 9, 10),
+    ("anthropic", "claude-opus-4-5"): dt.datetime(2025, 11, 24),
+    ("openai", "gpt-5-pro"): dt.datetime(2025, 10, 6),
+    ("openai", "gpt-5.1"): dt.datetime(2025, 11, 13),
+    ("openai", "gpt-5.2"): dt.datetime(2025, 12, 11),
+    ("openai", "gpt-5.2-pro"): dt.datetime(2025, 12, 11),
+    ("google", "gemini-2.5-flash-lite"): dt.datetime(2025, 6, 17),
+    ("google", "gemini-3-pro-preview"): dt.datetime(2025, 11, 18),
+    ("x-ai", "grok-4-fast-reasoning"): dt.datetime(2025, 9, 19),
+    ("x-ai", "grok-4-fast-non-reasoning"): dt.datetime(2025, 9, 19),
+    ("x-ai", "grok-4-1-fast-reasoning"): dt.datetime(2025, 11, 19),
+    ("x-ai", "grok-4-1-fast-non-reasoning"): dt.datetime(2025, 11, 19),
 }
 
 PROVIDERS = ("anthropic", "openai", "google", "deepseek", "x-ai", "mistral", "moonshotai", "cohere", "groq")

@@ -189,3 +189,51 @@ def test_stale_lists_entries_checked_too_long_ago(book: PriceBook) -> None:
     assert result.returncode == 0, result.stderr
     assert "periods have no checked date" in result.stderr
     assert any(r["entry"] == "deepseek/deepseek-chat" for r in json.loads(result.stdout))
+
+
+FLAGSHIPS = [
+    # (model as asked, launch day, source): the providers' announcements and model pages.
+    ("anthropic/claude-opus-4-5", "2025-11-24", "https://www.anthropic.com/news/claude-opus-4-5"),
+    ("anthropic/claude-opus-4-1", "2025-08-05", "https://www.anthropic.com/news/claude-opus-4-1"),
+    ("anthropic/claude-sonnet-4-5", "2025-09-29", "https://www.anthropic.com/news/claude-sonnet-4-5"),
+    ("anthropic/claude-haiku-4-5", "2025-10-15", "https://www.anthropic.com/news/claude-haiku-4-5"),
+    ("openai/gpt-5", "2025-08-07", "https://openai.com/index/introducing-gpt-5-for-developers/"),
+    ("openai/gpt-5-pro", "2025-10-06", "https://platform.openai.com/docs/models/gpt-5-pro"),
+    ("openai/gpt-5.1", "2025-11-13", "https://platform.openai.com/docs/models/gpt-5.1"),
+    ("openai/gpt-5.2", "2025-12-11", "https://platform.openai.com/docs/models/gpt-5.2"),
+    ("openai/gpt-5.2-pro", "2025-12-11", "https://platform.openai.com/docs/models/gpt-5.2-pro"),
+    (
+        "google/gemini-2.5-flash",
+        "2025-06-17",
+        "https://developers.googleblog.com/en/gemini-2-5-thinking-model-updates/",
+    ),
+    (
+        "google/gemini-2.5-flash-lite",
+        "2025-06-17",
+        "https://developers.googleblog.com/en/gemini-2-5-thinking-model-updates/",
+    ),
+    ("google/gemini-3-pro-preview", "2025-11-18", "https://blog.google/products/gemini/gemini-3/"),
+    ("x-ai/grok-4-0709", "2025-07-09", "https://docs.x.ai/docs/models"),
+    ("x-ai/grok-4-fast-reasoning", "2025-09-19", "https://x.ai/news/grok-4-fast"),
+    ("x-ai/grok-4-1-fast-reasoning", "2025-11-19", "https://x.ai/news/grok-4-1-fast"),
+]
+
+
+@pytest.mark.parametrize(("model", "launch", "source"), FLAGSHIPS)
+def test_flagships_are_dated_with_their_source(book: PriceBook, model: str, launch: str, source: str) -> None:
+    data = json.loads(_cli("prices", model, "--history", "--format", "json").stdout)[0]
+    first = data["history"][0]
+    assert first["valid_from"] == f"{launch} 00:00:00"
+    assert source in first["source"]
+    provider, name = model.split("/")
+    day = dt.datetime.fromisoformat(launch)
+    assert isinstance(book.quote(provider, name, at=day - dt.timedelta(seconds=1), input_tokens=M), Unpriced)
+    assert isinstance(book.quote(provider, name, at=day, input_tokens=M), Quote)
+
+
+def test_opus_4_5_history_on_the_terminal() -> None:
+    result = _cli("prices", "anthropic/claude-opus-4-5", "--history", "--at", "2025-12-01")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "from 2025-11-24 00:00:00: input 5, output 25" in text
+    assert "https://www.anthropic.com/news/claude-opus-4-5" in text

@@ -17,8 +17,9 @@ from inferonomics.catalog.book import PriceBook, Resolved, Unpriced
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.schema import COUNT_COLUMNS
 
-WHEN = dt.datetime(2025, 11, 3, 10, 0)
-"""When the articles' figures applied (late 2025; 10:00 UTC is DeepSeek peak time)."""
+WHEN = dt.datetime(2025, 12, 1, 10, 0)
+"""When the articles' figures applied: late 2025, a Monday after Claude Opus 4.5's launch
+(2025-11-24), whose prices they quote (10:00 UTC is DeepSeek peak time)."""
 V3_ERA = dt.datetime(2025, 6, 2, 10, 0)
 """A Monday in June 2025, 10:00 UTC: DeepSeek-V3's peak price was in force (before V3.1/V3.2)."""
 

@@ -131,7 +131,7 @@ def c2() -> CaseResult:
 @case("C3")
 def c3() -> CaseResult:
     """A month of 4,000 thinking tokens on each of 100,000 daily Opus 4.5 requests."""
-    start = dt.datetime(2025, 11, 1, 12, tzinfo=dt.UTC)
+    start = dt.datetime(2025, 12, 1, 12, tzinfo=dt.UTC)  # a month after Opus 4.5's 2025-11-24 launch
     rows = [
         {
             "provider": "anthropic",
@@ -158,7 +158,7 @@ def c3() -> CaseResult:
         [Part.of("thinking tokens a month", value("10000"), monthly, "usd", main=True)],
         inputs={
             "model": "anthropic/claude-opus-4-5",
-            "traffic": "100,000 requests a day x 4,000 thinking tokens, 30 days from 2025-11-01",
+            "traffic": "100,000 requests a day x 4,000 thinking tokens, 30 days from 2025-12-01",
         },
         figures={"daily": daily, "monthly": monthly},
         lines=[f"thinking costs {usd(daily)} a day, {usd(monthly)} over 30 days"],
