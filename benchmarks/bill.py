@@ -26,16 +26,19 @@ The machine may be shared: the load average is printed before and after.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import io
 import itertools
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -233,15 +236,58 @@ def spark_run(path: Path, book: PriceBook) -> None:
     spark._session.stop()
 
 
-def big_run(path: Path) -> None:
-    """Run in a child process: bill the big ledger and report peak memory."""
+def big_run(path: Path, spill: Path) -> None:
+    """Run in a child process: bill the big ledger pass by pass, printing to stderr as it goes (each
+    pass's time; every 30 s the peak memory so far and the bytes DuckDB has spilled to `spill`), so
+    a run stopped early still says how far it got; the last line on stdout is the result."""
+    from inferonomics.backend import connect
+
+    spill.mkdir(parents=True, exist_ok=True)
+    peak_spill = [0]
+    t0 = time.perf_counter()
+
+    def watch() -> None:
+        while True:
+            time.sleep(30)
+            size = 0
+            for f in spill.rglob("*"):
+                with contextlib.suppress(OSError):  # DuckDB creates and deletes spill files as it goes
+                    size += f.stat().st_size if f.is_file() else 0
+            peak_spill[0] = max(peak_spill[0], size)
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+            print(
+                f"   ... {time.perf_counter() - t0:.0f} s: peak memory {rss:.2f} GB; spilled now "
+                f"{size / 1e9:.1f} GB (peak {peak_spill[0] / 1e9:.1f} GB); "
+                f"load {os.getloadavg()[0]:.1f}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    threading.Thread(target=watch, daemon=True).start()
+    con = connect()
+    con.raw_sql(f"SET temp_directory = '{spill}'")
     book = PriceBook.load()
+    ledger = Ledger.open([path], con=con)
+    keys = ledger.keys()
+    print(
+        f"   keys pass: {time.perf_counter() - t0:.1f} s ({len(keys.table)} keys)",
+        file=sys.stderr,
+        flush=True,
+    )
     t = time.perf_counter()
-    result = rollup(price(Ledger.open([path]), book), ["provider", "model"], "day")
-    elapsed = time.perf_counter() - t
+    duplicates = ledger.duplicate_count
+    print(
+        f"   duplicate check: {time.perf_counter() - t:.1f} s ({duplicates} duplicates)",
+        file=sys.stderr,
+        flush=True,
+    )
+    t = time.perf_counter()
+    result = rollup(price(ledger, book), ["provider", "model"], "day")
+    print(f"   pricing and rollup pass: {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     total = sum(result.table["cost_usd"].to_pylist(), Decimal(0))
-    print(f"{result.account.rows_billed} {elapsed:.3f} {peak:.3f} {total}")
+    print(f"{result.account.rows_billed} {elapsed:.3f} {peak:.3f} {total} {peak_spill[0]}")
 
 
 def main() -> int:
@@ -264,7 +310,7 @@ def main() -> int:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        big_run(args.child)
+        big_run(args.child, args.data / "spill")
         return 0
     args.data.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} CPUs; duckdb {duckdb.__version__}; {dt.date.today()}")
@@ -330,15 +376,23 @@ def main() -> int:
             if args.big > args.big_base
             else foreign_file(args.data, args.big)
         )
+        print(f"\n6. billing {args.big:,} rows in a fresh process, pass by pass:", flush=True)
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(big)], capture_output=True, text=True, check=True
+            [sys.executable, __file__, "--child", str(big), "--data", str(args.data)],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
         )
-        rows, seconds, peak, big_total = proc.stdout.split()
+        shutil.rmtree(args.data / "spill", ignore_errors=True)
+        rows, seconds, peak, big_total, spilled = proc.stdout.split()
         rate = int(rows) / float(seconds) / 1e6
         limit = os.environ.get("INFERONOMICS_MEMORY_LIMIT", "unset")
-        print(f"\n6. {int(rows):,} rows in a fresh process (INFERONOMICS_MEMORY_LIMIT={limit}): ", end="")
+        print(f"   {int(rows):,} rows in a fresh process (INFERONOMICS_MEMORY_LIMIT={limit}): ", end="")
         print(f"{float(seconds):.1f} s = {rate:.1f} M rows/s; peak memory {float(peak):.2f} GB; ", end="")
-        print(f"total ${Decimal(big_total):,.2f}")
+        print(
+            f"spilled at most {int(spilled) / 1e9:.1f} GB (sampled every 30 s); "
+            f"total ${Decimal(big_total):,.2f}"
+        )
     print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
