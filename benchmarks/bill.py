@@ -30,7 +30,6 @@ import contextlib
 import csv
 import datetime as dt
 import io
-import itertools
 import os
 import resource
 import shutil
@@ -82,30 +81,40 @@ def foreign_file(directory: Path, rows: int) -> Path:
     return path
 
 
-def big_file(directory: Path, rows: int, base: int) -> Path:
-    """A `rows`-row file made of copies of the `base`-row foreign file, each copy's request ids
-    suffixed with its copy number (so every id is still unique), written by plain pyarrow one copy
-    at a time (memory: one copy; disk: the file). Its bill is exactly the base bill times the
-    number of copies (the last copy may be cut short)."""
-    path = directory / f"foreign-ledger-{rows}-x{base}.parquet"
-    if path.exists() and pq.read_metadata(path).num_rows == rows:
-        return path
+def big_parts(directory: Path, rows: int, base: int) -> list[Path]:
+    """A `rows`-row ledger as files of `base` rows, each a copy of the `base`-row foreign file with
+    its request ids suffixed by the copy number (so every id is unique across the files), written
+    by plain pyarrow one file at a time (memory: one copy; disk: the ledger). Its bill is exactly the
+    base bill times the number of copies. Files already there are kept, so a stopped run resumes."""
+    folder = directory / f"big-{rows}-x{base}"
+    folder.mkdir(exist_ok=True)
+    copies = -(-rows // base)
+    paths = [folder / f"part-{i:04d}.parquet" for i in range(copies)]
+    todo = [p for p in paths if not (p.exists() and pq.read_metadata(p).num_rows == base)]
+    if not todo:
+        return paths
+    if rows % base:
+        raise SystemExit(f"--big {rows} must be a multiple of --big-base {base}")
     table = pq.read_table(foreign_file(directory, base))
-    t = time.perf_counter()
     ids = table.column_names.index("request_id")
     # Every column but the ids is dictionary-encoded; the ids are unique, so a dictionary is waste.
-    plain_ids = [c for c in table.column_names if c != "request_id"]
-    written = 0
-    with pq.ParquetWriter(path, table.schema, compression="snappy", use_dictionary=plain_ids) as writer:
-        for copy in itertools.count():
-            if written >= rows:
-                break
-            part = table.slice(0, rows - written)
-            suffixed = pc.binary_join_element_wise(part["request_id"], pa.scalar(f"-{copy}"), "")
-            writer.write_table(part.set_column(ids, "request_id", suffixed), row_group_size=1_000_000)
-            written += part.num_rows
-    print(f"wrote {rows:,} rows (copies of {base:,}) in {time.perf_counter() - t:.1f} s -> {path}")
-    return path
+    dictionary = [c for c in table.column_names if c != "request_id"]
+    t = time.perf_counter()
+    for path in todo:
+        copy = paths.index(path)
+        suffixed = pc.binary_join_element_wise(table["request_id"], pa.scalar(f"-{copy}"), "")
+        partial = path.with_suffix(".partial")
+        pq.write_table(
+            table.set_column(ids, "request_id", suffixed),
+            partial,
+            compression="snappy",
+            use_dictionary=dictionary,
+            row_group_size=1_000_000,
+        )
+        partial.rename(path)
+        print(f"   wrote {path.name} ({time.perf_counter() - t:.0f} s)", flush=True)
+    print(f"wrote {rows:,} rows ({copies} files of {base:,}) in {time.perf_counter() - t:.1f} s -> {folder}")
+    return paths
 
 
 def wall(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> tuple[list[float], str]:
@@ -236,7 +245,7 @@ def spark_run(path: Path, book: PriceBook) -> None:
     spark._session.stop()
 
 
-def big_run(path: Path, spill: Path) -> None:
+def big_run(paths: list[Path], spill: Path) -> None:
     """Run in a child process: bill the big ledger pass by pass, printing to stderr as it goes (each
     pass's time; every 30 s the peak memory so far and the bytes DuckDB has spilled to `spill`), so
     a run stopped early still says how far it got; the last line on stdout is the result."""
@@ -267,7 +276,7 @@ def big_run(path: Path, spill: Path) -> None:
     con = connect()
     con.raw_sql(f"SET temp_directory = '{spill}'")
     book = PriceBook.load()
-    ledger = Ledger.open([path], con=con)
+    ledger = Ledger.open(paths, con=con)
     keys = ledger.keys()
     print(
         f"   keys pass: {time.perf_counter() - t0:.1f} s ({len(keys.table)} keys)",
@@ -304,10 +313,10 @@ def main() -> int:
         "--big-base",
         type=int,
         default=10_000_000,
-        help="a --big ledger past this size is copies of one this size",
+        help="a --big ledger past this size is files of this many rows, copies of one",
     )
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "inferonomics-bench")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=Path, nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         big_run(args.child, args.data / "spill")
@@ -372,13 +381,13 @@ def main() -> int:
 
     if args.big:
         big = (
-            big_file(args.data, args.big, args.big_base)
+            big_parts(args.data, args.big, args.big_base)
             if args.big > args.big_base
-            else foreign_file(args.data, args.big)
+            else [foreign_file(args.data, args.big)]
         )
         print(f"\n6. billing {args.big:,} rows in a fresh process, pass by pass:", flush=True)
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", str(big), "--data", str(args.data)],
+            [sys.executable, __file__, "--data", str(args.data), "--child", *map(str, big)],
             stdout=subprocess.PIPE,
             text=True,
             check=True,
