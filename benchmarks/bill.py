@@ -274,7 +274,7 @@ def big_run(paths: list[Path], spill: Path) -> None:
 
     threading.Thread(target=watch, daemon=True).start()
     con = connect()
-    con.raw_sql(f"SET temp_directory = '{spill}'")
+    con.duck.execute(f"SET temp_directory = '{spill}'")
     book = PriceBook.load()
     ledger = Ledger.open(paths, con=con)
     keys = ledger.keys()
