@@ -16,10 +16,13 @@ Prints, in one run on that file:
 4. a genai-prices `calc_price` loop over 100,000 of the rows: time per row, and the ratio;
 5. with --spark N: an N-row ledger billed on Spark local mode and on DuckDB (in process, the Spark
    session started beforehand and timed apart): both times, and whether the bills are equal;
-6. with --big N: an N-row ledger billed in a fresh process: time and peak memory (with
-   INFERONOMICS_MEMORY_LIMIT set, DuckDB spills to disk beyond it).
+6. with --big N: an N-row ledger billed in a fresh process, pass by pass: time, peak memory and
+   DuckDB's spill (with INFERONOMICS_MEMORY_LIMIT set, DuckDB spills to DATA/spill beyond it). Past
+   --big-base rows (10M) the ledger is files of that many rows, copies of one generated file with
+   their request ids suffixed by the copy number: its bill is the base bill times the copies.
 
 Usage: python benchmarks/bill.py [--rows 20000000] [--spark 0] [--big 0] [--data DIR]
+(--rows 0 skips parts 1-4: `--rows 0 --big 1000000000` is the billion-row run alone.)
 The machine may be shared: the load average is printed before and after.
 """
 
