@@ -51,7 +51,7 @@ import datetime as dt
 import itertools
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,12 +66,16 @@ from inferonomics.ledger.readers import (
     agents,
     anthropic_reports,
     bedrock,
+    bulk,
+    bulk_litellm,
+    bulk_responses,
     claude_agent,
     claude_code,
     claude_code_analytics,
     codex,
     gemini,
     helicone,
+    jsondoc,
     langfuse,
     litellm,
     litellm_daily,
@@ -82,7 +86,14 @@ from inferonomics.ledger.readers import (
 from inferonomics.ledger.readers.base import Context, Reader, Rows
 from inferonomics.ledger.readers.detect import detect, keys_of, near_misses
 from inferonomics.ledger.readers.responses import quarantine_from, response_row
-from inferonomics.ledger.readers.text import check_readable, csv_records, first_line, header_of, json_lines
+from inferonomics.ledger.readers.text import (
+    check_readable,
+    csv_records,
+    first_line,
+    header_of,
+    json_lines,
+    json_objects,
+)
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
     MAX_TAGS,
@@ -99,10 +110,16 @@ BATCH_OBJECTS = ("message_batch", "batch")
 
 
 def _responses(ctx: Context) -> Rows:
-    """Response lines. Batch result lines carry no time: a batch object (Anthropic `message_batch`,
-    OpenAI `batch`) saved on a line before them gives theirs (`ended_at`, else `created_at`)."""
+    """Response lines (see `_response_rows`)."""
+    yield from _response_rows(json_lines(ctx.path, ctx.display, ctx.quarantine), ctx)
+
+
+def _response_rows(objects: Iterable[tuple[int, dict[str, Any]]], ctx: Context) -> Rows:
+    """Rows of response lines (line, object). Batch result lines carry no time: a batch object
+    (Anthropic `message_batch`, OpenAI `batch`) saved on a line before them gives theirs
+    (`ended_at`, else `created_at`)."""
     batch_ts: Any = None
-    for line, obj in json_lines(ctx.path, ctx.display, ctx.quarantine):
+    for line, obj in objects:
         if obj.get("type") in BATCH_OBJECTS or obj.get("object") in BATCH_OBJECTS:
             batch_ts = obj.get("ended_at") or obj.get("completed_at") or obj.get("created_at")
             ctx.notes["batch objects read for their time (not usage)"] += 1
@@ -436,6 +453,36 @@ def _python_source(ctx: Context, fmt: str, read: Reader, con: Any, stage: Path) 
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
 
 
+def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None:
+    """The source read in bulk (`readers/bulk.py`) when its format has a bulk reading and the file
+    suits it (JSON lines), else None: the Python reader reads it."""
+    fallback: bulk.Fallback
+    if not bulk.BULK:
+        return None
+    if fmt == "responses":
+        spec = bulk_responses.FORMAT
+
+        def fallback(lines: Iterable[tuple[int, str]], c: Context) -> Rows:
+            return _response_rows(json_objects(lines, c.display, c.quarantine), c)
+
+    elif fmt == "litellm-spend-logs":
+        if not first_line(ctx.path).startswith("{") or jsondoc.first_value(ctx.path)[0] != "lines":
+            return None
+        spec = bulk_litellm.FORMAT
+
+        def fallback(lines: Iterable[tuple[int, str]], c: Context) -> Rows:
+            return litellm.document_rows(jsondoc.line_documents(lines, c.display, c.quarantine), c)
+
+    else:
+        return None
+    got = bulk.read(ctx, spec, fallback, stage)
+    if got is None:
+        return None
+    raw = con.read_parquet([str(p) for p in got.parts]).drop(bulk.KEY)
+    notes = [f"{ctx.display}: {n:,} {what}" for what, n in sorted(ctx.notes.items())]
+    return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
+
+
 def _azure_source(path: Path, display: str, con: Any, stage: Path) -> Source:
     quarantine: list[QuarantineRecord] = []
     stager = Stager(stage, _part_name(), ("ts", "input_tokens", "output_tokens"))
@@ -536,7 +583,8 @@ def open_source(
     elif fmt in READERS:
         if not path.exists():
             raise InputError(f"{display}: no such file")
-        source = _python_source(Context(path, display), fmt, READERS[fmt], con, stage)
+        ctx = Context(path, display)
+        source = _bulk_source(ctx, fmt, con, stage) or _python_source(ctx, fmt, READERS[fmt], con, stage)
     elif fmt == "azure-trace":
         source = _azure_source(path, display, con, stage)
     else:

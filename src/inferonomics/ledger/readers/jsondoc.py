@@ -13,7 +13,7 @@ import bisect
 import json
 import json.decoder
 import json.scanner
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,16 +122,7 @@ def documents(path: Path, display: str, quarantine: list[QuarantineRecord]) -> I
     layout, _ = first_value(path)
     if layout == "lines":
         with open_text(path, display) as f:
-            for number, raw in bounded_lines(f, display, quarantine):
-                text = raw.strip()
-                if not text:
-                    continue
-                try:
-                    yield number, loads(text)
-                except json.JSONDecodeError as e:
-                    quarantine.append(QuarantineRecord(display, number, None, json_problem(e, text)))
-                except ValueError as e:
-                    quarantine.append(QuarantineRecord(display, number, None, str(e)))
+            yield from line_documents(bounded_lines(f, display, quarantine), display, quarantine)
         return
     document = _read_document(path, display)
     if document is None:
@@ -160,6 +151,24 @@ def documents(path: Path, display: str, quarantine: list[QuarantineRecord]) -> I
         )
         return
     yield 1, value
+
+
+def line_documents(
+    lines: Iterable[tuple[int, str]], display: str, quarantine: list[QuarantineRecord]
+) -> Iterator[tuple[int, Any]]:
+    """(line, value) for each of the numbered `lines` of a JSON-lines file; lines that are not JSON
+    are quarantined, blank ones skipped (`documents` reads a file's lines through it; the bulk
+    readers, the few lines their SQL leaves to Python)."""
+    for number, raw in lines:
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            yield number, loads(text)
+        except json.JSONDecodeError as e:
+            quarantine.append(QuarantineRecord(display, number, None, json_problem(e, text)))
+        except ValueError as e:
+            quarantine.append(QuarantineRecord(display, number, None, str(e)))
 
 
 def items(doc: Any, line: int, key: str = "data") -> Iterator[tuple[int, Any]]:

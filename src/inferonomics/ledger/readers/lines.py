@@ -105,6 +105,7 @@ def scan_lines(
     text_paths: Sequence[str] = ("$.type",),
     meta: pa.Table | None = None,
     post: Sequence[tuple[str, str]] = (),
+    raw: bool = False,
 ) -> LineScan:
     """Read `files` into a temporary table with a row per non-blank line:
 
@@ -117,6 +118,8 @@ def scan_lines(
     * `t`: for a `text_candidate` line (an SQL test that may use `line`, `cand` and `v`: rare lines
       whose long text values are wanted), the values at `text_paths` (a second parse, so that the
       long values of common lines are not copied);
+    * with `raw`, the values of `v` are JSON text (`json_extract`: a string keeps its quotes, a
+      JSON null is `null`, an absent key NULL), so a reader can tell types and absence apart;
     * `cut`: for a line that is not JSON, whether it was cut short (starts an object but does not
       close it), and `open_end`: it is the last line and has no newline (the file may be being
       written); `chars`: its length.
@@ -133,6 +136,7 @@ def scan_lines(
     notes: list[str] = []
     table, file_table = temp_name("lines"), temp_name("files")
     path_list = "[" + ", ".join(_sql_text(p) for p in paths) + "]"
+    extract = "json_extract" if raw else "json_extract_string"
     text_list = "[" + ", ".join(_sql_text(p) for p in text_paths) + "]"
     listing = pa.table({"i": pa.array(range(len(readable)), pa.int32()), "path": readable})
     duck.register(f"{file_table}_arrow", listing)
@@ -169,7 +173,7 @@ def scan_lines(
         ),
         e AS (
             SELECT f, n, open_end, cand, line,
-                   CASE WHEN cand THEN TRY(json_extract_string(line, {path_list})) END AS v,
+                   CASE WHEN cand THEN TRY({extract}(line, {path_list})) END AS v,
                    CASE WHEN cand THEN NULL
                         WHEN starts_with(line, '{{') AND suffix(line, '}}') THEN true
                         ELSE json_valid(line) END AS valid

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -166,7 +166,12 @@ def spend_row(rec: Mapping[str, Any], notes: Any) -> Row:
 
 def read_json(ctx: Context) -> Rows:
     """Rows of a spend-log export in JSON (an array, pages or JSON lines), one per record."""
-    for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
+    yield from document_rows(documents(ctx.path, ctx.display, ctx.quarantine), ctx)
+
+
+def document_rows(docs: Iterable[tuple[int, Any]], ctx: Context) -> Rows:
+    """Rows of the records of JSON values (line, value): a record, a list or pages of them."""
+    for doc_line, doc in docs:
         for line, rec in items(doc, doc_line):
             if not isinstance(rec, Mapping):
                 yield line, not_an_object(rec)

@@ -15,7 +15,7 @@ import json
 import stat
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -321,23 +321,30 @@ def json_lines(
     """(line number, object) for each JSON line; lines that are not JSON objects are quarantined,
     and so are lines longer than `MAX_LINE_CHARS` (never held whole)."""
     with open_text(path, display) as f:
-        for number, line in bounded_lines(f, display, quarantine):
-            text = line.strip()
-            if not text:
-                continue
-            try:
-                obj = loads(text)
-            except json.JSONDecodeError as e:
-                quarantine.append(QuarantineRecord(display, number, None, json_problem(e, text)))
-                continue
-            except ValueError as e:
-                quarantine.append(QuarantineRecord(display, number, None, str(e)))
-                continue
-            if not isinstance(obj, dict):
-                quarantine.append(
-                    QuarantineRecord(
-                        display, number, None, f"a JSON {type(obj).__name__}, expected an object"
-                    )
-                )
-                continue
-            yield number, obj
+        yield from json_objects(bounded_lines(f, display, quarantine), display, quarantine)
+
+
+def json_objects(
+    lines: Iterable[tuple[int, str]], display: str, quarantine: list[QuarantineRecord]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each of the numbered `lines` that is a JSON object; the others
+    (not JSON, not an object) are quarantined, blank ones skipped. `json_lines` reads a file's
+    lines through it; the bulk readers, the few lines their SQL leaves to Python."""
+    for number, line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            obj = loads(text)
+        except json.JSONDecodeError as e:
+            quarantine.append(QuarantineRecord(display, number, None, json_problem(e, text)))
+            continue
+        except ValueError as e:
+            quarantine.append(QuarantineRecord(display, number, None, str(e)))
+            continue
+        if not isinstance(obj, dict):
+            quarantine.append(
+                QuarantineRecord(display, number, None, f"a JSON {type(obj).__name__}, expected an object")
+            )
+            continue
+        yield number, obj

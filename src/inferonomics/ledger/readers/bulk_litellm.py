@@ -1,0 +1,179 @@
+"""LiteLLM spend logs as JSON lines in bulk (see `bulk.py`), counted exactly as `litellm.spend_row`
+counts: uncached input = prompt_tokens − cache reads − cache writes (older LiteLLM: the prompt taken
+whole, and noted), the TTL split of writes, the batch tier, the region from the API base URL,
+`spend` as exact decimal text. Left to the Python reader: failed requests and response-cache hits,
+`metadata` or `request_tags` saved as JSON text, pages (`data`), amounts and counts written as text
+or as non-integral numbers, API base URLs the SQL does not parse as `urlsplit` does."""
+
+from __future__ import annotations
+
+from inferonomics.ledger.readers import litellm
+from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
+from inferonomics.ledger.readers.bulk_sql import (
+    NO_ESCAPED_ASCII,
+    absent,
+    blank,
+    count,
+    first_text,
+    is_int,
+    is_text,
+    text,
+)
+
+_USAGE = "$.metadata.usage_object"
+FIELDS = {
+    "request_id": "$.request_id",
+    "call_type": "$.call_type",
+    "spend": "$.spend",
+    "prompt": "$.prompt_tokens",
+    "completion": "$.completion_tokens",
+    "start": "$.startTime",
+    "model": "$.model",
+    "llm_provider": "$.custom_llm_provider",
+    "api_base": "$.api_base",
+    "user_": "$.user",
+    "end_user": "$.end_user",
+    "team_id": "$.team_id",
+    "cache_hit": "$.cache_hit",
+    "tags": "$.request_tags",
+    "session_id": "$.session_id",
+    "status": "$.status",
+    "metadata": "$.metadata",
+    "data": "$.data",
+    "read1": f"{_USAGE}.cache_read_input_tokens",
+    "read2": f"{_USAGE}.prompt_tokens_details.cached_tokens",
+    "read3": "$.metadata.additional_usage_values.cache_read_input_tokens",
+    "write1": f"{_USAGE}.cache_creation_input_tokens",
+    "write2": f"{_USAGE}.prompt_tokens_details.cache_creation_tokens",
+    "write3": "$.metadata.additional_usage_values.cache_creation_input_tokens",
+    "split1": f"{_USAGE}.prompt_tokens_details.cache_creation_token_details",
+    "split2": f"{_USAGE}.cache_creation",
+    "w5_1": f"{_USAGE}.prompt_tokens_details.cache_creation_token_details.ephemeral_5m_input_tokens",
+    "w1_1": f"{_USAGE}.prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens",
+    "w5_2": f"{_USAGE}.cache_creation.ephemeral_5m_input_tokens",
+    "w1_2": f"{_USAGE}.cache_creation.ephemeral_1h_input_tokens",
+    "reasoning": f"{_USAGE}.completion_tokens_details.reasoning_tokens",
+    "searches": f"{_USAGE}.server_tool_use.web_search_requests",
+    "u_tier": f"{_USAGE}.service_tier",
+    "team_alias": "$.metadata.user_api_key_team_alias",
+    "key_user": "$.metadata.user_api_key_user_id",
+    "meta_feature": "$.metadata.spend_logs_metadata.feature",
+    "key_alias": "$.metadata.user_api_key_alias",
+}
+
+
+def _first(*xs: str) -> str:
+    """The first value that is not blank (JSON text), as the reader's `first` picks it."""
+    return "coalesce(" + ", ".join(f"CASE WHEN NOT {blank(x)} THEN {x} END" for x in xs) + ")"
+
+
+def _count_ok(x: str) -> str:
+    return f"({blank(x)} OR {is_int(x)})"
+
+
+_READ = _first("read1", "read2", "read3")
+_WRITE = _first("write1", "write2", "write3")
+_SPLIT = _first("split1", "split2")
+_SPLIT_IS_1 = "NOT " + blank("split1")
+_W5 = f"CASE WHEN {_SPLIT_IS_1} THEN w5_1 ELSE w5_2 END"
+_W1 = f"CASE WHEN {_SPLIT_IS_1} THEN w1_1 ELSE w1_2 END"
+_HAS_SPLIT = f"coalesce(starts_with({_SPLIT}, '{{'), false)"
+_W5N = f"CASE WHEN {_HAS_SPLIT} THEN {count(_W5)} ELSE 0 END"
+_W1N = f"CASE WHEN {_HAS_SPLIT} THEN {count(_W1)} ELSE 0 END"
+_WRITTEN = f"CASE WHEN {_HAS_SPLIT} THEN greatest({count(_WRITE)}, {_W5N} + {_W1N}) ELSE {count(_WRITE)} END"
+_UNCACHED = f"{count('prompt')} - {count(_READ)} - {_WRITTEN}"
+_MODEL = f"coalesce({text('model')}, '')"
+_BATCH = (
+    f"(coalesce({text('call_type')}, '') IN ({', '.join(sql_text(c) for c in sorted(litellm.BATCH_CALLS))})"
+    f" OR suffix(coalesce({text('request_id')}, ''), '_batch_cost'))"
+)
+_SPEND = "spend"
+_HOST_RE = r"^[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9.-]*)(?:[:/?#]|$)"
+_HOST = f"lower(regexp_extract({text('api_base')}, '{_HOST_RE}', 1))"
+_REGION_RE = litellm._REGION.pattern.replace("'", "''")
+_FEATURE_TAG = (
+    "CASE WHEN starts_with(tags, '[') AND contains(tags, 'feature:') THEN "
+    "list_filter(json_extract_string(tags, '$[*]'), lambda t: starts_with(t, 'feature:'))[1][9:] END"
+)
+
+SIMPLE = " AND ".join(
+    [
+        "(metadata IS NULL OR starts_with(metadata, '{') OR metadata = 'null')",
+        "(data IS NULL OR NOT starts_with(data, '['))",
+        f"({blank('status')} OR status = '\"success\"')",
+        f"({absent('cache_hit')} OR cache_hit = 'false' OR (starts_with(cache_hit, '\"') "
+        f"AND lower({text('cache_hit')}) <> 'true'))",
+        f"({blank('prompt')} OR {is_int('prompt')})",
+        f"({blank('completion')} OR {is_int('completion')})",
+        _count_ok(_READ),
+        _count_ok(_WRITE),
+        f"(NOT {_HAS_SPLIT} OR ({_count_ok(_W5)} AND {_count_ok(_W1)}))",
+        f"({absent('reasoning')} OR {is_int('reasoning')})",
+        f"({absent('searches')} OR {is_int('searches')})",
+        *(
+            is_text(x)
+            for x in (
+                "request_id",
+                "call_type",
+                "start",
+                "model",
+                "llm_provider",
+                "api_base",
+                "user_",
+                "end_user",
+                "team_id",
+                "session_id",
+                "u_tier",
+                "team_alias",
+                "key_user",
+                "meta_feature",
+                "key_alias",
+            )
+        ),
+        "(tags IS NULL OR NOT starts_with(tags, '\"'))",
+        # An amount as Python reads a JSON number: at most 15 significant digits, so that its float
+        # has the same shortest repr; no sign, no exponent.
+        f"({absent(_SPEND)} OR (regexp_full_match({_SPEND}, '(0|[1-9][0-9]*)(\\.[0-9]+)?') AND "
+        f"strlen(ltrim(replace({_SPEND}, '.', ''), '0')) <= 15))",
+        f"(coalesce({text('api_base')}, '') = '' OR regexp_full_match({text('api_base')}, "
+        f"'[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.-]+([:/?#][\\x21-\\x7e]*)?'))",
+    ]
+)
+
+COLUMNS = {
+    "ts": text("start"),
+    "request_id": text("request_id"),
+    "provider": f"coalesce(nullif({text('llm_provider')}, ''), "
+    f"CASE WHEN contains({_MODEL}, '/') THEN nullif(split_part({_MODEL}, '/', 1), '') END)",
+    "model": f"nullif({_MODEL}, '')",
+    "tenant": first_text("team_alias", "team_id"),
+    "user": first_text("end_user", "user_", "key_user"),
+    "feature": f"coalesce({_FEATURE_TAG}, {first_text('meta_feature', 'key_alias')})",
+    "session": text("session_id"),
+    "service_tier": f"CASE WHEN {_BATCH} THEN 'batch' ELSE {text('u_tier')} END",
+    "region": f"coalesce(nullif(regexp_extract({_HOST}, '{_REGION_RE}', 1), ''), "
+    f"nullif(regexp_extract({_HOST}, '{_REGION_RE}', 2), ''))",
+    "input_tokens": f"CASE WHEN {_UNCACHED} < 0 THEN {count('prompt')} ELSE {_UNCACHED} END",
+    "cache_read_tokens": count(_READ),
+    "cache_write_5m_tokens": _W5N,
+    "cache_write_1h_tokens": _W1N,
+    "cache_write_other_tokens": f"{_WRITTEN} - {_W5N} - {_W1N}",
+    "output_tokens": count("completion"),
+    "reasoning_tokens": f"least({count('reasoning')}, {count('completion')})",
+    "web_search_requests": count("searches"),
+    # Python's Decimal(repr(float)).normalize() in fixed notation: trailing zeros dropped.
+    "reported_cost_usd": f"CASE WHEN {absent(_SPEND)} THEN NULL WHEN contains({_SPEND}, '.') "
+    f"THEN rtrim(rtrim({_SPEND}, '0'), '.') ELSE {_SPEND} END",
+    "cost_source": f"CASE WHEN {absent(_SPEND)} THEN NULL ELSE 'tool_estimate' END",
+}
+
+NOTE_OLD = "rows whose prompt_tokens exclude cache tokens (older LiteLLM): read as uncached input"
+
+FORMAT = BulkFormat(
+    fields=FIELDS,
+    candidate="starts_with(line, '{') AND " + NO_ESCAPED_ASCII,
+    simple=SIMPLE,
+    columns=COLUMNS,
+    key=text("request_id"),
+    notes={NOTE_OLD: f"{_UNCACHED} < 0"},
+)

@@ -1,0 +1,114 @@
+"""The `responses` format in bulk (see `bulk.py`): bare OpenAI Chat Completions (`chat.completion`)
+and Responses API (`response`) objects, one a line, counted exactly as `responses.openai_chat` /
+`openai_response` count them. Everything else on a line goes to the Python reader: Anthropic
+messages, envelopes and batch result lines (their time may come from an earlier batch object),
+Azure's content-filter results, web-search calls, Cohere, values of other types, cache tokens that
+exceed the prompt."""
+
+from __future__ import annotations
+
+from inferonomics.ledger.readers.bulk import BulkFormat
+from inferonomics.ledger.readers.bulk_sql import (
+    NO_ESCAPED_ASCII,
+    absent,
+    count,
+    count_or_zero,
+    is_int,
+    is_text,
+    no_text,
+    text,
+)
+
+FIELDS = {
+    "id": "$.id",
+    "object": "$.object",
+    "type": "$.type",
+    "response": "$.response",
+    "usage": "$.usage",
+    "c_prompt": "$.usage.prompt_tokens",
+    "c_cached": "$.usage.prompt_tokens_details.cached_tokens",
+    "c_written": "$.usage.prompt_tokens_details.cache_write_tokens",
+    "c_out": "$.usage.completion_tokens",
+    "c_reasoning": "$.usage.completion_tokens_details.reasoning_tokens",
+    "r_prompt": "$.usage.input_tokens",
+    "r_cached": "$.usage.input_tokens_details.cached_tokens",
+    "r_written": "$.usage.input_tokens_details.cache_write_tokens",
+    "r_out": "$.usage.output_tokens",
+    "r_reasoning": "$.usage.output_tokens_details.reasoning_tokens",
+    "created": "$.created",
+    "created_at": "$.created_at",
+    "model": "$.model",
+    "tier": "$.service_tier",
+    "m_tenant": "$.metadata.tenant",
+    "m_user": "$.metadata.user",
+    "m_feature": "$.metadata.feature",
+    "m_session": "$.metadata.session",
+    "m_user_id": "$.metadata.user_id",
+}
+
+_CHAT = "object = '\"chat.completion\"'"
+_RESPONSE = "object = '\"response\"'"
+
+
+def _pick(chat: str, response: str) -> str:
+    return f"CASE WHEN {_CHAT} THEN {chat} ELSE {response} END"
+
+
+_PROMPT = _pick("c_prompt", "r_prompt")
+_CACHED = _pick("c_cached", "r_cached")
+_WRITTEN = _pick("c_written", "r_written")
+_OUT = _pick("c_out", "r_out")
+_REASONING = _pick("c_reasoning", "r_reasoning")
+_CREATED = "CASE WHEN created IS NULL OR created = 'null' THEN created_at ELSE created END"
+MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: later instants are left to Python
+
+SIMPLE = " AND ".join(
+    [
+        f"({_CHAT} OR {_RESPONSE})",
+        "type IS NULL",
+        "response IS NULL",
+        "starts_with(usage, '{')",
+        count_or_zero(_PROMPT),
+        count_or_zero(_CACHED),
+        count_or_zero(_WRITTEN),
+        is_int(_OUT),
+        count_or_zero(_REASONING),
+        f"{count(_CACHED)} + {count(_WRITTEN)} <= {count(_PROMPT)}",
+        is_int(_CREATED),
+        f"TRY_CAST({_CREATED} AS BIGINT) <= {MAX_EPOCH}",
+        *(
+            is_text(x)
+            for x in ("id", "model", "tier", "m_tenant", "m_user", "m_feature", "m_session", "m_user_id")
+        ),
+    ]
+)
+
+COLUMNS = {
+    "provider": "'openai'",
+    "model": text("model"),
+    "request_id": text("id"),
+    "ts": f"strftime(make_timestamp(TRY_CAST({_CREATED} AS BIGINT) * 1000000), '%Y-%m-%dT%H:%M:%S+00:00')",
+    "input_tokens": f"{count(_PROMPT)} - {count(_CACHED)} - {count(_WRITTEN)}",
+    "cache_read_tokens": count(_CACHED),
+    "cache_write_other_tokens": count(_WRITTEN),
+    "output_tokens": count(_OUT),
+    "reasoning_tokens": count(_REASONING),
+    "service_tier": text("tier"),
+    "tenant": text("m_tenant"),
+    "user": f"CASE WHEN {absent('m_user')} THEN {text('m_user_id')} ELSE {text('m_user')} END",
+    "feature": text("m_feature"),
+    "session": text("m_session"),
+}
+
+FORMAT = BulkFormat(
+    fields=FIELDS,
+    # Keys no JSON path without wildcards can find, and those whose mere presence changes the
+    # reading (batch lines, Anthropic usage): such lines are read by Python.
+    candidate="starts_with(line, '{') AND "
+    + NO_ESCAPED_ASCII
+    + " AND "
+    + no_text("custom_id", "cache_read_input_tokens", "filter_results", "web_search_call", "billed_units"),
+    simple=SIMPLE,
+    columns=COLUMNS,
+    key=text("id"),
+)

@@ -1,0 +1,63 @@
+"""SQL pieces the bulk formats share, over values extracted as JSON text (see `bulk.BulkFormat`):
+a JSON string keeps its quotes, a JSON null is `null`, an absent key is NULL. DuckDB writes numbers
+back canonically (an integer as its digits, any other number with a `.` or an exponent), which is
+what makes these tests exact."""
+
+from __future__ import annotations
+
+MAX_DIGITS = 12
+"""Counts of up to 12 digits are decided in SQL (under the validator's 10^12 limit); longer ones,
+by the Python reader."""
+
+
+def absent(x: str) -> str:
+    """The value is absent or a JSON null (Python's `obj.get(key) is None`)."""
+    return f"({x} IS NULL OR {x} = 'null')"
+
+
+def blank(x: str) -> str:
+    """Absent, null or the empty string (what the readers' `first` skips)."""
+    return f"({x} IS NULL OR {x} = 'null' OR {x} = '\"\"')"
+
+
+def is_int(x: str) -> str:
+    """A JSON integer >= 0 with at most `MAX_DIGITS` digits."""
+    return f"regexp_full_match({x}, '[0-9]{{1,{MAX_DIGITS}}}')"
+
+
+def count_or_zero(x: str) -> str:
+    """Decidable as a count that defaults to 0 when absent or null."""
+    return f"({absent(x)} OR {is_int(x)})"
+
+
+def count(x: str) -> str:
+    """The count (BIGINT), 0 when absent or null (only where `count_or_zero` holds)."""
+    return f"coalesce(TRY_CAST(nullif({x}, 'null') AS BIGINT), 0)"
+
+
+def is_text(x: str) -> str:
+    """A JSON string, or absent or null."""
+    return f"({absent(x)} OR starts_with({x}, '\"'))"
+
+
+def text(x: str) -> str:
+    """The string's text (NULL when absent or null); only where `is_text` holds."""
+    return (
+        f"CASE WHEN {absent(x)} THEN NULL WHEN contains({x}, '\\') "
+        f"THEN json_extract_string({x}, '$') ELSE {x}[2:-2] END"
+    )
+
+
+def first_text(*xs: str) -> str:
+    """The first of the strings that is neither absent, null nor empty (the readers' `first`)."""
+    return "coalesce(" + ", ".join(f"nullif({text(x)}, '')" for x in xs) + ")"
+
+
+NO_ESCAPED_ASCII = r"(NOT contains(line, '\u00') OR NOT regexp_matches(line, '\\u00[2-7][0-9a-fA-F]'))"
+"""A line whose keys cannot be spelt with escapes (`\\u0063ustom_id`): writers escape only
+control and non-ASCII characters, so a text test for a key name is sound on such a line."""
+
+
+def no_text(*words: str) -> str:
+    """None of `words` appears in the line."""
+    return " AND ".join(f"NOT contains(line, '{w}')" for w in words)

@@ -1,0 +1,346 @@
+"""The bulk readers (`ledger/readers/bulk.py`) against their reference, the Python readers: the same
+rows, quarantine (reasons and lines), notes and account, on every format fixture and on generated
+files with every quirk the readers meet (bad JSON, a half-written last line, wrong types, huge
+numbers, missing usage, duplicate ids, gzip, a byte-order mark, Windows line ends, pieces cut
+small)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inferonomics.ledger.core import Ledger
+from inferonomics.ledger.readers import bulk
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    with Ledger.open([path]) as ledger:
+        rows = sorted(ledger.to_arrow().to_pylist(), key=lambda r: (r["source_file"], r["source_line"]))
+        return {
+            "rows": rows,
+            "quarantine": ledger.quarantine().to_pylist(),
+            "notes": [n for s in ledger.sources for n in s.notes],
+            "account": ledger.account(),
+        }
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(bulk, reference) readings of `path`; the bulk one says whether the bulk reader read it."""
+    took: list[bool] = []
+    real = bulk.read
+
+    def spy(*args: Any, **kwargs: Any) -> bulk.BulkRead | None:
+        got = real(*args, **kwargs)
+        took.append(got is not None)
+        return got
+
+    with monkeypatch.context() as m:
+        m.setattr(bulk, "read", spy)
+        fast = _read(path)
+    fast["bulk"] = took == [True]
+    with monkeypatch.context() as m:
+        m.setattr(bulk, "BULK", False)
+        reference = _read(path)
+    reference["bulk"] = fast["bulk"]  # (compared apart)
+    return fast, reference
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".jsonl", ".json"))
+)
+def test_every_fixture_reads_the_same_in_bulk(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, reference = _both(FIXTURES / name, monkeypatch)
+    assert fast == reference
+
+
+def _chat(n: int, **usage: Any) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{n:06d}",
+        "object": "chat.completion",
+        "created": 1786363200 + n,
+        "model": "gpt-5.4-mini",
+        "service_tier": "default",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "d\u00e9j\u00e0 vu"}}],
+        "usage": {
+            "prompt_tokens": 1000 + n,
+            "completion_tokens": 50 + n,
+            "prompt_tokens_details": {"cached_tokens": 512, "cache_write_tokens": 128},
+            "completion_tokens_details": {"reasoning_tokens": 20},
+            **usage,
+        },
+    }
+
+
+def _responses_lines() -> list[str]:
+    ok = [json.dumps(_chat(n)) for n in range(40)]
+    weird: list[Any] = [
+        _chat(100, prompt_tokens="1200"),  # text count
+        _chat(101, prompt_tokens=1200.0),  # integral float
+        _chat(102, prompt_tokens=-5),
+        _chat(103, prompt_tokens=True),
+        _chat(104, completion_tokens=None),
+        _chat(105, prompt_tokens=10**13),  # over the count limit
+        _chat(106, prompt_tokens=10**30),
+        _chat(107, prompt_tokens=100),  # cache tokens exceed the prompt
+        {**_chat(108), "usage": None},  # missing usage
+        {**_chat(109), "usage": [1, 2]},
+        {**_chat(110), "created": "2026-08-10T12:00:00Z"},
+        {**_chat(111), "created": 1786363200.5},
+        {**_chat(112), "created": 10**15},
+        {**_chat(113), "created": None, "created_at": 1786363300},
+        {**_chat(114), "model": 5},
+        {**_chat(115), "id": 7},
+        {**_chat(116), "metadata": {"user": 5, "feature": "search"}},
+        {**_chat(117), "metadata": {"user_id": "u1", "tenant": "acme", "session": "s\\1"}},
+        {**_chat(118), "prompt_filter_results": []},  # Azure
+        {**_chat(119), "id": "chatcmpl-000003"},  # a duplicate of a simple line
+        {**_chat(120), "id": "chatcmpl-000116", "model": 6},  # a duplicate of an odd line's id
+        {**_chat(121), "service_tier": None, "model": "gpt-5-nano\u00e9"},
+        {
+            "id": "resp_1",
+            "object": "response",
+            "created_at": 1786363400,
+            "model": "gpt-5.4-mini",
+            "output": [{"type": "web_search_call"}, {"type": "message"}],
+            "usage": {
+                "input_tokens": 500,
+                "output_tokens": 20,
+                "input_tokens_details": {"cached_tokens": 100},
+            },
+        },
+        {
+            "id": "resp_2",
+            "object": "response",
+            "created_at": 1786363401,
+            "model": "gpt-5.4-mini",
+            "output": [{"type": "message"}],
+            "usage": {
+                "input_tokens": 600,
+                "output_tokens": 30,
+                "output_tokens_details": {"reasoning_tokens": 9},
+            },
+        },
+        {
+            "ts": "2026-08-10T12:00:00Z",
+            "user": "u9",
+            "response": {
+                "id": "msg_01X",
+                "type": "message",
+                "model": "claude-sonnet-4-6",
+                "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 100},
+            },
+        },
+        {"object": "batch", "id": "batch_1", "completed_at": 1786363500},
+        {
+            "custom_id": "req-1",
+            "response": {"status_code": 200, "body": _chat(122)},
+            "error": None,
+        },
+        {"object": "list", "data": []},
+        [1, 2, 3],
+        "a string",
+    ]
+    lines = (
+        ok[:20] + [w if isinstance(w, str) and w.startswith("{") else json.dumps(w) for w in weird] + ok[20:]
+    )
+    lines += [
+        "",
+        "   ",
+        "not json at all",
+        json.dumps(_chat(130))[:90],  # cut short
+        " " + json.dumps(_chat(131)),  # leading blank
+        '{"\\u0063ustom_id": "x", ' + json.dumps(_chat(132))[1:],  # a key spelt with an escape
+        json.dumps(_chat(133), ensure_ascii=False),
+    ]
+    return lines
+
+
+def _write(
+    path: Path, lines: list[str], *, end: str = "\n", last_open: bool = False, bom: bool = False
+) -> Path:
+    text = end.join(lines) + ("" if last_open else end)
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    if path.suffix == ".gz":
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "end", "last_open", "bom", "chunk"),
+    [
+        ("responses.jsonl", "\n", False, False, None),
+        ("responses.jsonl.gz", "\n", True, False, None),
+        ("responses-crlf.jsonl", "\r\n", True, True, 700),
+        ("responses-small.jsonl", "\n", False, False, 900),
+    ],
+)
+def test_openai_responses_with_every_quirk_read_the_same(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    end: str,
+    last_open: bool,
+    bom: bool,
+    chunk: int | None,
+) -> None:
+    lines = _responses_lines()
+    if last_open:
+        lines.append(json.dumps(_chat(140))[:-30])  # half written: no newline, not closed
+    path = _write(tmp_path / name, lines, end=end, last_open=last_open, bom=bom)
+    if chunk is not None:
+        monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
+    fast, reference = _both(path, monkeypatch)
+    assert fast["bulk"]
+    assert fast == reference
+    # The quirks are there: every simple line billed, the odd ones read as Python reads them.
+    reasons = [q["reason"] for q in fast["quarantine"]]
+    assert sum("duplicate request_id" in r for r in reasons) == 2
+    assert sum("not valid JSON" in r for r in reasons) == 2 + last_open
+    assert any("exceed the prompt" in r for r in reasons)
+    providers = {r["provider"] for r in fast["rows"]}
+    assert {"openai", "azure", "anthropic"} <= providers
+
+
+def test_a_bare_carriage_return_sends_the_file_to_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "cr.jsonl", [json.dumps(_chat(n)) for n in range(5)], end="\r")
+    fast, reference = _both(path, monkeypatch)
+    assert not fast["bulk"]  # the bulk reader declined: the Python reader read the file whole
+    assert fast == reference
+    assert fast["account"].rows_billed == 5
+
+
+def _spend(n: int, **over: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "request_id": f"chatcmpl-{n:06d}",
+        "call_type": "acompletion",
+        "spend": 0.373215,
+        "total_tokens": 103925,
+        "prompt_tokens": 98805,
+        "completion_tokens": 5120,
+        "startTime": "2026-08-10T10:02:11.120Z",
+        "model": "claude-sonnet-4-6",
+        "custom_llm_provider": "anthropic",
+        "api_base": "https://api.anthropic.com/v1/messages",
+        "user": "",
+        "end_user": "cust_42",
+        "team_id": "team-search",
+        "cache_hit": "False",
+        "request_tags": ["env:prod", "feature:rag-answer"],
+        "session_id": "sess_81",
+        "status": "success",
+        "metadata": {
+            "user_api_key_alias": "search-prod",
+            "user_api_key_team_alias": "Search",
+            "usage_object": {
+                "prompt_tokens_details": {"cached_tokens": 66360, "cache_creation_tokens": 32435},
+                "cache_read_input_tokens": 66360,
+                "cache_creation_input_tokens": 32435,
+                "completion_tokens_details": {"reasoning_tokens": 1710},
+            },
+        },
+    }
+    rec.update(over)
+    return rec
+
+
+def _usage(**u: Any) -> dict[str, Any]:
+    return {"user_api_key_alias": "k", "usage_object": u}
+
+
+def _litellm_lines() -> list[str]:
+    ok = [json.dumps(_spend(n)) for n in range(30)]
+    weird: list[Any] = [
+        _spend(100, metadata=json.dumps(_spend(0)["metadata"])),  # metadata saved as JSON text
+        _spend(101, request_tags=json.dumps(["feature:x"])),
+        _spend(102, request_tags=["feature:"]),
+        _spend(103, request_tags=[5, {"a": 1}, "feature:tagged"]),
+        _spend(104, request_tags=None, metadata={"spend_logs_metadata": {"feature": "meta-f"}}),
+        _spend(105, spend="0.5"),
+        _spend(106, spend=1e-7),
+        _spend(107, spend=0.30000000000000004),
+        _spend(108, spend=5.0),
+        _spend(109, spend=100),
+        _spend(110, spend=None),
+        _spend(111, spend=12.50),
+        _spend(112, prompt_tokens=100),  # older LiteLLM: prompt excludes the cache tokens
+        _spend(113, prompt_tokens=50),
+        _spend(
+            114,
+            metadata=_usage(
+                cache_creation_input_tokens=9000,
+                prompt_tokens_details={
+                    "cache_creation_token_details": {
+                        "ephemeral_5m_input_tokens": 4000,
+                        "ephemeral_1h_input_tokens": 6000,
+                    }
+                },
+            ),
+        ),
+        _spend(115, metadata=_usage(cache_creation=7, cache_creation_input_tokens=10)),
+        _spend(
+            116,
+            metadata=_usage(cache_creation={"ephemeral_5m_input_tokens": None}, cache_read_input_tokens=""),
+        ),
+        _spend(117, cache_hit="True"),
+        _spend(118, cache_hit=True),
+        _spend(119, cache_hit=1),
+        _spend(120, cache_hit=False),
+        _spend(121, status="failure"),
+        _spend(122, status=""),
+        _spend(123, api_base="https://bedrock-runtime.eu-west-1.amazonaws.com/model/x"),
+        _spend(124, api_base="https://us-central1-aiplatform.googleapis.com/v1/projects"),
+        _spend(125, api_base="https://user@bedrock-runtime.us-east-1.amazonaws.com"),
+        _spend(126, api_base="bedrock-runtime.us-east-1.amazonaws.com"),
+        _spend(127, api_base="HTTPS://Bedrock-Runtime.US-EAST-2.amazonaws.com:443/x"),
+        _spend(128, api_base=None, model="openai/gpt-5.4-mini", custom_llm_provider=""),
+        _spend(129, model="/gpt-5", custom_llm_provider=None),
+        _spend(130, model=None),
+        _spend(131, prompt_tokens=1200.0),
+        _spend(132, prompt_tokens=10**13),
+        _spend(133, completion_tokens="12"),
+        _spend(134, call_type="acreate_batch"),
+        _spend(135, request_id="x_batch_cost"),
+        _spend(136, request_id="chatcmpl-000002"),  # a duplicate of a simple line
+        _spend(137, request_id="chatcmpl-000100", end_user=9),  # of an odd one
+        _spend(138, team_id=None, end_user=None, user=None, metadata={"user_api_key_user_id": "u7"}),
+        _spend(139, startTime=1786363200),
+        {"data": [_spend(140), _spend(141)], "has_more": False},
+        [_spend(142), "x"],
+        _spend(143, user="\u00e9l\u00e8ve", session_id="s\\2"),
+    ]
+    lines = ok[:15] + [json.dumps(w) for w in weird] + ok[15:]
+    lines += ["", "{not json", json.dumps(_spend(150))[:120], json.dumps(_spend(151), ensure_ascii=False)]
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("name", "last_open", "chunk"),
+    [("spend.jsonl", False, None), ("spend.jsonl.gz", True, None), ("spend-small.jsonl", True, 1500)],
+)
+def test_litellm_spend_logs_with_every_quirk_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, last_open: bool, chunk: int | None
+) -> None:
+    lines = _litellm_lines()
+    if last_open:
+        lines.append(json.dumps(_spend(160))[:-20])
+    path = _write(tmp_path / name, lines, last_open=last_open)
+    if chunk is not None:
+        monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
+    fast, reference = _both(path, monkeypatch)
+    assert fast["bulk"]
+    assert fast == reference
+    reasons = [q["reason"] for q in fast["quarantine"]]
+    assert sum("duplicate request_id" in r for r in reasons) == 2
+    assert sum("response cache" in r for r in reasons) == 2
+    assert any("older LiteLLM" in n for n in fast["notes"])
+    regions = {r["region"] for r in fast["rows"]}
+    assert {"eu-west-1", "us-central1", "us-east-2"} <= regions
