@@ -157,30 +157,31 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
     name = f"bulk{next(_names):05d}"
     threads = int(duck.execute("SELECT current_setting('threads')").fetchall()[0][0])
     parts: list[Path] = []
-    names = list(spec.fields)
-    fields_sql = ", ".join(f"v[{i + 1}] AS {n}" for i, n in enumerate(names))
-    columns_sql = ", ".join(
+    fields_sql = ", ".join(f"v[{i + 1}] AS {n}" for i, n in enumerate(spec.fields))
+    columns = ", ".join(
         f"CASE WHEN simple THEN CAST(({spec.columns[c]}) AS VARCHAR) END AS {c}"
         if c in spec.columns
         else f"CAST(NULL AS VARCHAR) AS {c}"
         for c in TEXT_COLUMNS
     )
-    post = [
-        ("fields", f"SELECT f, n, cand AND ok AS parsed, {fields_sql} FROM $LINES"),
-        ("decided", f"SELECT *, parsed AND coalesce(({spec.simple}), false) AS simple FROM $FIELDS"),
-        (
-            "rows",
-            f"SELECT d.f, d.n, m.base + d.n - 1 AS _line, d.simple, {columns_sql}, "
-            f"CASE WHEN simple THEN CAST(({spec.key}) AS VARCHAR) END AS {KEY}"
-            + "".join(
-                f", CASE WHEN simple THEN coalesce(({test}), false) END AS note{i}"
-                for i, test in enumerate(spec.notes.values())
-            )
-            + " FROM $DECIDED d JOIN $META m USING (f)",
-        ),
-    ]
-    display = sql_text(ctx.display)
+    columns += f", CASE WHEN simple THEN CAST(({spec.key}) AS VARCHAR) END AS {KEY}"
+    columns += "".join(
+        f", simple AND coalesce(({test}), false) AS _note{i}" for i, test in enumerate(spec.notes.values())
+    )
     keep = ", ".join((*TEXT_COLUMNS, KEY))
+    notes_sql = ", ".join(f"count(*) FILTER (WHERE _note{i})" for i in range(len(spec.notes)))
+    display = sql_text(ctx.display)
+
+    def decide(scan: lines.LineScan, bases: list[int], table: str) -> None:
+        """Make `table`: the scan's lines with whether each is simple, its line in the file and, for
+        a simple one, its columns (one pass over the extracted values)."""
+        duck.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT f, n, m.base + n - 1 AS _line, simple, {columns} FROM
+            (SELECT *, parsed AND coalesce(({spec.simple}), false) AS simple FROM
+                (SELECT f, n, cand AND ok AS parsed, {fields_sql} FROM {scan.table}) x) d
+            JOIN (SELECT f, {bases}[i + 1] AS base FROM {scan.files}) m USING (f)"""
+        )
 
     def group_lines(group: list[tuple[int, bytes]], k: int) -> Iterator[tuple[int, str]]:
         files = []
@@ -188,7 +189,6 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
             path = stage / f"{name}-piece{k}-{j}.jsonl"
             path.write_bytes(data)
             files.append(path)
-        meta = pa.table({"i": pa.array(range(len(group)), pa.int32()), "base": [b for b, _ in group]})
         scan = lines.scan_lines(
             duck,
             files,
@@ -197,32 +197,28 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
             candidate=spec.candidate,
             paths=list(spec.fields.values()),
             raw=True,
-            meta=meta,
-            post=post,
         )
+        rows = f"{name}_rows"
         try:
-            out = scan.outputs["rows"]
+            decide(scan, [b for b, _ in group], rows)
             part = stage / f"{name}-{k:05d}.parquet"
             duck.execute(
-                f"COPY (SELECT {keep}, {display} AS _file, _line FROM {out} WHERE simple) "
+                f"COPY (SELECT {keep}, {display} AS _file, _line FROM {rows} WHERE simple ORDER BY _line) "
                 f"TO {sql_text(str(part))} (FORMAT parquet)"
             )
             parts.append(part)
             if spec.notes:
-                counts = duck.execute(
-                    "SELECT "
-                    + ", ".join(f"count(*) FILTER (WHERE note{i})" for i in range(len(spec.notes)))
-                    + f" FROM {out} WHERE simple"
-                ).fetchall()[0]
+                counts = duck.execute(f"SELECT {notes_sql} FROM {rows} WHERE simple").fetchall()[0]
                 for what, n in zip(spec.notes, counts, strict=True):
                     if n:
                         ctx.notes[what] += n
-            odd = duck.execute(f"SELECT f, n FROM {out} WHERE NOT simple").fetchall()
+            odd = duck.execute(f"SELECT f, n FROM {rows} WHERE NOT simple").fetchall()
             by_piece: dict[int, list[int]] = {}
             for f, n in odd:
                 by_piece.setdefault(scan.index[f], []).append(n)
         finally:
             lines.drop(duck, scan)
+            duck.execute(f"DROP TABLE IF EXISTS {rows}")
             for path in files:
                 path.unlink(missing_ok=True)
         for j, (base, data) in enumerate(group):
@@ -251,12 +247,15 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
         row["_file"], row["_line"] = ctx.display, line
         stager.add(row)
     parts.extend(stager.finish())
-    return BulkRead(_without_duplicates(duck, ctx, parts, stage, name))
+    return BulkRead(_without_duplicates(duck, ctx, parts, stage, name, ordered=stager.rows == 0))
 
 
-def _without_duplicates(duck: Any, ctx: Context, parts: list[Path], stage: Path, name: str) -> list[Path]:
+def _without_duplicates(
+    duck: Any, ctx: Context, parts: list[Path], stage: Path, name: str, *, ordered: bool
+) -> list[Path]:
     """Quarantine every row whose key an earlier line's row has (as `_python_source` does); the parts
-    without them (rewritten as one part only when there are any)."""
+    without them, in line order as the Python path stages them (rewritten as one part only when
+    there are duplicates, or rows from Python to put in their place: not `ordered`)."""
     files = [str(p) for p in parts]
     dups = duck.execute(
         f"""WITH a AS (SELECT {KEY} AS k, _line FROM read_parquet($files, union_by_name = true)
@@ -266,7 +265,7 @@ def _without_duplicates(duck: Any, ctx: Context, parts: list[Path], stage: Path,
             ORDER BY a._line""",
         {"files": files},
     ).fetchall()
-    if not dups:
+    if not dups and ordered:
         return parts
     for line, key, first in dups:
         ctx.quarantine.append(
@@ -274,11 +273,14 @@ def _without_duplicates(duck: Any, ctx: Context, parts: list[Path], stage: Path,
                 ctx.display, line, "request_id", f'duplicate request_id "{key}" (first at line {first})'
             )
         )
-    duck.register("_dup_lines", pa.table({"_line": [d[0] for d in dups]}))
+    duck.register("_dup_lines", pa.table({"_line": pa.array([d[0] for d in dups], pa.int64())}))
     out = stage / f"{name}-unique.parquet"
     duck.execute(
-        f"COPY (SELECT * FROM read_parquet($files, union_by_name = true) "
-        f"WHERE _line NOT IN (SELECT _line FROM _dup_lines)) TO {sql_text(str(out))} (FORMAT parquet)",
+        # (rows of one line, a list of records, keep their order: it is within one part)
+        f"COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet($files, union_by_name = true, "
+        f"file_row_number = true) WHERE _line NOT IN (SELECT _line FROM _dup_lines) "
+        f"ORDER BY _line, file_row_number) "
+        f"TO {sql_text(str(out))} (FORMAT parquet)",
         {"files": files},
     )
     duck.unregister("_dup_lines")
