@@ -102,6 +102,19 @@ def _responses_lines() -> list[str]:
         {**_chat(119), "id": "chatcmpl-000003"},  # a duplicate of a simple line
         {**_chat(120), "id": "chatcmpl-000116", "model": 6},  # a duplicate of an odd line's id
         {**_chat(121), "service_tier": None, "model": "gpt-5-nano\u00e9"},
+        _chat(123, prompt_tokens_details={"cached_tokens": 0, "audio_tokens": 0, "image_tokens": 0}),
+        _chat(124, prompt_tokens_details={"cached_tokens": 0, "audio_tokens": 300}),  # audio input
+        _chat(125, completion_tokens_details={"audio_tokens": 40, "reasoning_tokens": 0}),
+        _chat(126, prompt_tokens_details={"cached_tokens": 200, "audio_tokens": 300}),  # no cached split
+        _chat(
+            127,
+            prompt_tokens_details={
+                "cached_tokens": 200,
+                "audio_tokens": 300,
+                "cached_tokens_details": {"audio_tokens": 100, "image_tokens": 0},
+            },
+        ),
+        _chat(128, prompt_tokens_details={"audio_tokens": 0, "cached_tokens_details": {"audio_tokens": 5}}),
         {
             "id": "resp_1",
             "object": "response",
@@ -204,6 +217,7 @@ def test_openai_responses_with_every_quirk_read_the_same(
     assert sum("duplicate request_id" in r for r in reasons) == 2
     assert sum("not valid JSON" in r for r in reasons) == 2 + last_open
     assert any("exceed the prompt" in r for r in reasons)
+    assert sum(r["input_audio_tokens"] for r in fast["rows"]) == 300 + 200  # lines 124 and 127
     providers = {r["provider"] for r in fast["rows"]}
     assert {"openai", "azure", "anthropic"} <= providers
 

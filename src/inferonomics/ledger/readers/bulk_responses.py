@@ -35,6 +35,18 @@ FIELDS = {
     "r_written": "$.usage.input_tokens_details.cache_write_tokens",
     "r_out": "$.usage.output_tokens",
     "r_reasoning": "$.usage.output_tokens_details.reasoning_tokens",
+    "c_audio": "$.usage.prompt_tokens_details.audio_tokens",
+    "c_image": "$.usage.prompt_tokens_details.image_tokens",
+    "c_cached_audio": "$.usage.prompt_tokens_details.cached_tokens_details.audio_tokens",
+    "c_cached_image": "$.usage.prompt_tokens_details.cached_tokens_details.image_tokens",
+    "c_out_audio": "$.usage.completion_tokens_details.audio_tokens",
+    "c_out_image": "$.usage.completion_tokens_details.image_tokens",
+    "r_audio": "$.usage.input_tokens_details.audio_tokens",
+    "r_image": "$.usage.input_tokens_details.image_tokens",
+    "r_cached_audio": "$.usage.input_tokens_details.cached_tokens_details.audio_tokens",
+    "r_cached_image": "$.usage.input_tokens_details.cached_tokens_details.image_tokens",
+    "r_out_audio": "$.usage.output_tokens_details.audio_tokens",
+    "r_out_image": "$.usage.output_tokens_details.image_tokens",
     "created": "$.created",
     "created_at": "$.created_at",
     "model": "$.model",
@@ -60,6 +72,12 @@ _WRITTEN = _pick("c_written", "r_written")
 _OUT = _pick("c_out", "r_out")
 _REASONING = _pick("c_reasoning", "r_reasoning")
 _CREATED = "CASE WHEN created IS NULL OR created = 'null' THEN created_at ELSE created END"
+_MODALITIES = [
+    _pick(f"c_{m}", f"r_{m}")
+    for m in ("audio", "image", "cached_audio", "cached_image", "out_audio", "out_image")
+]
+"""Audio and image parts (`responses.openai_modalities`): lines where any is not zero or absent go to
+Python (text-only responses carry them as 0)."""
 MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: later instants are left to Python
 
 SIMPLE = " AND ".join(
@@ -74,6 +92,7 @@ SIMPLE = " AND ".join(
         is_int(_OUT),
         count_or_zero(_REASONING),
         f"{count(_CACHED)} + {count(_WRITTEN)} <= {count(_PROMPT)}",
+        *(f"({absent(m)} OR {m} = '0')" for m in _MODALITIES),
         is_int(_CREATED),
         f"TRY_CAST({_CREATED} AS BIGINT) <= {MAX_EPOCH}",
         *(
