@@ -57,6 +57,7 @@ RATE_MODULES = (
     "inferonomics.catalog.book",
     "inferonomics.catalog.schema",
     "inferonomics.catalog.matching",
+    "inferonomics.catalog.show",  # match_kind: the rate table's match column
     "inferonomics.ledger.validate",
 )
 """The code a rate table comes from (beside the book's data): a change to it is a new cache key."""

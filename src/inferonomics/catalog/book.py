@@ -927,8 +927,10 @@ class PriceBook:
         return describe_model(self, model, provider=provider, at=when, tier=tier, region=region)
 
     def how_matched(self, provider: str, model: str) -> dict[str, Any]:
-        """How a ledger's (provider, model) names meet the book: status `exact`, `near` (priced as the
-        model in `matched` through a prefix or pattern: worth checking) or `unknown` (with `reason`)."""
+        """How a ledger's (provider, model) names meet the book: status `exact` (the model's id),
+        `alias` (another name the book gives it, or a dated snapshot, version or region of one),
+        `near` (priced as the model in `matched` through a prefix or pattern: worth checking) or
+        `unknown` (with `reason`); see `catalog.show.how_matched`."""
         from inferonomics import cache
         from inferonomics.catalog.show import how_matched
 
