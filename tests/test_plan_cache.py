@@ -162,3 +162,26 @@ def test_a_bill_from_the_cache_imports_neither_ibis_nor_pandas(tmp_path: Path) -
     # gpt-4o on 2026-01-01: $2.50 / MTok input, $10.00 / MTok output (the book's openai entry).
     assert '"cost_usd": "0.0035"' in second
     assert first.split("[")[0] == second.split("[")[0]
+
+
+def test_a_parquet_file_another_tool_wrote_bills_alike_from_the_cache(demo: pa.Table, tmp_path: Path) -> None:
+    # Renamed columns (mapped back with a column map) and an extra column kept as a tag: read as a
+    # DuckDB view (no Ibis) when the cache is on.
+    path = tmp_path / "foreign.parquet"
+    table = demo.rename_columns(["created_at" if c == "ts" else c for c in demo.column_names])
+    pq.write_table(table.append_column("team", pa.array(["a", "b"] * (demo.num_rows // 2))), path)
+
+    def run(setting: str) -> Any:
+        old = os.environ[cache.ENV]
+        os.environ[cache.ENV] = setting
+        try:
+            ledger = Ledger.open([path], column_map={"ts": "created_at"})
+            result = bill(ledger, book=PriceBook.load(), by=["team", "model"], grain="month")
+            return result.table.to_pylist(), result.account, ledger.tags
+        finally:
+            os.environ[cache.ENV] = old
+
+    reference = run("off")
+    assert reference[2] == ["team"]
+    assert run(str(tmp_path / "cache")) == reference
+    assert run(str(tmp_path / "cache")) == reference

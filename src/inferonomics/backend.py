@@ -160,37 +160,53 @@ class Scan:
         return [n for n, _ in self.columns]
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
+    """An identifier quoted for DuckDB SQL."""
     return '"' + name.replace('"', '""') + '"'
 
 
-def _text(value: str) -> str:
+def text(value: str) -> str:
+    """A string literal for DuckDB SQL."""
     return "'" + value.replace("'", "''") + "'"
 
 
-def scan_parquet(con: Any, paths: list[str], *, union_by_name: bool = False) -> Any:
+def is_nested(duckdb_type: str) -> bool:
+    """Whether a DuckDB type (as DESCRIBE writes it) is a list, array, struct, map or union."""
+    kind = duckdb_type.strip().upper()
+    return kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
+
+
+def scan_parquet(
+    con: Any, paths: list[str], *, union_by_name: bool = False, file_row_number: bool = False
+) -> Any:
     """Parquet files as a table of `con`: a `Scan` on a DuckDB `Connection` (no Ibis needed), else
     the backend's `read_parquet`."""
     if not isinstance(con, Connection):
-        return (
-            con.read_parquet(paths, union_by_name=union_by_name) if union_by_name else con.read_parquet(paths)
-        )
-    files = "[" + ", ".join(_text(p) for p in paths) + "]"
-    options = ", union_by_name = true" if union_by_name else ""
-    return _scan(con, f"SELECT * FROM read_parquet({files}{options})")
+        options: dict[str, bool] = {}
+        if union_by_name:
+            options["union_by_name"] = True
+        if file_row_number:
+            options["file_row_number"] = True
+        return con.read_parquet(paths, **options)
+    files = "[" + ", ".join(text(p) for p in paths) + "]"
+    flags = (", union_by_name = true" if union_by_name else "") + (
+        ", file_row_number = true" if file_row_number else ""
+    )
+    return scan_select(con, f"SELECT * FROM read_parquet({files}{flags})")
 
 
 def scan_arrow(con: Connection, table: pa.Table) -> Scan:
     """An Arrow table as a `Scan` of `con` (registered, not copied)."""
     name = f"_inferonomics_arrow_{next(_reads)}"
     con.duck.register(name, table)
-    return _scan(con, f"SELECT * FROM {_quote(name)}")
+    return scan_select(con, f"SELECT * FROM {quote(name)}")
 
 
-def _scan(con: Connection, select: str) -> Scan:
+def scan_select(con: Connection, select: str) -> Scan:
+    """A SELECT (of our own making) as a `Scan`: a temporary view of `con`."""
     name = f"_inferonomics_scan_{next(_reads)}"
-    con.duck.execute(f"CREATE TEMP VIEW {_quote(name)} AS {select}")
-    described = con.duck.execute(f"DESCRIBE {_quote(name)}").fetchall()
+    con.duck.execute(f"CREATE TEMP VIEW {quote(name)} AS {select}")
+    described = con.duck.execute(f"DESCRIBE {quote(name)}").fetchall()
     return Scan(name, tuple((str(r[0]), str(r[1])) for r in described))
 
 

@@ -259,6 +259,23 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         raise InputError(f"{display}: not a readable Parquet file ({e})") from e
     block = meta.get(PREFIX_BLOCK_TOKENS_METADATA_KEY)
     prefix_block_tokens = int(block) if block is not None and block.isdigit() and int(block) > 0 else None
+
+    def source(raw: ir.Table | backend.Scan, tags: _Tags) -> Source:
+        return Source(
+            display=display,
+            format="ledger-parquet",
+            raw=raw,
+            strip=False,
+            tags=tags.kept,
+            ignored_columns=tags.ignored,
+            ids_fingerprint=hints.unique_claim(meta, file_meta),
+            prefix_block_tokens=prefix_block_tokens,
+        )
+
+    if isinstance(con, backend.Connection):
+        scanned = _parquet_scan(con, path, display, column_map)
+        if scanned is not None:
+            return source(*scanned)
     table = backend.read_parquet(con, str(path))
     renames = {canon: src for canon, src in column_map.items() if src in table.columns}
     if renames:
@@ -279,16 +296,40 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         _file=table.source_file if has_provenance else ibis.literal(display),
         _line=table.source_line if has_provenance else table.file_row_number + 1,
     )
-    return Source(
-        display=display,
-        format="ledger-parquet",
-        raw=raw,
-        strip=False,
-        tags=tags.kept,
-        ignored_columns=tags.ignored,
-        ids_fingerprint=hints.unique_claim(meta, file_meta),
-        prefix_block_tokens=prefix_block_tokens,
+    return source(raw, tags)
+
+
+def _parquet_scan(
+    con: backend.Connection, path: Path, display: str, column_map: Mapping[str, str]
+) -> tuple[backend.Scan, _Tags] | None:
+    """`_parquet_source`'s selection as a DuckDB view (no Ibis): the same renames, columns, tags,
+    `_file` and `_line`. None when a column would be refused as a nested tag (the Ibis path words
+    that note)."""
+    files = backend.scan_parquet(con, [str(path)], file_row_number=True)
+    names = files.names
+    renames = {canon: src for canon, src in column_map.items() if src in names}
+    # A column already named as a mapping's target is shadowed by the mapped one.
+    shadowed = {c for c in renames if c in names and c not in renames.values()} if renames else set()
+    inverse = {src: canon for canon, src in renames.items()}
+    columns = {inverse.get(n, n): n for n in names if n not in shadowed}
+    has_provenance = {"source_file", "source_line"} <= set(columns)
+    keep = [c for c in DATA_COLUMNS if c in columns]
+    tags = _Tags()
+    kinds = dict(files.columns)
+    for c, src in columns.items():
+        if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line"):
+            if backend.is_nested(kinds[src]):
+                return None
+            tags.add(c)
+    q = backend.quote
+    select = [f"{q(columns[c])} AS {q(c)}" for c in (*keep, *tags.kept)]
+    select.append(
+        f"{q(columns['source_file'])} AS _file" if has_provenance else f"{backend.text(display)} AS _file"
     )
+    select.append(
+        f"{q(columns['source_line'])} AS _line" if has_provenance else "file_row_number + 1 AS _line"
+    )
+    return backend.scan_select(con, f"SELECT {', '.join(select)} FROM {q(files.view)}"), tags
 
 
 def _check_columns(
