@@ -212,7 +212,7 @@ FLAGSHIPS = [
         "2025-06-17",
         "https://developers.googleblog.com/en/gemini-2-5-thinking-model-updates/",
     ),
-    ("google/gemini-3-pro-preview", "2025-11-18", "https://blog.google/products/gemini/gemini-3/"),
+    ("google/gemini-3-pro-preview", "2025-11-18", "https://ai.google.dev/gemini-api/docs/changelog"),
     ("x-ai/grok-4-0709", "2025-07-09", "https://docs.x.ai/docs/models"),
     ("x-ai/grok-4-fast-reasoning", "2025-09-19", "https://x.ai/news/grok-4-fast"),
     ("x-ai/grok-4-1-fast-reasoning", "2025-11-19", "https://x.ai/news/grok-4-1-fast"),
