@@ -339,3 +339,129 @@ def test_quote_prices_modalities_as_the_engine_does(model: str, book: PriceBook,
     )
     row = next(iter(priced_rows(path, book).values()))
     assert row["cost_usd"] == q.total_usd
+
+
+def test_otel_span_with_audio_attributes(tmp_path: Path, book: PriceBook) -> None:
+    # Attribute names of the GenAI conventions' per-modality usage (gen_ai.usage.audio.input_tokens,
+    # gen_ai.usage.audio.cache_read.input_tokens, gen_ai.usage.audio.output_tokens); input includes
+    # cached tokens, as gen_ai.usage.input_tokens does.
+    attrs = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.response.model": "gpt-realtime",
+        "gen_ai.response.id": "resp_rt1",
+        "gen_ai.usage.input_tokens": 3000,
+        "gen_ai.usage.cache_read.input_tokens": 1000,
+        "gen_ai.usage.audio.input_tokens": 2000,
+        "gen_ai.usage.audio.cache_read.input_tokens": 800,
+        "gen_ai.usage.output_tokens": 600,
+        "gen_ai.usage.audio.output_tokens": 500,
+    }
+    span = {"traceId": "t1", "spanId": "s1", "name": "chat gpt-realtime", "attributes": attrs}
+    span["startTimeUnixNano"] = "1757930400000000000"  # 2025-09-15 10:00 UTC
+    export = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [span]}]}]}
+    path = tmp_path / "spans.json"
+    path.write_text(json.dumps(export))
+    row = priced_rows(path, book)["resp_rt1"]
+    assert (row["input_tokens"], row["input_audio_tokens"]) == (2000, 1200)
+    assert (row["cache_read_tokens"], row["cache_read_audio_tokens"]) == (1000, 800)
+    assert row["output_audio_tokens"] == 500
+    # gpt-realtime: text $4 / $0.40 / $16, audio $32 / $0.40 / $64.
+    expected = usd((800, "4"), (1200, "32"), (200, "0.4"), (800, "0.4"), (100, "16"), (500, "64"))
+    assert row["cost_usd"] == expected == Decimal("0.0756")
+
+
+def test_litellm_spend_log_with_audio_usage(tmp_path: Path, book: PriceBook) -> None:
+    # LiteLLM's usage object is OpenAI's (prompt_tokens_details.audio_tokens...), see
+    # https://docs.litellm.ai/docs/proxy/logging_spec
+    usage = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 500,
+        "total_tokens": 1500,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 800},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 400},
+    }
+    record = {
+        "request_id": "ll-1",
+        "call_type": "acompletion",
+        "spend": 0.0655,
+        "prompt_tokens": 1000,
+        "completion_tokens": 500,
+        "startTime": "2025-01-15T12:00:00Z",
+        "model": "gpt-4o-audio-preview",
+        "custom_llm_provider": "openai",
+        "metadata": {"usage_object": usage},
+    }
+    row = priced_rows(write_jsonl(tmp_path / "spend.jsonl", [record]), book)["ll-1"]
+    assert (row["input_audio_tokens"], row["output_audio_tokens"]) == (800, 400)
+    assert row["cost_usd"] == usd((200, "2.5"), (800, "40"), (100, "10"), (400, "80"))
+
+
+def test_gemini_unspecified_modality_is_text_and_an_unknown_one_is_refused(tmp_path: Path) -> None:
+    unspecified = {
+        "promptTokenCount": 100,
+        "candidatesTokenCount": 1,
+        "promptTokensDetails": [{"tokenCount": 100}],
+    }
+    unknown = {
+        "promptTokenCount": 100,
+        "candidatesTokenCount": 1,
+        "promptTokensDetails": [{"modality": "HOLOGRAM", "tokenCount": 100}],
+    }
+    over = {
+        "promptTokenCount": 100,
+        "candidatesTokenCount": 1,
+        "promptTokensDetails": [{"modality": "AUDIO", "tokenCount": 150}],
+    }
+    records = [
+        gemini(rid, "2025-09-10T12:00:00Z", "gemini-2.5-flash", u)
+        for rid, u in (("u", unspecified), ("h", unknown), ("o", over))
+    ]
+    path = write_jsonl(tmp_path / "g.jsonl", records)
+    with Ledger.open([path]) as ledger:
+        rows = ledger.to_arrow().to_pylist()
+        reasons = {r["source_line"]: r["reason"] for r in ledger.quarantine().to_pylist()}
+    assert [(r["request_id"], r["input_audio_tokens"]) for r in rows] == [("u", 0)]
+    assert "modality 'HOLOGRAM'" in reasons[2]
+    assert "promptTokensDetails add up to 150: more than its count (100)" in reasons[3]
+
+
+def test_levers_keep_modality_parts_inside_their_buckets(tmp_path: Path, book: PriceBook) -> None:
+    from inferonomics.levers.playbook import whatif
+    from inferonomics.levers.report import uncached
+
+    path = tmp_path / "rt.csv"
+    path.write_text(
+        "ts,request_id,provider,model,input_tokens,input_audio_tokens,cache_read_tokens,"
+        "cache_read_audio_tokens,output_tokens,output_audio_tokens\n"
+        "2025-09-15T10:00:00Z,r1,openai,gpt-realtime,4000,3000,0,0,1000,800\n"
+    )
+    # gpt-realtime: text $4 / $0.40 / $16, audio $32 / $0.40 / $64 per MTok.
+    baseline = usd((1000, "4"), (3000, "32"), (200, "16"), (800, "64"))
+    with Ledger.open([path]) as ledger:
+        capped = whatif(ledger, ["cap:output=100"], book=book)
+        assert capped.baseline.cost_usd == baseline
+        # The 100 tokens left of the output are audio (a part never exceeds its bucket).
+        assert capped.final.cost_usd == usd((1000, "4"), (3000, "32"), (100, "64"))
+        cached = whatif(ledger, ["cache:hit_rate=0.5"], book=book)
+        # Half the prompt read from cache; audio keeps its share of the reads (3/4).
+        row = cached.final.table.to_pylist()[0]
+        assert (row["cache_read_tokens"], row["cache_read_audio_tokens"], row["input_audio_tokens"]) == (
+            2000, 1500, 1500,
+        )  # fmt: skip
+        expected = usd((500, "4"), (1500, "32"), (500, "0.4"), (1500, "0.4"), (200, "16"), (800, "64"))
+        assert cached.final.cost_usd == expected
+    cached_path = tmp_path / "cached.csv"
+    cached_path.write_text(
+        path.read_text().splitlines()[0]
+        + "\n2025-09-15T10:00:00Z,r2,openai,gpt-realtime,1000,600,2000,1500,10,0\n"
+    )
+    with Ledger.open([cached_path]) as ledger:
+        # Without caching, cached audio is billed as uncached audio.
+        row = bill(uncached(ledger), book=book).table.to_pylist()[0]
+        assert (row["input_tokens"], row["input_audio_tokens"], row["cache_read_audio_tokens"]) == (
+            3000,
+            2100,
+            0,
+        )
+        assert row["cost_usd"] == usd((900, "4"), (2100, "32"), (10, "16"))

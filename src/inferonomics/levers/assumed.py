@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from inferonomics.errors import LeverError
-from inferonomics.ledger.schema import INPUT_COLUMNS
+from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITIES
 from inferonomics.levers.base import Scenario, derive
 from inferonomics.levers.caching import CacheReplay, describe_policy
 from inferonomics.levers.policies import CachePolicy, policy_for
@@ -116,6 +116,15 @@ def assumed_rows(
         new[col] = ibis.cases((mine, written), else_=0)
         apart = apart | mine
     new["input_tokens"] = prompt - read - ibis.cases((apart, written), else_=0)
+    room = new["input_tokens"]
+    for m in MODALITIES:
+        # A modality's share of the reads is its share of the prompt; the rest stays uncached as
+        # far as the uncached input holds it (what went to a cache write is billed as a write).
+        total = r[f"input_{m}_tokens"] + r[f"cache_read_{m}_tokens"]
+        read_m = ibis.cases((prompt > 0, total * read // ibis.greatest(prompt, 1)), else_=0)
+        input_m = ibis.least(total - read_m, room)
+        room = room - input_m
+        new[f"cache_read_{m}_tokens"], new[f"input_{m}_tokens"] = read_m, input_m
     return r.mutate(**new), policies
 
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from inferonomics.catalog.book import PriceBook
 from inferonomics.errors import LeverError
-from inferonomics.ledger.schema import INPUT_COLUMNS
+from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITIES
 from inferonomics.levers import prefixes
 from inferonomics.levers.base import Scenario, counterfactual, measure
 from inferonomics.levers.policies import INPUT, TTL_OPTIONS, CachePolicy, policy_for
@@ -388,4 +388,14 @@ def _buckets(
             mine = np.array([p.write_column == col for p in policies], dtype=bool)[group]
             new = np.where(mine, written, 0)
         out[col] = np.where(replayed, new, table[col].to_numpy())
+    room = out[INPUT].copy()
+    for m in MODALITIES:
+        # A modality's share of the cache reads is its share of the prompt; the rest stays
+        # uncached input as far as the uncached input holds it (what a write took is a write).
+        total = table[f"input_{m}_tokens"].to_numpy() + table[f"cache_read_{m}_tokens"].to_numpy()
+        read_m = np.where(prompt > 0, total * read // np.maximum(prompt, 1), 0)
+        input_m = np.minimum(total - read_m, room)
+        room = room - input_m
+        out[f"cache_read_{m}_tokens"] = np.where(replayed, read_m, table[f"cache_read_{m}_tokens"].to_numpy())
+        out[f"input_{m}_tokens"] = np.where(replayed, input_m, table[f"input_{m}_tokens"].to_numpy())
     return out

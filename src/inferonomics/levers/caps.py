@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from inferonomics.errors import LeverError
+from inferonomics.ledger.schema import MODALITY_PARTS
 from inferonomics.levers.base import Scenario, derive
 from inferonomics.levers.rules import Rule, select
 
@@ -73,9 +74,18 @@ class OutputCap:
             output = _least(output, r.requests * self.max_output)
             reasoning = _least(reasoning, output)
         chosen = select(r, self.rule, self.features)
+        # Audio / image / video output is visible output: trimmed like it, and never more than
+        # what the caps leave of it (a part can never exceed its bucket).
+        room = output - reasoning
+        parts: dict[str, ir.Value] = {}
+        for c in MODALITY_PARTS["output_tokens"]:
+            part = _least(_keep(r[c], self.output_trim), room)
+            room = room - part
+            parts[c] = ibis.cases((chosen, part), else_=r[c])
         expr = r.mutate(
             output_tokens=ibis.cases((chosen, output), else_=r.output_tokens),
             reasoning_tokens=ibis.cases((chosen, reasoning), else_=r.reasoning_tokens),
+            **parts,
         )
         return scenario.with_ledger(derive(ledger, expr, "<output caps>"))
 

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from inferonomics.backend import epoch_micros
 from inferonomics.errors import LeverError
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.schema import INPUT_COLUMNS
+from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITY_PARTS
 from inferonomics.levers.replay import Blocks
 
 STRUCTURES = ("auto", "hashes", "sessions", "declared")
@@ -168,6 +168,7 @@ def _base(t: Any, con: Any) -> dict[str, Any]:
         "feature": t.feature,
         "requests": t.requests,
         **{c: t[c] for c in INPUT_COLUMNS},
+        **{c: t[c] for c in (*MODALITY_PARTS["input_tokens"], *MODALITY_PARTS["cache_read_tokens"])},
         "source_file": t.source_file,
         "source_line": t.source_line,
     }

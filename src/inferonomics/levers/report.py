@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.schema import INPUT_COLUMNS
+from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITIES
 from inferonomics.levers.assumed import AssumedCaching, assumed_replay
 from inferonomics.levers.base import Scenario, derive, measure
 from inferonomics.levers.caching import Caching, replay_cache
@@ -28,6 +28,9 @@ def uncached(ledger: Ledger) -> Ledger:
     r = ledger.rows
     prompt = sum((r[c] for c in INPUT_COLUMNS[1:]), r[INPUT_COLUMNS[0]])
     zero = {c: r[c] * 0 for c in INPUT_COLUMNS[1:]}
+    for m in MODALITIES:
+        zero[f"input_{m}_tokens"] = r[f"input_{m}_tokens"] + r[f"cache_read_{m}_tokens"]
+        zero[f"cache_read_{m}_tokens"] = r[f"cache_read_{m}_tokens"] * 0
     return derive(ledger, r.mutate(input_tokens=prompt, **zero), "<no caching>")
 
 

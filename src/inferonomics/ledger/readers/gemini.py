@@ -63,7 +63,10 @@ def _web_searches(response: Mapping[str, Any], model: str) -> int:
 
 
 MODALITIES = {"AUDIO": "audio", "IMAGE": "image", "VIDEO": "video"}
-TEXT_MODALITIES = frozenset({"TEXT", "DOCUMENT"})
+TEXT_MODALITIES = frozenset({"TEXT", "DOCUMENT", "MODALITY_UNSPECIFIED", ""})
+"""Counted as text: TEXT, DOCUMENT (PDF pages, billed as input tokens at the text rate) and an
+unspecified modality ("When a modality is not specified, it is treated as TEXT",
+https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1beta1/ModalityTokenCount)."""
 
 
 def _by_modality(usage: Mapping[str, Any], camel: str, snake: str, whole: int | None) -> dict[str, int]:

@@ -24,6 +24,7 @@ from inferonomics.errors import InputError, RecordError
 from inferonomics.ledger.readers.base import Context, Row, Rows, guarded, not_an_object
 from inferonomics.ledger.readers.fields import count, dig, first, money
 from inferonomics.ledger.readers.jsondoc import documents, items, line_of
+from inferonomics.ledger.readers.responses import openai_modalities
 from inferonomics.ledger.readers.text import csv_records
 
 TABLE = "LiteLLM_SpendLogs"
@@ -161,6 +162,10 @@ def spend_row(rec: Mapping[str, Any], notes: Any) -> Row:
         ),
         "reported_cost_usd": spend,
         "cost_source": None if spend is None else "tool_estimate",
+        # LiteLLM's usage object is OpenAI-shaped: its audio / image details read as OpenAI's are.
+        **openai_modalities(
+            usage.get("prompt_tokens_details"), usage.get("completion_tokens_details"), read, written
+        ),
     }
 
 

@@ -13,6 +13,14 @@ Anthropic's raw `input_tokens` (which excludes cache tokens); when the input is 
 cache tokens it cannot include them, and it is read as exclusive. Cache-write TTLs are not
 recorded, so writes go to `cache_write_other_tokens`.
 
+Modalities: `gen_ai.usage.{audio,image,video}.input_tokens` (cached included, like the input
+count), `gen_ai.usage.{audio,image,video}.cache_read.input_tokens` and
+`gen_ai.usage.{audio,image,video}.output_tokens` (per-modality names instrumentations emit, not yet
+in a released GenAI registry), and OpenInference's `llm.token_count.prompt_details.audio` /
+`llm.token_count.completion_details.audio`: uncached audio = audio input − cached audio. A span with
+audio or image input and cache reads but no cached split by modality is refused (which cached
+tokens were audio cannot be told).
+
 Input: OTLP JSON (`{"resourceSpans": [...]}`, one export per line or one document) or plain span
 objects whose `attributes` is a mapping. Spans without token usage (tool calls, retrievals) and
 agent / workflow spans (whose usage, when present, sums their child model calls) are skipped.
@@ -51,6 +59,17 @@ REASONING = (
     "gen_ai.usage.details.reasoning_tokens",
     "llm.token_count.completion_details.reasoning",
 )
+MODALITY_INPUT = {
+    "audio": ("gen_ai.usage.audio.input_tokens", "llm.token_count.prompt_details.audio"),
+    "image": ("gen_ai.usage.image.input_tokens", "llm.token_count.prompt_details.image"),
+    "video": ("gen_ai.usage.video.input_tokens",),
+}
+MODALITY_CACHE_READ = {m: (f"gen_ai.usage.{m}.cache_read.input_tokens",) for m in MODALITY_INPUT}
+MODALITY_OUTPUT = {
+    "audio": ("gen_ai.usage.audio.output_tokens", "llm.token_count.completion_details.audio"),
+    "image": ("gen_ai.usage.image.output_tokens", "llm.token_count.completion_details.image"),
+    "video": ("gen_ai.usage.video.output_tokens",),
+}
 EXCLUSIVE_NOTE = "spans whose input_tokens exclude cache tokens (fewer than them): read as uncached input"
 AGGREGATE_OPERATIONS = frozenset({"invoke_agent", "create_agent", "invoke_workflow", "execute_tool", "plan"})
 PROVIDER = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
@@ -151,6 +170,7 @@ def span_row(span: Mapping[str, Any], resource: Mapping[str, Any], notes: Any) -
             f"reasoning tokens ({reasoning}) exceed output tokens ({output}); reasoning is a part of output",
             "gen_ai.usage.reasoning.output_tokens",
         )
+    parts = _modalities(attrs, read)
     start = first(span.get("startTimeUnixNano"), span.get("start_time_unix_nano"))
     ts = instant(start, "startTimeUnixNano", unit="ns") if start is not None else None
     if ts is None:
@@ -173,7 +193,36 @@ def span_row(span: Mapping[str, Any], resource: Mapping[str, Any], notes: Any) -
         "cache_write_other_tokens": written,  # OTel records no cache TTL
         "output_tokens": output,
         "reasoning_tokens": reasoning,
+        **parts,
     }
+
+
+def _modalities(attrs: Mapping[str, Any], read: int) -> Row:
+    """The modality parts of a span's usage (see the module docstring)."""
+    parts: Row = {}
+    for m, names in MODALITY_INPUT.items():
+        total = count(_pick(attrs, names), names[0])
+        cached_raw = _pick(attrs, MODALITY_CACHE_READ[m])
+        cached = count(cached_raw, MODALITY_CACHE_READ[m][0])
+        if total and read and cached_raw is None:
+            raise RecordError(
+                f"{names[0]} ({total}) and cache reads ({read}) with no {MODALITY_CACHE_READ[m][0]}: "
+                f"which cached tokens were {m} cannot be told",
+                names[0],
+            )
+        if cached > total:
+            raise RecordError(
+                f"{MODALITY_CACHE_READ[m][0]} ({cached}) exceeds {names[0]} ({total})", names[0]
+            )
+        out = count(_pick(attrs, MODALITY_OUTPUT[m]), MODALITY_OUTPUT[m][0])
+        for column, value in (
+            (f"input_{m}_tokens", total - cached),
+            (f"cache_read_{m}_tokens", cached),
+            (f"output_{m}_tokens", out),
+        ):
+            if value:
+                parts[column] = value
+    return parts
 
 
 def read(ctx: Context) -> Rows:
