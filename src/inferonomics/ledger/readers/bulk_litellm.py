@@ -3,7 +3,8 @@ counts: uncached input = prompt_tokens − cache reads − cache writes (older L
 whole, and noted), the TTL split of writes, the batch tier, the region from the API base URL,
 `spend` as exact decimal text. Left to the Python reader: failed requests and response-cache hits,
 `metadata` or `request_tags` saved as JSON text, pages (`data`), amounts and counts written as text
-or as non-integral numbers, API base URLs the SQL does not parse as `urlsplit` does."""
+or as non-integral numbers, API base URLs the SQL does not parse as `urlsplit` does, usage with
+audio or image tokens."""
 
 from __future__ import annotations
 
@@ -59,7 +60,16 @@ FIELDS = {
     "key_user": "$.metadata.user_api_key_user_id",
     "meta_feature": "$.metadata.spend_logs_metadata.feature",
     "key_alias": "$.metadata.user_api_key_alias",
+    "m_audio": f"{_USAGE}.prompt_tokens_details.audio_tokens",
+    "m_image": f"{_USAGE}.prompt_tokens_details.image_tokens",
+    "m_cached_audio": f"{_USAGE}.prompt_tokens_details.cached_tokens_details.audio_tokens",
+    "m_cached_image": f"{_USAGE}.prompt_tokens_details.cached_tokens_details.image_tokens",
+    "m_out_audio": f"{_USAGE}.completion_tokens_details.audio_tokens",
+    "m_out_image": f"{_USAGE}.completion_tokens_details.image_tokens",
 }
+_MODALITIES = ("m_audio", "m_image", "m_cached_audio", "m_cached_image", "m_out_audio", "m_out_image")
+"""Audio and image parts (`responses.openai_modalities`): lines where any is not zero or absent go to
+Python (text-only usage carries them as 0)."""
 
 
 def _first(*xs: str) -> str:
@@ -110,6 +120,7 @@ SIMPLE = " AND ".join(
         f"(NOT {_HAS_SPLIT} OR ({_count_ok(_W5)} AND {_count_ok(_W1)}))",
         f"({absent('reasoning')} OR {is_int('reasoning')})",
         f"({absent('searches')} OR {is_int('searches')})",
+        *(f"({absent(m)} OR {m} = '0')" for m in _MODALITIES),
         *(
             is_text(x)
             for x in (
