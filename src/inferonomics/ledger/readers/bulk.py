@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -42,7 +42,7 @@ from inferonomics.ledger.staging import QuarantineRecord, Stager
 
 BULK = True
 """Read the formats that have a `BulkFormat` in bulk (False: every line through Python)."""
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 32 << 20
 """Bytes of whole lines in one piece handed to the scanner (one piece per thread at a time)."""
 TEXT_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
 KEY = "_key"
@@ -68,6 +68,9 @@ class BulkFormat:
     columns: Mapping[str, str]
     key: str
     notes: Mapping[str, str] = field(default_factory=dict)
+    derived: Sequence[Mapping[str, str]] = ()
+    """Layers of named expressions over the fields (each may use the names before it), computed once
+    a line and usable by name in `simple`, `columns`, `key` and `notes`."""
 
 
 @dataclass
@@ -172,14 +175,19 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
     notes_sql = ", ".join(f"count(*) FILTER (WHERE _note{i})" for i in range(len(spec.notes)))
     display = sql_text(ctx.display)
 
+    def layered(scan: lines.LineScan) -> str:
+        sql = f"(SELECT f, n, cand AND ok AS parsed, {fields_sql} FROM {scan.table})"
+        for layer in spec.derived:
+            sql = "(SELECT *, " + ", ".join(f"{e} AS {k}" for k, e in layer.items()) + f" FROM {sql})"
+        return sql + " x"
+
     def decide(scan: lines.LineScan, bases: list[int], table: str) -> None:
         """Make `table`: the scan's lines with whether each is simple, its line in the file and, for
         a simple one, its columns (one pass over the extracted values)."""
         duck.execute(
             f"""CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT f, n, m.base + n - 1 AS _line, simple, {columns} FROM
-            (SELECT *, parsed AND coalesce(({spec.simple}), false) AS simple FROM
-                (SELECT f, n, cand AND ok AS parsed, {fields_sql} FROM {scan.table}) x) d
+            (SELECT *, parsed AND coalesce(({spec.simple}), false) AS simple FROM {layered(scan)}) d
             JOIN (SELECT f, {bases}[i + 1] AS base FROM {scan.files}) m USING (f)"""
         )
 

@@ -24,7 +24,6 @@ FIELDS = {
     "object": "$.object",
     "type": "$.type",
     "response": "$.response",
-    "usage": "$.usage",
     "c_prompt": "$.usage.prompt_tokens",
     "c_cached": "$.usage.prompt_tokens_details.cached_tokens",
     "c_written": "$.usage.prompt_tokens_details.cache_write_tokens",
@@ -66,18 +65,19 @@ def _pick(chat: str, response: str) -> str:
     return f"CASE WHEN {_CHAT} THEN {chat} ELSE {response} END"
 
 
-_PROMPT = _pick("c_prompt", "r_prompt")
-_CACHED = _pick("c_cached", "r_cached")
-_WRITTEN = _pick("c_written", "r_written")
-_OUT = _pick("c_out", "r_out")
-_REASONING = _pick("c_reasoning", "r_reasoning")
-_CREATED = "CASE WHEN created IS NULL OR created = 'null' THEN created_at ELSE created END"
-_MODALITIES = [
-    _pick(f"c_{m}", f"r_{m}")
-    for m in ("audio", "image", "cached_audio", "cached_image", "out_audio", "out_image")
-]
+_MODALITIES = ("audio", "image", "cached_audio", "cached_image", "out_audio", "out_image")
 """Audio and image parts (`responses.openai_modalities`): lines where any is not zero or absent go to
 Python (text-only responses carry them as 0)."""
+_COUNTS = ("prompt", "cached", "written", "out", "reasoning")
+DERIVED = (
+    # the values of the object's kind (chat.completion or response), as JSON text
+    {
+        **{f"p_{k}": _pick(f"c_{k}", f"r_{k}") for k in (*_COUNTS, *_MODALITIES)},
+        "p_created": "CASE WHEN created IS NULL OR created = 'null' THEN created_at ELSE created END",
+    },
+    # ... and as numbers (0 when absent; only used where the text is a count)
+    {**{f"n_{k}": count(f"p_{k}") for k in _COUNTS}, "n_created": "TRY_CAST(p_created AS BIGINT)"},
+)
 MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: later instants are left to Python
 
 SIMPLE = " AND ".join(
@@ -85,16 +85,15 @@ SIMPLE = " AND ".join(
         f"({_CHAT} OR {_RESPONSE})",
         "type IS NULL",
         "response IS NULL",
-        "starts_with(usage, '{')",
-        count_or_zero(_PROMPT),
-        count_or_zero(_CACHED),
-        count_or_zero(_WRITTEN),
-        is_int(_OUT),
-        count_or_zero(_REASONING),
-        f"{count(_CACHED)} + {count(_WRITTEN)} <= {count(_PROMPT)}",
-        *(f"({absent(m)} OR {m} = '0')" for m in _MODALITIES),
-        is_int(_CREATED),
-        f"TRY_CAST({_CREATED} AS BIGINT) <= {MAX_EPOCH}",
+        count_or_zero("p_prompt"),
+        count_or_zero("p_cached"),
+        count_or_zero("p_written"),
+        is_int("p_out"),  # (also: usage is an object)
+        count_or_zero("p_reasoning"),
+        "n_cached + n_written <= n_prompt",
+        *(f"({absent('p_' + m)} OR p_{m} = '0')" for m in _MODALITIES),
+        is_int("p_created"),
+        f"n_created <= {MAX_EPOCH}",
         *(
             is_text(x)
             for x in ("id", "model", "tier", "m_tenant", "m_user", "m_feature", "m_session", "m_user_id")
@@ -106,12 +105,12 @@ COLUMNS = {
     "provider": "'openai'",
     "model": text("model"),
     "request_id": text("id"),
-    "ts": f"strftime(make_timestamp(TRY_CAST({_CREATED} AS BIGINT) * 1000000), '%Y-%m-%dT%H:%M:%S+00:00')",
-    "input_tokens": f"{count(_PROMPT)} - {count(_CACHED)} - {count(_WRITTEN)}",
-    "cache_read_tokens": count(_CACHED),
-    "cache_write_other_tokens": count(_WRITTEN),
-    "output_tokens": count(_OUT),
-    "reasoning_tokens": count(_REASONING),
+    "ts": "strftime(make_timestamp(n_created * 1000000), '%Y-%m-%dT%H:%M:%S+00:00')",
+    "input_tokens": "n_prompt - n_cached - n_written",
+    "cache_read_tokens": "n_cached",
+    "cache_write_other_tokens": "n_written",
+    "output_tokens": "n_out",
+    "reasoning_tokens": "n_reasoning",
     "service_tier": text("tier"),
     "tenant": text("m_tenant"),
     "user": f"CASE WHEN {absent('m_user')} THEN {text('m_user_id')} ELSE {text('m_user')} END",
@@ -130,4 +129,5 @@ FORMAT = BulkFormat(
     simple=SIMPLE,
     columns=COLUMNS,
     key=text("id"),
+    derived=DERIVED,
 )

@@ -22,7 +22,13 @@ def blank(x: str) -> str:
 
 def is_int(x: str) -> str:
     """A JSON integer >= 0 with at most `MAX_DIGITS` digits."""
-    return f"regexp_full_match({x}, '[0-9]{{1,{MAX_DIGITS}}}')"
+    # (DuckDB writes a non-integral number with a `.` or an exponent; a string keeps its quotes,
+    # which a cast to an integer would drop)
+    return (
+        f"(strlen({x}) <= {MAX_DIGITS} AND {x}[1] BETWEEN '0' AND '9' AND {x}[-1] BETWEEN '0' AND '9' "
+        f"AND NOT contains({x}, '.') AND NOT contains(lower({x}), 'e') "
+        f"AND TRY_CAST({x} AS UBIGINT) IS NOT NULL)"
+    )
 
 
 def count_or_zero(x: str) -> str:
