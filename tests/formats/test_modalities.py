@@ -465,3 +465,22 @@ def test_levers_keep_modality_parts_inside_their_buckets(tmp_path: Path, book: P
             0,
         )
         assert row["cost_usd"] == usd((900, "4"), (2100, "32"), (10, "16"))
+
+
+def test_prices_shows_modality_rates_and_names_the_missing_ones() -> None:
+    from typer.testing import CliRunner
+
+    from inferonomics.cli.app import app
+
+    result = CliRunner().invoke(
+        app, ["prices", "gpt-4o-realtime-preview", "--at", "2025-01-15", "--history"], env={"COLUMNS": "250"}
+    )
+    assert result.exit_code == 0, result.output
+    lines = {line.split("│")[0].strip(): line for line in result.output.splitlines() if "│" in line}
+    # From 2024-12-17: audio $40 in, $2.50 cached, $80 out.
+    assert lines["audio input"].split("│")[1].strip() == "40"
+    assert lines["audio cache read"].split("│")[1].strip() == "2.5"
+    assert lines["audio output"].split("│")[1].strip() == "80"
+    assert "no rate (tokens of these leave a request unpriced): " in result.output
+    assert "video input" in result.output.split("no rate")[1].splitlines()[0]
+    assert "audio input 100, audio output 200" in result.output  # the launch period, in the history

@@ -235,6 +235,9 @@ def _history(m: Any) -> list[dict[str, Any]]:
                 "valid_from": e.period.valid_from.isoformat(sep=" ") if e.period.valid_from else "(first)",
                 "input_usd_per_mtok": r.input_usd_per_mtok,
                 "output_usd_per_mtok": r.output_usd_per_mtok,
+                "modality": {
+                    name: getattr(r, name) for name in MODALITY_RATE_FIELDS if getattr(r, name) is not None
+                },
                 "windows": len(e.period.windows),
                 "tiers": len(e.period.tiers),
                 "source": e.origin.describe(),

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from inferonomics.catalog.book import modality_what
 from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
 from inferonomics.catalog.show import RATE_LABELS
 
@@ -81,6 +82,7 @@ def print_model(info: dict[str, Any], console: Console, *, history: bool = False
                 Text(
                     f"  from {h['valid_from']}: input {h['input_usd_per_mtok']}, "
                     f"output {h['output_usd_per_mtok']}"
+                    + "".join(f", {modality_what(k)} {rate}" for k, rate in h.get("modality", {}).items())
                     + (f", {h['windows']} time windows" if h["windows"] else "")
                     + (f", {h['tiers']} long-context tiers" if h["tiers"] else "")
                     + f"  [{h['source']}]"
