@@ -33,21 +33,24 @@ def _read(path: Path) -> dict[str, Any]:
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[str, Any]]:
     """(bulk, reference) readings of `path`; the bulk one says whether the bulk reader read it."""
     took: list[bool] = []
+    sql: list[int] = []
     real = bulk.read
 
     def spy(*args: Any, **kwargs: Any) -> bulk.BulkRead | None:
         got = real(*args, **kwargs)
         took.append(got is not None)
+        sql.append(0 if got is None else got.in_sql)
         return got
 
     with monkeypatch.context() as m:
         m.setattr(bulk, "read", spy)
         fast = _read(path)
     fast["bulk"] = took == [True]
+    fast["in_sql"] = sum(sql)
     with monkeypatch.context() as m:
         m.setattr(bulk, "BULK", False)
         reference = _read(path)
-    reference["bulk"] = fast["bulk"]  # (compared apart)
+    reference["bulk"], reference["in_sql"] = fast["bulk"], fast["in_sql"]  # (compared apart)
     return fast, reference
 
 
@@ -211,6 +214,7 @@ def test_openai_responses_with_every_quirk_read_the_same(
         monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
     fast, reference = _both(path, monkeypatch)
     assert fast["bulk"]
+    assert fast["in_sql"] >= 40  # the plain chat completions were decided in SQL, not by Python
     assert fast == reference
     # The quirks are there: every simple line billed, the odd ones read as Python reads them.
     reasons = [q["reason"] for q in fast["quarantine"]]
@@ -351,6 +355,7 @@ def test_litellm_spend_logs_with_every_quirk_read_the_same(
         monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
     fast, reference = _both(path, monkeypatch)
     assert fast["bulk"]
+    assert fast["in_sql"] >= 30  # the plain records were decided in SQL, not by Python
     assert fast == reference
     reasons = [q["reason"] for q in fast["quarantine"]]
     assert sum("duplicate request_id" in r for r in reasons) == 2

@@ -78,6 +78,8 @@ class BulkRead:
     """What `read` made: the Parquet parts of the rows (staged columns, text, plus `KEY`)."""
 
     parts: list[Path]
+    in_sql: int = 0
+    """Lines decided in SQL (the others went to the Python reader)."""
 
 
 class _NotBulk(Exception):
@@ -160,7 +162,8 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
     name = f"bulk{next(_names):05d}"
     threads = int(duck.execute("SELECT current_setting('threads')").fetchall()[0][0])
     parts: list[Path] = []
-    fields_sql = ", ".join(f"v[{i + 1}] AS {n}" for i, n in enumerate(spec.fields))
+    # (as text: indexing or casting a JSON value would read it as JSON, not as its text)
+    fields_sql = ", ".join(f"CAST(v[{i + 1}] AS VARCHAR) AS {n}" for i, n in enumerate(spec.fields))
     columns = ", ".join(
         f"CASE WHEN simple THEN CAST(({spec.columns[c]}) AS VARCHAR) END AS {c}"
         if c in spec.columns
@@ -174,6 +177,7 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
     keep = ", ".join((*TEXT_COLUMNS, KEY))
     notes_sql = ", ".join(f"count(*) FILTER (WHERE _note{i})" for i in range(len(spec.notes)))
     display = sql_text(ctx.display)
+    in_sql = [0]
 
     def layered(scan: lines.LineScan) -> str:
         sql = f"(SELECT f, n, cand AND ok AS parsed, {fields_sql} FROM {scan.table})"
@@ -221,6 +225,7 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
                     if n:
                         ctx.notes[what] += n
             odd = duck.execute(f"SELECT f, n FROM {rows} WHERE NOT simple").fetchall()
+            in_sql[0] += duck.execute(f"SELECT count(*) FROM {rows} WHERE simple").fetchall()[0][0]
             by_piece: dict[int, list[int]] = {}
             for f, n in odd:
                 by_piece.setdefault(scan.index[f], []).append(n)
@@ -255,7 +260,7 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
         row["_file"], row["_line"] = ctx.display, line
         stager.add(row)
     parts.extend(stager.finish())
-    return BulkRead(_without_duplicates(duck, ctx, parts, stage, name, ordered=stager.rows == 0))
+    return BulkRead(_without_duplicates(duck, ctx, parts, stage, name, ordered=stager.rows == 0), in_sql[0])
 
 
 def _without_duplicates(
