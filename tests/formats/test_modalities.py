@@ -484,3 +484,104 @@ def test_prices_shows_modality_rates_and_names_the_missing_ones() -> None:
     assert "no rate (tokens of these leave a request unpriced): " in result.output
     assert "video input" in result.output.split("no rate")[1].splitlines()[0]
     assert "audio input 100, audio output 200" in result.output  # the launch period, in the history
+
+
+MODALITY_KEYS = {
+    # genai-prices price key -> (our ledger column, genai-prices usage key)
+    "input_audio_mtok": ("input_audio_tokens", "input_audio_tokens"),
+    "input_image_mtok": ("input_image_tokens", "input_image_tokens"),
+    "input_video_mtok": ("input_video_tokens", "input_video_tokens"),
+    "cache_audio_read_mtok": ("cache_read_audio_tokens", "cache_audio_read_tokens"),
+    "cache_image_read_mtok": ("cache_read_image_tokens", "cache_image_read_tokens"),
+    "output_audio_mtok": ("output_audio_tokens", "output_audio_tokens"),
+    "output_image_mtok": ("output_image_tokens", "output_image_tokens"),
+}
+
+
+def test_modality_prices_agree_with_genai_prices(book: PriceBook) -> None:
+    """Every genai-prices model with modality rates (plain prices: no tiers or windows), priced by
+    genai-prices' own `calc_price` and by the engine, agree to 1e-9 USD on random requests. genai-prices
+    counts a modality inside its parent (input_audio within input, cached audio within both), the
+    ledger as parts of each bucket; the usages below say the same request both ways."""
+    import datetime as dt
+    import random
+
+    import pyarrow as pa
+    from genai_prices import Usage
+    from genai_prices import data as gp_data
+    from genai_prices import types as gp
+
+    rng = random.Random(20261204)
+    at = dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC)
+    rows, theirs = [], {}
+    for p in gp_data.providers:
+        for m in p.models:
+            prices = m.prices if isinstance(m.prices, gp.ModelPrice) else m.prices[-1].prices
+            keys = {k for k, v in prices.__dict__.items() if v is not None and not k.startswith("_")}
+            modal = [k for k in MODALITY_KEYS if k in keys]
+            if not modal or any(isinstance(v, gp.TieredPrices) for v in prices.__dict__.values()):
+                continue
+            if not isinstance(m.prices, gp.ModelPrice) and m.prices[-1].constraint is not None:
+                continue
+            if not {"input_mtok", "output_mtok"} <= keys or keys - {
+                *MODALITY_KEYS,
+                "input_mtok",
+                "output_mtok",
+                "web_searches_kcount",  # no searches in these requests
+                "cache_read_mtok",
+            }:
+                continue  # other units (web searches, audio hours...) are out of this comparison
+            for i in range(5):
+                ours: dict[str, Any] = dict.fromkeys(
+                    ("input_tokens", "cache_read_tokens", "output_tokens"), 0
+                )
+                usage: dict[str, int] = {}
+                cached_parts = 0
+                for key in modal:
+                    column, their_key = MODALITY_KEYS[key]
+                    n = rng.randrange(0, 50_000)
+                    ours[column] = n
+                    if column.startswith("cache_read"):
+                        cached_parts += n
+                ours["cache_read_tokens"] = (
+                    (cached_parts + rng.randrange(0, 20_000)) if "cache_read_mtok" in keys else cached_parts
+                )
+                uncached_parts = sum(
+                    v for k, v in ours.items() if k.startswith("input_") and k != "input_tokens"
+                )
+                ours["input_tokens"] = uncached_parts + rng.randrange(0, 20_000)
+                out_parts = sum(
+                    v for k, v in ours.items() if k.startswith("output_") and k != "output_tokens"
+                )
+                ours["output_tokens"] = out_parts + rng.randrange(0, 20_000)
+                for key in modal:
+                    column, their_key = MODALITY_KEYS[key]
+                    usage[their_key] = ours[column]
+                for m_ in (
+                    "audio",
+                    "image",
+                    "video",
+                ):  # genai-prices: cached modality is inside input modality
+                    if f"input_{m_}_tokens" in usage:
+                        usage[f"input_{m_}_tokens"] += ours.get(f"cache_read_{m_}_tokens", 0)
+                usage["input_tokens"] = ours["input_tokens"] + ours["cache_read_tokens"]
+                usage["cache_read_tokens"] = ours["cache_read_tokens"]
+                usage["output_tokens"] = ours["output_tokens"]
+                rid = f"{p.id}/{m.id}/{i}"
+                every = dict.fromkeys((c for c, _ in MODALITY_KEYS.values()), 0)
+                rows.append({"ts": at, "request_id": rid, "provider": p.id, "model": m.id, **every, **ours})
+                theirs[rid] = prices.calc_price(Usage(**usage))["total_price"]
+    assert len({r["model"] for r in rows}) >= 25
+    table = pa.Table.from_pylist(rows)
+    priced = price(Ledger.from_arrow(table, name="modalities"), book=book).to_arrow().to_pylist()
+    compared = 0
+    for r in priced:
+        if r["cost_usd"] is None:
+            raise AssertionError(f"{r['request_id']}: {r['status']}")
+        compared += 1
+        assert abs(r["cost_usd"] - theirs[r["request_id"]]) <= Decimal("1e-9"), (
+            r["request_id"],
+            r["cost_usd"],
+            theirs[r["request_id"]],
+        )
+    assert compared == len(rows)
