@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -70,7 +71,7 @@ def source_digest(*modules: str) -> str:
 
     root = Path(__file__).parent
     files = [root.joinpath(*m.split(".")[1:]).with_suffix(".py") for m in modules]
-    return digest([__version__, FORMAT, file_digest(files)])
+    return digest([__version__, FORMAT, sys.version_info[:2], file_digest(files)])
 
 
 def load(kind: str, key: str) -> object | None:

@@ -207,7 +207,9 @@ def rates_for(book: PriceBook, keys: pa.Table, ts_min: Any, ts_max: Any) -> pa.T
     if book.fingerprint is None:
         return tabulate(book, key_list, start, end)
     # Cached under the book's content, the keys and the span: a bill that finds it never reads the book.
-    key = cache.digest([cache.source_digest(*RATE_MODULES), book.fingerprint, key_list, start, end])
+    key = cache.digest(
+        [cache.source_digest(*RATE_MODULES), pa.__version__, book.fingerprint, key_list, start, end]
+    )
     return cache.cached(
         "rates", key, lambda: tabulate(book, key_list, start, end), lambda v: isinstance(v, pa.Table)
     )

@@ -129,8 +129,11 @@ def rollup_cells(
     for i, scan in enumerate(scans):
         duck.execute(f'CREATE OR REPLACE TEMP VIEW "{SOURCE.format(i)}" AS SELECT * FROM "{scan.view}"')
     claimed = ledger.sources[0].ids_fingerprint is not None if len(ledger.sources) == 1 else False
+    import duckdb
+
     base: list[object] = [
         cache.source_digest(*MODULES),
+        duckdb.__version__,  # the engine that runs the SQL (and types its results)
         [(s.columns, src.strip) for s, src in zip(scans, ledger.sources, strict=True)],
         ledger.model_as,
         ledger.tags,

@@ -24,6 +24,7 @@ directly for one request. Resolution, in order:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
@@ -33,9 +34,6 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import yaml
-from pydantic import ValidationError
 
 from inferonomics.catalog.matching import (
     PROVIDER_ALIASES,
@@ -68,6 +66,7 @@ from inferonomics.errors import PriceBookError
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import yaml
 
 EPOCH_MIN = dt.datetime(1, 1, 1)
 BOOK_MODULES = (
@@ -250,7 +249,12 @@ MAX_SHEET_NODES = 100_000
 nested in aliases expand exponentially: a few hundred bytes can stand for gigabytes)."""
 
 
+@functools.cache
 def _decimal_yaml_loader() -> type[yaml.SafeLoader]:
+    """A YAML loader reading floats as exact decimals (made on first use: a bill whose book is
+    cached reads no YAML)."""
+    import yaml
+
     class Loader(yaml.SafeLoader):
         pass
 
@@ -273,11 +277,10 @@ def _decimal_yaml_loader() -> type[yaml.SafeLoader]:
     return Loader
 
 
-_YAML_LOADER = _decimal_yaml_loader()
-
-
 def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     """Nodes in the document once every alias is expanded (shared nodes counted each time used)."""
+    import yaml
+
     known = sizes.get(id(node))
     if known is not None:
         return known
@@ -293,7 +296,7 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
 
 
 def _load_yaml(path: Path, text: str) -> object:
-    loader = _YAML_LOADER(text)
+    loader = _decimal_yaml_loader()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -324,6 +327,9 @@ def read_sheet(path: Path, data: bytes | None = None) -> Sheet:
     """Load a price sheet (YAML; its `data` when already read), with floats read as exact decimals.
     Errors name the file; the sheet's size and the expansion of its aliases are bounded
     (`MAX_SHEET_BYTES`, `MAX_SHEET_NODES`)."""
+    import yaml
+    from pydantic import ValidationError
+
     if data is None:
         data = sheet_bytes(path)
     try:
