@@ -46,7 +46,10 @@ con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
 path = sys.argv[1]
 scan = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}')"
-rates = "(VALUES ('openai', 'gpt-4o', 2500000000::BIGINT, 10000000000::BIGINT)) r(provider, model, r_in, r_out)"
+rates = (
+    "(VALUES ('openai', 'gpt-4o', 2500000000::BIGINT, 10000000000::BIGINT)) "
+    "r(provider, model, r_in, r_out)"
+)
 sql = f'''
 SELECT sum((l.input_tokens * r.r_in + l.output_tokens * r.r_out)::DECIMAL(38, 0))
        * 0.000000000000001::DECIMAL(38, 15)

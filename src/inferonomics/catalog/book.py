@@ -447,17 +447,34 @@ class PriceBook:
             book.fingerprint = cache.digest(layers)
         return book
 
+    def _materialize(self) -> None:
+        """Read a deferred book (see `load`); nothing for a book already read."""
+        if "_pending" not in self.__dict__:
+            return
+        overlay = self.__dict__.pop("_pending")
+        fingerprint = self.__dict__["fingerprint"]
+        self.__dict__.update(type(self)._packaged(overlay).__dict__)
+        self.__dict__["fingerprint"] = fingerprint
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy (copy.copy, deepcopy, pickle) of a deferred book is of the book read.
+        self._materialize()
+        return dict(self.__dict__)
+
     if not TYPE_CHECKING:  # hidden from type checkers, which would then accept any attribute
 
         def __getattr__(self, name: str) -> Any:
-            # A deferred book (see `load`) is read on first use of anything but its fingerprint.
+            # A deferred book is read on first use of anything but its fingerprint...
             if name.startswith("__") or "_pending" not in self.__dict__:
                 raise AttributeError(name)
-            overlay = self.__dict__.pop("_pending")
-            fingerprint = self.__dict__["fingerprint"]
-            self.__dict__.update(type(self)._packaged(overlay).__dict__)
-            self.fingerprint = fingerprint
+            self._materialize()
             return getattr(self, name)
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            # ... and before anything of it is replaced.
+            if name != "fingerprint":
+                self._materialize()
+            object.__setattr__(self, name, value)
 
     @staticmethod
     def _packaged_key(overlay: bool) -> str | None:
