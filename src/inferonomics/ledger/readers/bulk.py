@@ -175,7 +175,7 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
         f", simple AND coalesce(({test}), false) AS _note{i}" for i, test in enumerate(spec.notes.values())
     )
     keep = ", ".join((*TEXT_COLUMNS, KEY))
-    notes_sql = ", ".join(f"count(*) FILTER (WHERE _note{i})" for i in range(len(spec.notes)))
+    notes_sql = "".join(f", count(*) FILTER (WHERE _note{i})" for i in range(len(spec.notes)))
     display = sql_text(ctx.display)
     in_sql = [0]
 
@@ -219,13 +219,14 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
                 f"TO {sql_text(str(part))} (FORMAT parquet)"
             )
             parts.append(part)
-            if spec.notes:
-                counts = duck.execute(f"SELECT {notes_sql} FROM {rows} WHERE simple").fetchall()[0]
-                for what, n in zip(spec.notes, counts, strict=True):
-                    if n:
-                        ctx.notes[what] += n
+            decided, *counts = duck.execute(
+                f"SELECT count(*){notes_sql} FROM {rows} WHERE simple"
+            ).fetchall()[0]
+            in_sql[0] += decided
+            for what, n in zip(spec.notes, counts, strict=True):
+                if n:
+                    ctx.notes[what] += n
             odd = duck.execute(f"SELECT f, n FROM {rows} WHERE NOT simple").fetchall()
-            in_sql[0] += duck.execute(f"SELECT count(*) FROM {rows} WHERE simple").fetchall()[0][0]
             by_piece: dict[int, list[int]] = {}
             for f, n in odd:
                 by_piece.setdefault(scan.index[f], []).append(n)
