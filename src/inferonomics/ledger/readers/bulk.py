@@ -145,7 +145,8 @@ def read(ctx: Context, spec: BulkFormat, fallback: Fallback, stage: Path) -> Bul
     """Read `ctx.path` in bulk: rows into Parquet parts in `stage`, quarantine records and notes
     into `ctx` (as the Python reader records them, in line order). None (and `ctx` untouched) when
     the file must be read by the Python reader whole (see `pieces`)."""
-    duck = duckdb.connect()
+    # Its own database (any engine's connection is left alone), spilling, if ever, into the stage.
+    duck = duckdb.connect(config={"temp_directory": str(stage / "bulk-spill")})
     quarantine, notes = list(ctx.quarantine), Counter(ctx.notes)
     try:
         got = _read(duck, ctx, spec, fallback, stage)
