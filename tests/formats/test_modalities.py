@@ -585,3 +585,25 @@ def test_modality_prices_agree_with_genai_prices(book: PriceBook) -> None:
             theirs[r["request_id"]],
         )
     assert compared == len(rows)
+
+
+def test_bill_names_the_missing_modality_rate_on_stderr(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from inferonomics.cli.app import app
+
+    path = tmp_path / "u.csv"
+    path.write_text(
+        "ts,provider,model,input_tokens,input_audio_tokens,output_tokens\n"
+        "2025-01-15T12:00:00Z,openai,gpt-4o,300,200,10\n"
+        "2025-01-15T12:00:00Z,openai,gpt-4o,300,0,10\n"
+    )
+    result = CliRunner().invoke(app, ["bill", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "unpriced: no audio input rate for openai/gpt-4o (1 request; --per-row lists them)" in result.output
+    )
+    rows = json.loads(result.stdout[: result.stdout.rindex("]") + 1])
+    # The priced row: GPT-4o at $2.50 / $10 (gpt-4o-2024-08-06 prices from 2024-10-02).
+    assert Decimal(rows[0]["cost_usd"]) == usd((300, "2.5"), (10, "10"))
+    assert rows[0]["unpriced_requests"] == 1

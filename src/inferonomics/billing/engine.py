@@ -195,6 +195,18 @@ class Priced:
         )
         return self.ledger.account_from(int(counts["n"]), int(counts["bad"] or 0))
 
+    def unpriced_by_status(self) -> dict[str, int]:
+        """Requests left unpriced, by their status (`unpriced: no audio input rate for ...`), most first.
+        Runs one pass of the pricing expression."""
+
+        def expr(t: ir.Table) -> ir.Table:
+            u = t.filter(t._unpriced & ~t._quarantined)
+            return u.group_by("status").aggregate(requests=u.requests.sum())
+
+        rows = self.execute(lambda e: e.to_pyarrow().to_pylist(), expr)
+        found = {str(r["status"]): int(r["requests"] or 0) for r in rows}
+        return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+
 
 def rates_for(book: PriceBook, keys: pa.Table, ts_min: Any, ts_max: Any) -> pa.Table:
     """The rate table (see `billing/rates.py`) for the (provider, model, service_tier, region) rows of

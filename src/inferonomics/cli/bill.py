@@ -175,6 +175,7 @@ def bill(
             _print_bill(table, per_row, console)
     print_account(account, ledger)
     _name_models(ledger, price_book)
+    _name_missing_modality_rates(ledger, price_book, table)
 
 
 def _name_models(ledger: inf.Ledger, price_book: inf.PriceBook) -> None:
@@ -202,6 +203,24 @@ def _name_models(ledger: inf.Ledger, price_book: inf.PriceBook) -> None:
     if kinds.get("near") or kinds.get("unknown"):
         counts = ", ".join(f"{kinds[k]:,} {k}" for k in ("exact", "alias", "near", "unknown") if kinds.get(k))
         tell(f"model names: {counts} (--per-row gives each row's match and matched_model)")
+
+
+def _name_missing_modality_rates(ledger: inf.Ledger, price_book: inf.PriceBook, table: pa.Table) -> None:
+    """On stderr: requests left unpriced because their audio, image or video tokens have no rate
+    (`unpriced: no audio input rate for openai/gpt-4o`). Only when the bill has both unpriced requests and
+    modality tokens (it then takes one more pass)."""
+    import pyarrow.compute as pc
+
+    import inferonomics as inf
+    from inferonomics.ledger.schema import MODALITY_COLUMNS
+
+    if "unpriced_requests" not in table.column_names or not pc.sum(table["unpriced_requests"]).as_py():
+        return
+    if not any(c in table.column_names and pc.sum(table[c]).as_py() for c in MODALITY_COLUMNS):
+        return
+    for status, requests in inf.price(ledger, book=price_book).unpriced_by_status().items():
+        if " rate for " in status:
+            tell(f"{status} ({requests:,} request{'' if requests == 1 else 's'}; --per-row lists them)")
 
 
 def _print_bill(table: pa.Table, per_row: bool, console: Console) -> None:
