@@ -5,6 +5,7 @@ API's `chat.completion` objects, as an application logs them) and LiteLLM spend 
 `LiteLLM_SpendLogs` rows as JSON lines). For each, in the same run and each as a whole process:
 
 * `inferonomics bill FILE` (read, validate, price, print the bill);
+* the same with the Python readers (`INFERONOMICS_BULK=0`), the reference the bulk path replaces;
 * a DuckDB `read_json` query summing the same token columns of the same file (the baseline: the
   fastest way to get totals out of the file, with no validation, no quarantine and no prices);
 
@@ -130,10 +131,19 @@ def main() -> None:
             if f"rows read {records:,} = billed {records:,}" not in out:
                 raise SystemExit(f"{label}: not every record billed:\n{out[-1500:]}")
             duck_s, _, _ = run(duckdb_sum(big, columns))
+            os.environ["INFERONOMICS_BULK"] = "0"
+            try:
+                python_s, python_rss, _ = run([*CLI, "bill", str(big)])
+            finally:
+                del os.environ["INFERONOMICS_BULK"]
             rss_small, rss_big = run([*CLI, "bill", str(small)])[1], run([*CLI, "bill", str(big)])[1]
             print(f"{label}: {records:,} records, {size:,.0f} MB")
             print(f"  inferonomics bill  {cli_s:6.2f} s  {records / cli_s:>11,.0f} records/s")
             print(f"  DuckDB read_json   {duck_s:6.2f} s  {records / duck_s:>11,.0f} records/s")
+            print(
+                f"  bill, Python reader (INFERONOMICS_BULK=0) {python_s:6.2f} s  "
+                f"{records / python_s:>11,.0f} records/s, peak RSS {python_rss:,.0f} MB"
+            )
             print(f"  ratio (bill / read_json time): {cli_s / duck_s:.2f}")
             print(f"  peak RSS of bill: {rss_small:,.0f} MB at {records // 4:,} records, ", end="")
             print(f"{rss_big:,.0f} MB at {records:,}")

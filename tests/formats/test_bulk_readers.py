@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -363,3 +366,13 @@ def test_litellm_spend_logs_with_every_quirk_read_the_same(
     assert any("older LiteLLM" in n for n in fast["notes"])
     regions = {r["region"] for r in fast["rows"]}
     assert {"eu-west-1", "us-central1", "us-east-2"} <= regions
+
+
+def test_the_environment_turns_the_bulk_path_off() -> None:
+    code = "from inferonomics.ledger.readers import bulk; print(bulk.BULK)"
+    for value, expected in (("0", "False"), ("1", "True")):
+        env = {**os.environ, "INFERONOMICS_BULK": value}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == expected

@@ -17,13 +17,15 @@ scanner would cut differently from Python's reader (a bare carriage return ends 
 text mode; a line longer than `text.MAX_LINE_CHARS`) is read by the Python reader whole: `read`
 returns None.
 
-`BULK = False` turns the bulk path off (the tests compare both paths on the same files).
+`BULK = False` (or `INFERONOMICS_BULK=0`) turns the bulk path off: the tests and the benchmark
+compare both paths on the same files.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,8 +42,9 @@ from inferonomics.ledger.readers.text import MAX_LINE_CHARS, _Gunzip, check_read
 from inferonomics.ledger.schema import DATA_COLUMNS
 from inferonomics.ledger.staging import QuarantineRecord, Stager
 
-BULK = True
-"""Read the formats that have a `BulkFormat` in bulk (False: every line through Python)."""
+BULK = os.environ.get("INFERONOMICS_BULK", "1") != "0"
+"""Read the formats that have a `BulkFormat` in bulk (False, or `INFERONOMICS_BULK=0` in the
+environment: every line through the Python reader, the reference)."""
 CHUNK_BYTES = 32 << 20
 """Bytes of whole lines in one piece handed to the scanner (one piece per thread at a time)."""
 TEXT_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
