@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 # The suite's own cache (compiled plans, the parsed price book), shared by the processes it starts
-# and never the user's: set before anything reads it.
-os.environ.setdefault("INFERONOMICS_CACHE", tempfile.mkdtemp(prefix="inferonomics-test-cache-"))
+# and never the user's: set before anything reads it, removed at the end.
+if "INFERONOMICS_CACHE" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="inferonomics-test-cache-")
+    os.environ["INFERONOMICS_CACHE"] = _cache
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
 
 from inferonomics.catalog.book import PriceBook  # after the cache is chosen
 
