@@ -176,14 +176,24 @@ def test_whatif_and_playbook_cli_on_spark_equal_duckdb(
 
 def test_modalities_on_spark_equal_duckdb(spark: Any, tmp_path: Path, book: PriceBook) -> None:
     # Audio and image parts at their own rates, and a missing modality rate (unpriced), on both.
-    path = tmp_path / "modalities.csv"
-    path.write_text(
-        "ts,request_id,provider,model,input_tokens,input_audio_tokens,input_image_tokens,cache_read_tokens,"
-        "cache_read_audio_tokens,output_tokens,output_audio_tokens\n"
-        "2025-09-15T10:00:00Z,r1,openai,gpt-realtime,2000,1500,100,5000,4000,1000,800\n"
-        "2025-09-15T11:00:00Z,r2,google,gemini-2.5-flash,8000,7000,0,4000,3000,500,0\n"
-        "2025-09-15T12:00:00Z,r3,openai,gpt-4o,300,200,0,0,0,10,0\n"
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "modalities.parquet"
+    names = "request_id provider model input_tokens input_audio_tokens input_image_tokens cache_read_tokens"
+    names += " cache_read_audio_tokens output_tokens output_audio_tokens"
+    rows = [
+        ("r1", "openai", "gpt-realtime", 2000, 1500, 100, 5000, 4000, 1000, 800),
+        ("r2", "google", "gemini-2.5-flash", 8000, 7000, 0, 4000, 3000, 500, 0),
+        ("r3", "openai", "gpt-4o", 300, 200, 0, 0, 0, 10, 0),
+    ]
+    table = pa.Table.from_pylist([dict(zip(names.split(), r, strict=True)) for r in rows])
+    ts = pa.array(
+        [dt.datetime(2025, 9, 15, 10 + i, tzinfo=dt.UTC) for i in range(3)], pa.timestamp("us", "UTC")
     )
+    pq.write_table(table.append_column("ts", ts), path)
     ours = price(Ledger.open([path]), book=book).to_arrow().sort_by("request_id").to_pylist()
     theirs = price(Ledger.open([path], con=spark), book=book).to_arrow().sort_by("request_id").to_pylist()
     assert [(r["status"], r["cost_usd"]) for r in theirs] == [(r["status"], r["cost_usd"]) for r in ours]
