@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 
 from inferonomics.errors import LeverError
 from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITIES
-from inferonomics.levers.base import Scenario, derive
+from inferonomics.levers.base import Scenario, derive, has_tokens
 from inferonomics.levers.caching import CacheReplay, describe_policy
 from inferonomics.levers.policies import CachePolicy, policy_for
 
@@ -117,13 +117,16 @@ def assumed_rows(
         apart = apart | mine
     new["input_tokens"] = prompt - read - ibis.cases((apart, written), else_=0)
     room = new["input_tokens"]
-    for m in MODALITIES:
+    before: ir.IntegerValue = ibis.literal(0, "int64")
+    parts = [f"{b}_{m}_tokens" for b in ("input", "cache_read") for m in MODALITIES]
+    for m in MODALITIES if has_tokens(r, parts) else ():
         # A modality's share of the reads is its share of the prompt; the rest stays uncached as
         # far as the uncached input holds it (what went to a cache write is billed as a write).
+        # Clamped to the room the modalities before it leave, without nesting one clamp in the next.
         total = r[f"input_{m}_tokens"] + r[f"cache_read_{m}_tokens"]
         read_m = ibis.cases((prompt > 0, total * read // ibis.greatest(prompt, 1)), else_=0)
-        input_m = ibis.least(total - read_m, room)
-        room = room - input_m
+        input_m = ibis.least(total - read_m, ibis.greatest(room - before, 0))
+        before = before + (total - read_m)
         new[f"cache_read_{m}_tokens"], new[f"input_{m}_tokens"] = read_m, input_m
     return r.mutate(**new), policies
 

@@ -170,6 +170,15 @@ def materialize(ledger: Ledger, *, keep_prefixes: bool = True) -> Ledger:
     return ledger.derived(table, name="<scenario>")
 
 
+def has_tokens(rows: Any, columns: Sequence[str]) -> bool:
+    """Whether any row has tokens in `columns` (one light aggregate). Levers touch the modality
+    parts only when a ledger has some: the expressions stay as small as before for the rest (Spark
+    compiles every term of a long lever chain into one generated function)."""
+    total = sum((rows[c].sum() for c in columns[1:]), rows[columns[0]].sum())
+    value = rows.aggregate(n=total).to_pyarrow()["n"][0].as_py()
+    return bool(value)
+
+
 def derive(
     ledger: Ledger, rows: Any, name: str, new_keys: Sequence[tuple[str, str, str | None, str | None]] = ()
 ) -> Ledger:

@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from inferonomics.errors import LeverError
 from inferonomics.ledger.schema import MODALITY_PARTS
-from inferonomics.levers.base import Scenario, derive
+from inferonomics.levers.base import Scenario, derive, has_tokens
 from inferonomics.levers.rules import Rule, select
 
 
@@ -76,11 +76,16 @@ class OutputCap:
         chosen = select(r, self.rule, self.features)
         # Audio / image / video output is visible output: trimmed like it, and never more than
         # what the caps leave of it (a part can never exceed its bucket).
+        # Each part is clamped to the room the parts before it leave, written without nesting one
+        # clamp in the next (the same values: once the room is gone, later parts get 0).
         room = output - reasoning
         parts: dict[str, ir.Value] = {}
-        for c in MODALITY_PARTS["output_tokens"]:
-            part = _least(_keep(r[c], self.output_trim), room)
-            room = room - part
+        out_parts = MODALITY_PARTS["output_tokens"]
+        before: ir.IntegerValue = ibis.literal(0, "int64")
+        for c in out_parts if has_tokens(r, out_parts) else ():
+            kept = _keep(r[c], self.output_trim)
+            part = ibis.least(kept, ibis.greatest(room - before, 0))
+            before = before + kept
             parts[c] = ibis.cases((chosen, part), else_=r[c])
         expr = r.mutate(
             output_tokens=ibis.cases((chosen, output), else_=r.output_tokens),

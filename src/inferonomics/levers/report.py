@@ -16,7 +16,7 @@ from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.schema import INPUT_COLUMNS, MODALITIES
 from inferonomics.levers.assumed import AssumedCaching, assumed_replay
-from inferonomics.levers.base import Scenario, derive, measure
+from inferonomics.levers.base import Scenario, derive, has_tokens, measure
 from inferonomics.levers.caching import Caching, replay_cache
 from inferonomics.levers.policies import DEFAULT_TTL_SECONDS
 
@@ -28,7 +28,8 @@ def uncached(ledger: Ledger) -> Ledger:
     r = ledger.rows
     prompt = sum((r[c] for c in INPUT_COLUMNS[1:]), r[INPUT_COLUMNS[0]])
     zero = {c: r[c] * 0 for c in INPUT_COLUMNS[1:]}
-    for m in MODALITIES:
+    cached_parts = [f"cache_read_{m}_tokens" for m in MODALITIES]
+    for m in MODALITIES if has_tokens(r, cached_parts) else ():
         zero[f"input_{m}_tokens"] = r[f"input_{m}_tokens"] + r[f"cache_read_{m}_tokens"]
         zero[f"cache_read_{m}_tokens"] = r[f"cache_read_{m}_tokens"] * 0
     return derive(ledger, r.mutate(input_tokens=prompt, **zero), "<no caching>")
