@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -212,11 +213,13 @@ def _name_missing_modality_rates(ledger: inf.Ledger, price_book: inf.PriceBook, 
     import pyarrow.compute as pc
 
     import inferonomics as inf
-    from inferonomics.ledger.schema import MODALITY_COLUMNS
 
     if "unpriced_requests" not in table.column_names or not pc.sum(table["unpriced_requests"]).as_py():
         return
-    if not any(c in table.column_names and pc.sum(table[c]).as_py() for c in MODALITY_COLUMNS):
+    # The bill's modality columns (input_audio_tokens, cache_read_image_tokens, ...), read by name so the
+    # command stays on the public API.
+    modal = [c for c in table.column_names if re.search(r"_(audio|image|video)_tokens$", c)]
+    if not any(pc.sum(table[c]).as_py() for c in modal):
         return
     for status, requests in inf.price(ledger, book=price_book).unpriced_by_status().items():
         if " rate for " in status:
