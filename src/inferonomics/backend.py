@@ -181,6 +181,16 @@ def scan_parquet(
 ) -> Any:
     """Parquet files as a table of `con`: a `Scan` on a DuckDB `Connection` (no Ibis needed), else
     the backend's `read_parquet`."""
+    if backend_name(con) == "pyspark":
+        # Ibis' PySpark `read_parquet` takes one path (a list becomes the text of a pattern that
+        # matches nothing): the session reads the list itself.
+        name = f"_inferonomics_read_{next(_reads)}"
+        reader = con._session.read.option("mergeSchema", "true") if union_by_name else con._session.read
+        df = reader.parquet(*paths)
+        if file_row_number:
+            df = df.select("*", df["_metadata.row_index"].alias("file_row_number"))
+        df.createOrReplaceTempView(name)
+        return con.table(name)
     if not isinstance(con, Connection):
         options: dict[str, bool] = {}
         if union_by_name:
@@ -225,7 +235,9 @@ def connect_spark(master: str | None = None) -> Any:
     session on `master` (default `$INFERONOMICS_SPARK_MASTER`, else `local[N]` on this machine's
     cores). The session runs in UTC and keeps DECIMAL results at their full scale
     (`spark.sql.decimalOperations.allowPrecisionLoss=false`: a product of DECIMALs is never rounded
-    to 6 places; a value that does not fit is an error, not a rounding)."""
+    to 6 places; a value that does not fit is an error, not a rounding). Constraint propagation is
+    off: on the per-row plan of staged inputs (validation, match status, modality parts) Catalyst
+    spent minutes canonicalising the constraints of its nested projections, for three rows."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -244,6 +256,7 @@ def connect_spark(master: str | None = None) -> Any:
     session = (
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
+        .config("spark.sql.constraintPropagation.enabled", "false")
         .getOrCreate()
     )
     import ibis

@@ -199,3 +199,31 @@ def test_modalities_on_spark_equal_duckdb(spark: Any, tmp_path: Path, book: Pric
     assert [(r["status"], r["cost_usd"]) for r in theirs] == [(r["status"], r["cost_usd"]) for r in ours]
     assert ours[0]["cost_usd"] == Decimal("0.1065")
     assert ours[2]["status"] == "unpriced: no audio input rate for openai/gpt-4o"
+
+
+def test_staged_inputs_on_spark_equal_duckdb(spark: Any, tmp_path: Path, book: PriceBook) -> None:
+    # A CSV and a JSONL of chat completions are parsed on the driver into staged Parquet parts, which
+    # Spark reads as a list of files (Ibis' PySpark reader takes one path only).
+    csv_path = tmp_path / "usage.csv"
+    csv_path.write_text(
+        "ts,provider,model,input_tokens,output_tokens\n"
+        "2026-01-01T00:00:00Z,openai,gpt-4o,1000,100\n"
+        "2026-01-01T00:01:00Z,openai,gpt-4o,-5,100\n"
+    )
+    jsonl = tmp_path / "completions.jsonl"
+    completion = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1767225600,
+        "model": "gpt-4o-2024-08-06",
+        "usage": {"prompt_tokens": 2000, "completion_tokens": 50, "total_tokens": 2050},
+    }
+    jsonl.write_text(json.dumps(completion) + "\n")
+    ours = price(Ledger.open([csv_path, jsonl]), book=book)
+    theirs = price(Ledger.open([csv_path, jsonl], con=spark), book=book)
+    assert theirs.account() == ours.account()
+    assert (ours.account().rows_billed, ours.account().rows_quarantined) == (2, 1)
+    mine = sorted((r["model"], r["cost_usd"]) for r in ours.to_arrow().to_pylist())
+    assert sorted((r["model"], r["cost_usd"]) for r in theirs.to_arrow().to_pylist()) == mine
+    # gpt-4o at $2.50 / $10 per million: 1000 x 2.5e-6 + 100 x 1e-5; 2000 x 2.5e-6 + 50 x 1e-5.
+    assert mine == [("gpt-4o", Decimal("0.0035")), ("gpt-4o-2024-08-06", Decimal("0.0055"))]
