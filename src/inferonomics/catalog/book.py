@@ -764,12 +764,7 @@ class PriceBook:
     def _standard(
         self, model: BookModel, instant: dt.datetime, weekday: int, tod: int, input_total: int
     ) -> tuple[Rates, list[str], list[Origin]] | Unpriced:
-        entry: PeriodEntry | None = None
-        for e in model.periods:
-            if e.valid_from <= instant:
-                entry = e
-            else:
-                break
+        entry = self._period_at(model, instant)
         if entry is None:
             if not model.periods:
                 return Unpriced(f"no prices in the book for {model.key}")
