@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import re
 import types
 import zoneinfo
 from dataclasses import dataclass
@@ -174,6 +175,22 @@ def is_nested(duckdb_type: str) -> bool:
     """Whether a DuckDB type (as DESCRIBE writes it) is a list, array, struct, map or union."""
     kind = duckdb_type.strip().upper()
     return kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def memory_limit_bytes(con: Any) -> int | None:
+    """DuckDB's memory limit on `con` in bytes (it reports e.g. "18.8 GiB"), or None for another
+    backend or a limit that cannot be read."""
+    if backend_name(con) != "duckdb":
+        return None
+    (setting,) = con.con.sql("SELECT current_setting('memory_limit')").fetchall()[0]
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", str(setting))
+    if match is None or match.group(2).upper() not in _UNITS:
+        return None
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
 def scan_parquet(

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from inferonomics.billing.bill import bill
 from inferonomics.catalog.book import PriceBook
-from inferonomics.ledger import hints
-from inferonomics.ledger.core import Ledger
+from inferonomics.ledger import core, hints
+from inferonomics.ledger.core import Ledger, duplicate_counts, duplicate_parts
 from inferonomics.ledger.schema import KEYS_METADATA_KEY, UNIQUE_IDS_METADATA_KEY
 from inferonomics.ledger.writer import write_ledger
 
@@ -126,3 +127,61 @@ def test_the_cheap_id_check_hands_a_repeat_among_invalid_rows_to_the_exact_check
     unique = Ledger.open([fresh])
     assert unique._ids_distinct()
     assert unique.account().duplicates == 0
+
+
+@pytest.mark.parametrize("parts", [1, 4])
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_a_request_id_repeated_in_another_file_is_found(
+    tmp_path: Path, book: PriceBook, cache: str, parts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Across inputs the duplicate check runs over the union of their rows, on the plan-cache path
+    and on the Ibis path alike, and whether it counts the hashes at once or in parts (as under a
+    memory limit too small for one hash table): ids distinct across two files bill every row; an id
+    of the first file repeated in the second is quarantined there, naming the first."""
+    if cache == "off":
+        monkeypatch.setenv("INFERONOMICS_CACHE", "off")
+    monkeypatch.setattr(core, "duplicate_parts", lambda rows, limit: parts)
+    first, second, third = tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "c.parquet"
+    pq.write_table(_rows(["a", "b"]), first)
+    pq.write_table(_rows(["c", "d"]), second)
+    pq.write_table(_rows(["e", "b"]), third)
+
+    distinct = Ledger.open([first, second])
+    assert distinct._ids_distinct()
+    result = bill(distinct, book=book)
+    assert (result.account.rows_billed, result.account.duplicates) == (4, 0)
+    assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == Decimal("1.2")  # 4 x 100k x $3/M
+
+    repeated = Ledger.open([first, third])
+    assert not repeated._ids_distinct()
+    result = bill(repeated, book=book)
+    assert (result.account.rows_billed, result.account.duplicates) == (3, 1)
+    assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == Decimal("0.9")
+    reasons = [r["reason"] for r in repeated.quarantine().to_pylist()]
+    assert reasons == [f'duplicate request_id "b" (first at {first} line 2)']
+
+
+def test_the_hashes_counted_in_parts_add_up_to_the_whole(tmp_path: Path) -> None:
+    # Ids a, b, a, c, c: 5 rows, 3 distinct ids (by hand), whatever the number of parts.
+    path = tmp_path / "ids.parquet"
+    pq.write_table(_rows(["a", "b", "a", "c", "c"]), path)
+    checked = Ledger.open([path]).checked
+    for parts in (1, 2, 4, 8):
+        tables = [duplicate_counts(checked, part, parts).to_pyarrow() for part in range(parts)]
+        assert sum(t["n"][0].as_py() for t in tables) == 5
+        assert sum(t["distinct"][0].as_py() for t in tables) == 3
+
+
+def test_the_parts_keep_each_hash_table_within_the_memory_limit() -> None:
+    # 32 bytes a row: 100M rows need 3.2 GB, so 4 parts under 1 GB; 1B rows under 4 GB need 8.
+    assert duplicate_parts(100_000_000, 10**9) == 4
+    assert duplicate_parts(1_000_000_000, 4 * 10**9) == 8
+    assert duplicate_parts(20_000_000, 20 * 2**30) == 1
+    assert duplicate_parts(10, None) == 1
+
+
+def test_the_memory_limit_is_read_back_from_duckdb() -> None:
+    from inferonomics.backend import connect, memory_limit_bytes
+
+    # DuckDB reports a limit of 400MB as "381.4 MiB": 381.4 x 2^20 bytes.
+    assert memory_limit_bytes(connect(memory_limit="400MB")) == int(381.4 * 2**20)

@@ -68,6 +68,11 @@ class Keys:
     """(rows, lo, hi) of the request ids, summed in the same pass when a single input's writer claimed
     unique ids (see `ledger/hints.py`); None otherwise."""
 
+    @property
+    def rows(self) -> int:
+        """The rows the light pass read (over every key)."""
+        return int(pc.sum(self.table["rows"]).as_py() or 0) if self.table.num_rows else 0
+
 
 @dataclass(frozen=True)
 class Account:
@@ -133,11 +138,33 @@ def keys_expr(checked: ir.Table, *, claimed: bool) -> ir.Table:
     )
 
 
-def duplicate_counts(checked: ir.Table) -> ir.Table:
+def duplicate_counts(checked: ir.Table, part: int = 0, parts: int = 1) -> ir.Table:
     """One row: the rows read (`n`) and the distinct 64-bit hashes of their request ids (`distinct`):
-    equal, they prove the ids distinct (see `Ledger._ids_distinct`)."""
+    equal, they prove the ids distinct (see `Ledger._ids_distinct`). With `parts` > 1, over the
+    rows whose hash falls in part `part` only (|hash mod parts| = part): equal ids fall in one part,
+    so the sums over the parts are the counts of the whole."""
     c = checked
+    if parts > 1:
+        c = c.filter((c.request_id.hash() % parts).abs() == part)
     return c.aggregate(n=c.count(), distinct=c.request_id.hash().nunique())
+
+
+ID_HASH_BYTES = 32
+"""Memory allowed per row when counting distinct id hashes in one part: DuckDB's distinct count
+asks for its hash table in one piece as it grows (512 MiB for 100M rows), and running out of memory
+for that piece is what stopped checks of 100M rows under a 1 GB limit and of 1B under 4 GB."""
+
+
+def duplicate_parts(rows: int, memory_limit: int | None) -> int:
+    """How many parts the duplicate check counts in, one after another (a power of two), so that
+    each part's hash table fits in `memory_limit` bytes (1 when there is no limit to respect)."""
+    if not memory_limit or rows <= 0:
+        return 1
+    needed = -(-rows * ID_HASH_BYTES // memory_limit)
+    parts = 1
+    while parts < needed:
+        parts *= 2
+    return parts
 
 
 class Ledger:
@@ -339,8 +366,14 @@ class Ledger:
         rows, or a repeat among rows validation sets aside) sends the caller to the exact check on
         the ids themselves. Cheaper than that check: no validation of the other columns, and a hash
         table of integers instead of strings (reads `request_id` only)."""
-        counts = duplicate_counts(self.checked).to_pyarrow()
-        return bool(counts["n"][0].as_py() == counts["distinct"][0].as_py())
+        n = distinct = 0
+        limit = backend.memory_limit_bytes(self.con)
+        parts = duplicate_parts(self.keys().rows, limit) if limit else 1
+        for part in range(parts):
+            counts = duplicate_counts(self.checked, part, parts).to_pyarrow()
+            n += counts["n"][0].as_py()
+            distinct += counts["distinct"][0].as_py()
+        return bool(n == distinct)
 
     def needs_duplicate_check(self) -> bool:
         """Whether the request ids must be checked for repeats: not when a single input vouches for
