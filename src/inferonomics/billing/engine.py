@@ -211,10 +211,15 @@ class Priced:
 def rates_for(book: PriceBook, keys: pa.Table, ts_min: Any, ts_max: Any) -> pa.Table:
     """The rate table (see `billing/rates.py`) for the (provider, model, service_tier, region) rows of
     `keys` over the span `ts_min`..`ts_max` (naive UTC; None, for an empty ledger, becomes `TS_MIN`)."""
-    key_list = [
-        Key(r["provider"], r["model"], r["service_tier"], r["region"])
-        for r in keys.select(list(KEY_COLUMNS)).to_pylist()
-    ]
+    # In a fixed order: the light pass's GROUP BY gives its keys in an order that varies from run to
+    # run with DuckDB's threads, and the cache key below must not (nor the table it stores).
+    key_list = sorted(
+        (
+            Key(r["provider"], r["model"], r["service_tier"], r["region"])
+            for r in keys.select(list(KEY_COLUMNS)).to_pylist()
+        ),
+        key=lambda k: [(v is not None, v or "") for v in (k.provider, k.model, k.service_tier, k.region)],
+    )
     start, end = ts_min or TS_MIN, ts_max or TS_MIN
     if book.fingerprint is None:
         return tabulate(book, key_list, start, end)
