@@ -15,6 +15,7 @@ import os
 import re
 import types
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -194,16 +195,21 @@ def memory_limit_bytes(con: Any) -> int | None:
 
 
 def scan_parquet(
-    con: Any, paths: list[str], *, union_by_name: bool = False, file_row_number: bool = False
+    con: Any,
+    paths: list[str],
+    *,
+    union_by_name: bool = False,
+    file_row_number: bool = False,
+    exclude: Sequence[str] = (),
 ) -> Any:
-    """Parquet files as a table of `con`: a `Scan` on a DuckDB `Connection` (no Ibis needed), else
-    the backend's `read_parquet`."""
+    """Parquet files as a table of `con` (without the columns in `exclude`): a `Scan` on a DuckDB
+    `Connection` (no Ibis needed), else the backend's `read_parquet`."""
     if backend_name(con) == "pyspark":
         # Ibis' PySpark `read_parquet` takes one path (a list becomes the text of a pattern that
         # matches nothing): the session reads the list itself.
         name = f"_inferonomics_read_{next(_reads)}"
         reader = con._session.read.option("mergeSchema", "true") if union_by_name else con._session.read
-        df = reader.parquet(*paths)
+        df = reader.parquet(*paths).drop(*exclude)
         if file_row_number:
             df = df.select("*", df["_metadata.row_index"].alias("file_row_number"))
         df.createOrReplaceTempView(name)
@@ -214,12 +220,14 @@ def scan_parquet(
             options["union_by_name"] = True
         if file_row_number:
             options["file_row_number"] = True
-        return con.read_parquet(paths, **options)
+        table = con.read_parquet(paths, **options)
+        return table.drop(*exclude) if exclude else table
     files = "[" + ", ".join(text(p) for p in paths) + "]"
     flags = (", union_by_name = true" if union_by_name else "") + (
         ", file_row_number = true" if file_row_number else ""
     )
-    return scan_select(con, f"SELECT * FROM read_parquet({files}{flags})")
+    columns = f"* EXCLUDE ({', '.join(quote(c) for c in exclude)})" if exclude else "*"
+    return scan_select(con, f"SELECT {columns} FROM read_parquet({files}{flags})")
 
 
 def scan_arrow(con: Connection, table: pa.Table) -> Scan:
@@ -301,10 +309,7 @@ def read_parquet(con: Any, path: str) -> ir.Table:
     on DuckDB or Spark (whose Parquet reader gives them as `_metadata.row_index`)."""
     if backend_name(con) == "duckdb":
         return con.read_parquet(path, file_row_number=True)
-    name = f"_inferonomics_read_{next(_reads)}"
-    df = con._session.read.parquet(path)
-    df.select("*", df["_metadata.row_index"].alias("file_row_number")).createOrReplaceTempView(name)
-    return con.table(name)
+    return scan_parquet(con, [path], file_row_number=True)
 
 
 def small_table(con: Any, table: pa.Table) -> ir.Table:

@@ -194,19 +194,13 @@ def _rollup(
         ledger.settle_keys(_run(duck, keys_plan, {}))
     if "_duplicates" not in ledger.__dict__:
         if ledger.needs_duplicate_check():
-            from inferonomics.ledger.core import duplicate_counts, duplicate_parts
+            from inferonomics.ledger.core import duplicate_counts, hashes_distinct
 
-            n = distinct = 0
-            parts = duplicate_parts(ledger.keys().rows, backend.memory_limit_bytes(con))
-            for part in range(parts):
-                dup_plan = _plan(
-                    [*base, "duplicates", part, parts],
-                    lambda part=part: (duplicate_counts(rows(), part, parts), ()),  # type: ignore[misc]
-                )
-                counts = _run(duck, dup_plan, {})
-                n += counts["n"][0].as_py()
-                distinct += counts["distinct"][0].as_py()
-            if n != distinct:
+            def count(part: int, parts: int) -> pa.Table:
+                key = [*base, "duplicates", part, parts]
+                return _run(duck, _plan(key, lambda: (duplicate_counts(rows(), part, parts), ())), {})
+
+            if not hashes_distinct(count, ledger.duplicate_parts()):
                 return None  # repeated ids: the Ibis path lists and sets them aside
         ledger.__dict__["_duplicates"] = None
     rates = priced.rates

@@ -155,6 +155,17 @@ asks for its hash table in one piece as it grows (512 MiB for 100M rows), and ru
 for that piece is what stopped checks of 100M rows under a 1 GB limit and of 1B under 4 GB."""
 
 
+def hashes_distinct(count: Callable[[int, int], pa.Table], parts: int) -> bool:
+    """Whether the counts of `parts` parts (`count(part, parts)`: a `duplicate_counts` result) add
+    up to as many distinct hashes as rows."""
+    n = distinct = 0
+    for part in range(parts):
+        counts = count(part, parts)
+        n += counts["n"][0].as_py()
+        distinct += counts["distinct"][0].as_py()
+    return bool(n == distinct)
+
+
 def duplicate_parts(rows: int, memory_limit: int | None) -> int:
     """How many parts the duplicate check counts in, one after another (a power of two), so that
     each part's hash table fits in `memory_limit` bytes (1 when there is no limit to respect)."""
@@ -366,14 +377,16 @@ class Ledger:
         rows, or a repeat among rows validation sets aside) sends the caller to the exact check on
         the ids themselves. Cheaper than that check: no validation of the other columns, and a hash
         table of integers instead of strings (reads `request_id` only)."""
-        n = distinct = 0
+        checked = self.checked
+        return hashes_distinct(
+            lambda part, parts: duplicate_counts(checked, part, parts).to_pyarrow(), self.duplicate_parts()
+        )
+
+    def duplicate_parts(self) -> int:
+        """How many parts the duplicate check counts in (see `duplicate_parts`): more than 1 only
+        under a DuckDB memory limit too small for one table of the ids' hashes."""
         limit = backend.memory_limit_bytes(self.con)
-        parts = duplicate_parts(self.keys().rows, limit) if limit else 1
-        for part in range(parts):
-            counts = duplicate_counts(self.checked, part, parts).to_pyarrow()
-            n += counts["n"][0].as_py()
-            distinct += counts["distinct"][0].as_py()
-        return bool(n == distinct)
+        return duplicate_parts(self.keys().rows, limit) if limit else 1
 
     def needs_duplicate_check(self) -> bool:
         """Whether the request ids must be checked for repeats: not when a single input vouches for

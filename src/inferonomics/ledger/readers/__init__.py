@@ -519,9 +519,7 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     got = bulk.read(ctx, spec, fallback, stage)
     if got is None:
         return None
-    parts = [str(p) for p in got.parts]
-    spark = backend.backend_name(con) == "pyspark"  # Ibis' PySpark reader takes one path only
-    raw = (backend.scan_parquet(con, parts) if spark else con.read_parquet(parts)).drop(bulk.KEY)
+    raw = backend.scan_parquet(con, [str(p) for p in got.parts], exclude=[bulk.KEY])
     notes = [f"{ctx.display}: {n:,} {what}" for what, n in sorted(ctx.notes.items())]
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
 
