@@ -148,6 +148,7 @@ def test_errors_share_one_base_and_are_the_builtins_callers_expect() -> None:
     assert issubclass(inferonomics.GpuCatalogError, inferonomics.ServingError)
 
 
+@pytest.mark.usefixtures("data_dir")  # needs the shared data (the serving model)
 def test_the_errors_the_library_raises_are_the_exported_ones() -> None:
     with pytest.raises(inferonomics.InputError, match="no such file"):
         inferonomics.Ledger.open(["/nonexistent/usage.csv"])

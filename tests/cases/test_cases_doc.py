@@ -94,6 +94,7 @@ def _readme_cases_paragraph() -> str:
     return " ".join(text[start : text.index("\n\n", start)].split())
 
 
+@pytest.mark.usefixtures("data_dir")  # needs the shared data (the serving model)
 def test_the_readme_states_the_computed_verdicts(case_results: CaseResults) -> None:
     paragraph = _readme_cases_paragraph()
     stated: dict[str, str] = {}

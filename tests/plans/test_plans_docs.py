@@ -48,6 +48,7 @@ def test_the_fit_figures(demo: inf.Ledger) -> None:
         assert text in readme, text
 
 
+@pytest.mark.usefixtures("data_dir")  # needs the shared data (the serving model)
 def test_the_simulation_figures(demo: inf.Ledger) -> None:
     doc = (REPO / "docs" / "plans.md").read_text()
     readme = (REPO / "README.md").read_text()

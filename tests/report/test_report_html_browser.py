@@ -53,6 +53,7 @@ def _marks(page: Any, key: str) -> dict[str, float]:
     )
 
 
+@pytest.mark.usefixtures("data_dir")  # needs the shared data (the serving model)
 def test_every_chart_drawn_without_console_errors(
     browser: Any, demo_report: inf.HtmlReport, report_dir: Path
 ) -> None:

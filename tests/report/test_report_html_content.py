@@ -43,6 +43,7 @@ def _priced(ledger: inf.Ledger, book: PriceBook) -> list[dict[str, Any]]:
     return inf.price(ledger, book=book).to_arrow().to_pylist()
 
 
+@pytest.mark.usefixtures("data_dir")  # needs the shared data (the serving model)
 def test_golden_figures(demo_report: inf.HtmlReport) -> None:
     figures = json.loads(json.dumps(demo_report.figures()))
     if os.environ.get("INFERONOMICS_UPDATE_GOLDEN"):
@@ -158,6 +159,7 @@ def test_waterfall_equals_the_playbook(
     assert previous == pb.final.cost_usd
 
 
+@pytest.mark.usefixtures("data_dir")  # needs the shared data (the serving model)
 def test_true_cost_by_hand(demo_ledger: inf.Ledger, demo_report: inf.HtmlReport, book: PriceBook) -> None:
     summary = inf.summarize(demo_ledger, book)
     models = {f"{r['provider']}/{r['model']}": r for r in summary.by_model.to_pylist()}
