@@ -376,3 +376,72 @@ def test_the_environment_turns_the_bulk_path_off() -> None:
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
         assert out.stdout.strip() == expected
+
+
+def _fast_pieces(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A list that records, for each piece offered to DuckDB's JSON reader, whether it took it."""
+    from inferonomics.ledger.readers import bulk_scan
+
+    taken: list[bool] = []
+    real = bulk_scan.PieceReader._fast
+
+    def spy(self: bulk_scan.PieceReader, *args: Any) -> list[int] | None:
+        got = real(self, *args)
+        taken.append(got is not None)
+        return got
+
+    monkeypatch.setattr(bulk_scan.PieceReader, "_fast", spy)
+    return taken
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (
+            '{"id": "x-1", "object": "chat.completion", "created": 1786363200, "model": "m", "usage": '
+            '{"prompt_tokens": 5, "completion_tokens": 1,}}',
+            "a trailing comma: not JSON to Python",
+        ),
+        ("", "a blank line"),
+        ("  " + json.dumps(_chat(300)), "leading blank space"),
+        (json.dumps(_chat(301)) + "\x0c", "a form feed after the object"),
+        (json.dumps({**_chat(303), "prompt_filter_results": None}), "Azure's key, null"),
+        (json.dumps({**_chat(304), "custom_id": None, "result": {"type": "errored"}}), "a batch result"),
+        (json.dumps(_chat(305, cache_read_input_tokens=None)), "Anthropic usage, null"),
+        (json.dumps({**_chat(306), "model": "m" * 300_000}), "a huge model name"),
+        (json.dumps({**_chat(307), "created": "1786363200"}), "a time as text"),
+        (json.dumps({**_chat(308), "usage": "none"}), "usage of another type"),
+        (json.dumps({k: v for k, v in _chat(309).items() if k != "usage"}), "no usage"),
+        (json.dumps(_chat(310, prompt_tokens=float("nan"))), "NaN"),
+        (json.dumps(_chat(312, completion_tokens=float("inf"))), "infinity"),
+        ('{"id": "x-2", "object": "chat.completion"', "cut short"),
+        (json.dumps(["not", "an", "object"]), "a list"),
+        (json.dumps({**_chat(311), "type": None, "response": None}), "null type and response"),
+    ],
+)
+def test_a_hostile_line_among_plain_ones_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, why: str
+) -> None:
+    lines = [json.dumps(_chat(n)) for n in range(60)]
+    lines.insert(37, line)
+    path = _write(tmp_path / "hostile.jsonl", lines)
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 4000)  # pieces of a few lines: most of them plain
+    taken = _fast_pieces(monkeypatch)
+    fast, reference = _both(path, monkeypatch)
+    assert fast["bulk"], why
+    assert any(taken), why  # DuckDB's JSON reader read the plain pieces
+    assert fast == reference, why
+
+
+def test_plain_files_are_read_by_the_json_reader_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chats = [json.dumps(_chat(n)) for n in range(50)]
+    spends = [json.dumps(_spend(n)) for n in range(50)]
+    for name, lines in (("chat.jsonl", chats), ("spend.jsonl", spends)):
+        taken = _fast_pieces(monkeypatch)
+        fast, reference = _both(_write(tmp_path / name, lines), monkeypatch)
+        assert taken == [True], name
+        assert fast["in_sql"] == 50
+        assert fast == reference
+        assert fast["account"].rows_billed == 50

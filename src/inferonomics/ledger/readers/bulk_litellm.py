@@ -11,7 +11,6 @@ from __future__ import annotations
 from inferonomics.ledger.readers import litellm
 from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
 from inferonomics.ledger.readers.bulk_sql import (
-    NO_ESCAPED_ASCII,
     absent,
     blank,
     count,
@@ -81,26 +80,44 @@ def _count_ok(x: str) -> str:
     return f"({blank(x)} OR {is_int(x)})"
 
 
-_READ = _first("read1", "read2", "read3")
-_WRITE = _first("write1", "write2", "write3")
-_SPLIT = _first("split1", "split2")
-_SPLIT_IS_1 = "NOT " + blank("split1")
-_W5 = f"CASE WHEN {_SPLIT_IS_1} THEN w5_1 ELSE w5_2 END"
-_W1 = f"CASE WHEN {_SPLIT_IS_1} THEN w1_1 ELSE w1_2 END"
-_HAS_SPLIT = f"coalesce(starts_with({_SPLIT}, '{{'), false)"
-_W5N = f"CASE WHEN {_HAS_SPLIT} THEN {count(_W5)} ELSE 0 END"
-_W1N = f"CASE WHEN {_HAS_SPLIT} THEN {count(_W1)} ELSE 0 END"
-_WRITTEN = f"CASE WHEN {_HAS_SPLIT} THEN greatest({count(_WRITE)}, {_W5N} + {_W1N}) ELSE {count(_WRITE)} END"
-_UNCACHED = f"{count('prompt')} - {count(_READ)} - {_WRITTEN}"
-_MODEL = f"coalesce({text('model')}, '')"
+_HOST_RE = r"^[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9.-]*)(?:[:/?#]|$)"
+_REGION_RE = litellm._REGION.pattern.replace("'", "''")
+# Values used more than once, computed once a line (layers of `BulkFormat.derived`).
+DERIVED = (
+    {
+        "d_read": _first("read1", "read2", "read3"),
+        "d_write": _first("write1", "write2", "write3"),
+        "d_split": _first("split1", "split2"),
+        "d_w5": f"CASE WHEN NOT {blank('split1')} THEN w5_1 ELSE w5_2 END",
+        "d_w1": f"CASE WHEN NOT {blank('split1')} THEN w1_1 ELSE w1_2 END",
+        "d_model": f"coalesce({text('model')}, '')",
+        "d_api_base": text("api_base"),
+    },
+    {
+        "d_has_split": "coalesce(starts_with(d_split, '{'), false)",
+        "n_prompt": count("prompt"),
+        "n_read": count("d_read"),
+        "n_write": count("d_write"),
+        "n_completion": count("completion"),
+        "d_host": f"lower(regexp_extract(d_api_base, '{_HOST_RE}', 1))",
+    },
+    {
+        "n_w5": f"CASE WHEN d_has_split THEN {count('d_w5')} ELSE 0 END",
+        "n_w1": f"CASE WHEN d_has_split THEN {count('d_w1')} ELSE 0 END",
+    },
+    {
+        "n_written": "CASE WHEN d_has_split THEN greatest(n_write, n_w5 + n_w1) ELSE n_write END",
+        "d_region": f"regexp_extract(d_host, '{_REGION_RE}', ['a', 'b'])",
+    },
+    {"n_uncached": "n_prompt - n_read - n_written"},
+)
+_READ, _WRITE, _W5, _W1, _HAS_SPLIT = "d_read", "d_write", "d_w5", "d_w1", "d_has_split"
+_W5N, _W1N, _WRITTEN, _UNCACHED, _MODEL = "n_w5", "n_w1", "n_written", "n_uncached", "d_model"
 _BATCH = (
     f"(coalesce({text('call_type')}, '') IN ({', '.join(sql_text(c) for c in sorted(litellm.BATCH_CALLS))})"
     f" OR suffix(coalesce({text('request_id')}, ''), '_batch_cost'))"
 )
 _SPEND = "spend"
-_HOST_RE = r"^[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9.-]*)(?:[:/?#]|$)"
-_HOST = f"lower(regexp_extract({text('api_base')}, '{_HOST_RE}', 1))"
-_REGION_RE = litellm._REGION.pattern.replace("'", "''")
 _FEATURE_TAG = (
     "CASE WHEN starts_with(tags, '[') AND contains(tags, 'feature:') THEN "
     "list_filter(json_extract_string(tags, '$[*]'), lambda t: starts_with(t, 'feature:'))[1][9:] END"
@@ -146,8 +163,8 @@ SIMPLE = " AND ".join(
         # has the same shortest repr; no sign, no exponent.
         f"({absent(_SPEND)} OR (regexp_full_match({_SPEND}, '(0|[1-9][0-9]*)(\\.[0-9]+)?') AND "
         f"strlen(ltrim(replace({_SPEND}, '.', ''), '0')) <= 15))",
-        f"(coalesce({text('api_base')}, '') = '' OR regexp_full_match({text('api_base')}, "
-        f"'[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.-]+([:/?#][\\x21-\\x7e]*)?'))",
+        "(coalesce(d_api_base, '') = '' OR regexp_full_match(d_api_base, "
+        "'[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.-]+([:/?#][\\x21-\\x7e]*)?'))",
     ]
 )
 
@@ -162,15 +179,14 @@ COLUMNS = {
     "feature": f"coalesce({_FEATURE_TAG}, {first_text('meta_feature', 'key_alias')})",
     "session": text("session_id"),
     "service_tier": f"CASE WHEN {_BATCH} THEN 'batch' ELSE {text('u_tier')} END",
-    "region": f"coalesce(nullif(regexp_extract({_HOST}, '{_REGION_RE}', 1), ''), "
-    f"nullif(regexp_extract({_HOST}, '{_REGION_RE}', 2), ''))",
-    "input_tokens": f"CASE WHEN {_UNCACHED} < 0 THEN {count('prompt')} ELSE {_UNCACHED} END",
-    "cache_read_tokens": count(_READ),
+    "region": "coalesce(nullif(d_region.a, ''), nullif(d_region.b, ''))",
+    "input_tokens": f"CASE WHEN {_UNCACHED} < 0 THEN n_prompt ELSE {_UNCACHED} END",
+    "cache_read_tokens": "n_read",
     "cache_write_5m_tokens": _W5N,
     "cache_write_1h_tokens": _W1N,
     "cache_write_other_tokens": f"{_WRITTEN} - {_W5N} - {_W1N}",
-    "output_tokens": count("completion"),
-    "reasoning_tokens": f"least({count('reasoning')}, {count('completion')})",
+    "output_tokens": "n_completion",
+    "reasoning_tokens": f"least({count('reasoning')}, n_completion)",
     "web_search_requests": count("searches"),
     # Python's Decimal(repr(float)).normalize() in fixed notation: trailing zeros dropped.
     "reported_cost_usd": f"CASE WHEN {absent(_SPEND)} THEN NULL WHEN contains({_SPEND}, '.') "
@@ -182,9 +198,10 @@ NOTE_OLD = "rows whose prompt_tokens exclude cache tokens (older LiteLLM): read 
 
 FORMAT = BulkFormat(
     fields=FIELDS,
-    candidate="starts_with(line, '{') AND " + NO_ESCAPED_ASCII,
+    words=(),
     simple=SIMPLE,
     columns=COLUMNS,
     key=text("request_id"),
     notes={NOTE_OLD: f"{_UNCACHED} < 0"},
+    derived=DERIVED,
 )

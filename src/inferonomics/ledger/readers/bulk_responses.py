@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from inferonomics.ledger.readers.bulk import BulkFormat
 from inferonomics.ledger.readers.bulk_sql import (
-    NO_ESCAPED_ASCII,
     absent,
     count,
     count_or_zero,
     is_int,
     is_text,
-    no_text,
     text,
 )
 
@@ -24,6 +22,9 @@ FIELDS = {
     "object": "$.object",
     "type": "$.type",
     "response": "$.response",
+    "result": "$.result",
+    "output": "$.output",
+    "u_cache_read": "$.usage.cache_read_input_tokens",
     "c_prompt": "$.usage.prompt_tokens",
     "c_cached": "$.usage.prompt_tokens_details.cached_tokens",
     "c_written": "$.usage.prompt_tokens_details.cache_write_tokens",
@@ -83,8 +84,12 @@ MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: later instants are left to 
 SIMPLE = " AND ".join(
     [
         f"({_CHAT} OR {_RESPONSE})",
-        "type IS NULL",
-        "response IS NULL",
+        absent("type"),
+        absent("response"),
+        # (an Anthropic batch result; Anthropic usage, even null; web searches in a Responses output)
+        "(result IS NULL OR NOT starts_with(result, '{'))",
+        "u_cache_read IS NULL",
+        "(output IS NULL OR NOT contains(output, 'web_search_call'))",
         count_or_zero("p_prompt"),
         count_or_zero("p_cached"),
         count_or_zero("p_written"),
@@ -120,12 +125,9 @@ COLUMNS = {
 
 FORMAT = BulkFormat(
     fields=FIELDS,
-    # Keys no JSON path without wildcards can find, and those whose mere presence changes the
-    # reading (batch lines, Anthropic usage): such lines are read by Python.
-    candidate="starts_with(line, '{') AND "
-    + NO_ESCAPED_ASCII
-    + " AND "
-    + no_text("custom_id", "cache_read_input_tokens", "filter_results", "web_search_call", "billed_units"),
+    # Azure's content-filter results: in the choices, or a key whose mere presence (even null, which
+    # DuckDB's JSON reader does not tell from absent at the top level) makes the line Azure's.
+    words=("filter_results",),
     simple=SIMPLE,
     columns=COLUMNS,
     key=text("id"),

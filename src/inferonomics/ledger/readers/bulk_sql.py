@@ -22,12 +22,11 @@ def blank(x: str) -> str:
 
 def is_int(x: str) -> str:
     """A JSON integer >= 0 with at most `MAX_DIGITS` digits."""
-    # (DuckDB writes a non-integral number with a `.` or an exponent; a string keeps its quotes,
-    # which a cast to an integer would drop)
+    # (JSON text as DuckDB writes it back: a number starting with a digit is an integer unless it
+    # has a `.` or an exponent; a string starts with its quote, a negative number with `-`)
     return (
-        f"(strlen({x}) <= {MAX_DIGITS} AND {x}[1] BETWEEN '0' AND '9' AND {x}[-1] BETWEEN '0' AND '9' "
-        f"AND NOT contains({x}, '.') AND NOT contains(lower({x}), 'e') "
-        f"AND TRY_CAST({x} AS UBIGINT) IS NOT NULL)"
+        f"(strlen({x}) <= {MAX_DIGITS} AND {x}[1] BETWEEN '0' AND '9' "
+        f"AND NOT contains({x}, '.') AND NOT contains({x}, 'e') AND NOT contains({x}, 'E'))"
     )
 
 
@@ -57,13 +56,3 @@ def text(x: str) -> str:
 def first_text(*xs: str) -> str:
     """The first of the strings that is neither absent, null nor empty (the readers' `first`)."""
     return "coalesce(" + ", ".join(f"nullif({text(x)}, '')" for x in xs) + ")"
-
-
-NO_ESCAPED_ASCII = r"(NOT contains(line, '\u00') OR NOT regexp_matches(line, '\\u00[2-7][0-9a-fA-F]'))"
-"""A line whose keys cannot be spelt with escapes (`\\u0063ustom_id`): writers escape only
-control and non-ASCII characters, so a text test for a key name is sound on such a line."""
-
-
-def no_text(*words: str) -> str:
-    """None of `words` appears in the line."""
-    return " AND ".join(f"NOT contains(line, '{w}')" for w in words)

@@ -18,6 +18,7 @@ billed by its `billed_units` (in an envelope that names the model: the response 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,7 +61,9 @@ def _int(obj: Mapping[str, Any] | None, *path: str) -> Any:
 def _as_count(value: Any, name: str) -> int:
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < 0:
+    # (NaN and infinity, which Python's JSON parser reads, have no integer to compare with)
+    finite = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    if isinstance(value, bool) or not finite or value != int(value) or value < 0:
         raise RecordError(f"usage field {name} is {value!r}: not a whole number >= 0", name)
     return int(value)
 

@@ -1,0 +1,247 @@
+"""The SQL of a bulk reading (see `bulk.py`): one piece of whole lines at a time, into a Parquet part
+of the rows decided in SQL and the numbers of the lines left to Python.
+
+Two ways to read a piece, with the same SQL over the same extracted values:
+
+* *fast*: DuckDB's JSON reader (`read_json`, parallel, no inference: each top-level key a JSON
+  column, nested values extracted from its text) over the piece, when every line of it starts an
+  object and it has no text the SQL cannot judge (`plain`). Its rows come in line order, one a
+  line; a piece the reader refuses (a line that is not JSON, a repeated key, an object over
+  `MAX_OBJECT_BYTES`), or that gives another number of rows than it has lines, is scanned instead;
+* *scanned*: the line scanner (`lines.scan_lines`), line by line, which also tests each line's
+  text (`candidate`) and leaves the lines that fail it to Python.
+
+Counts are written as BIGINT (every count of a simple line is a whole number the SQL checked), so
+validation does not parse them again; the other columns as text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from inferonomics.ledger.readers import lines
+from inferonomics.ledger.schema import COUNT_COLUMNS
+
+if TYPE_CHECKING:
+    from inferonomics.ledger.readers.base import Context
+    from inferonomics.ledger.readers.bulk import BulkFormat
+
+MAX_OBJECT_BYTES = 8 << 20
+"""The largest line the fast reading takes (a piece with a longer one is scanned line by line)."""
+_ESCAPED_ASCII = re.compile(rb"\\u00[2-7][0-9a-fA-F]")
+_TRAILING_COMMA = r",[ \t\r]*[}\]]"
+CANDIDATE = (
+    "starts_with(line, '{') "
+    "AND (NOT contains(line, '\\u00') OR NOT regexp_matches(line, '\\\\u00[2-7][0-9a-fA-F]')) "
+    "AND NOT regexp_matches(line, ',[ \\t\\r]*[}\\]]')"
+)
+"""A line the SQL may judge: an object whose keys cannot be spelt with escapes (`\\u0063ustom_id`:
+writers escape only control and non-ASCII characters, so a text test for a key name is sound), with
+no trailing comma (`{"a": 1,}`: DuckDB's JSON parser takes it, Python's refuses the line; the text
+may also be inside a string, and then the line is only left to Python, never misread)."""
+KEY = "_key"
+
+
+def sql_type(column: str) -> str:
+    """The SQL type a bulk reading writes `column` as."""
+    return "BIGINT" if column in COUNT_COLUMNS else "VARCHAR"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def plain(data: bytes, words: list[bytes]) -> bool:
+    """No line of `data` has text that needs the line's own test (see `CANDIDATE`): a trailing
+    comma, or any of `words` (spelt plainly, or in a key spelt with escapes). (Blank lines, and
+    lines that are not objects, are found by DuckDB's JSON reader: it refuses the piece, or gives
+    fewer rows than lines. It reads keys spelt with escapes as Python does.)"""
+    if words:
+        if any(w in data for w in words):
+            return False
+        if b"\\u00" in data and _ESCAPED_ASCII.search(data):
+            return False
+    text = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)]
+    )
+    return not pc.match_substring_regex(text, _TRAILING_COMMA)[0].as_py()
+
+
+class PieceReader:
+    """One file's bulk reading: the SQL built once, and what the pieces read so far made (the Parquet
+    parts of their simple lines, one a piece in line order; how many lines were decided in SQL; the
+    notes counted)."""
+
+    def __init__(self, duck: Any, ctx: Context, spec: BulkFormat, stage: Path, name: str, threads: int):
+        self.duck, self.ctx, self.spec, self.stage, self.name = duck, ctx, spec, stage, name
+        self.threads = threads
+        self.parts: list[Path] = []
+        self.in_sql = 0
+        self.words = [w.encode() for w in spec.words]
+        self.keep = [*(c for c in _data_columns()), KEY, "_file"]
+        columns = ", ".join(
+            f"CASE WHEN simple THEN CAST(({spec.columns[c]}) AS {sql_type(c)}) END AS {c}"
+            if c in spec.columns
+            else f"CAST(NULL AS {sql_type(c)}) AS {c}"
+            for c in _data_columns()
+        )
+        columns += f", CASE WHEN simple THEN CAST(({spec.key}) AS VARCHAR) END AS {KEY}"
+        columns += f", {_text(ctx.display)} AS _file"
+        columns += "".join(
+            f", simple AND coalesce(({test}), false) AS _note{i}"
+            for i, test in enumerate(spec.notes.values())
+        )
+        self.columns = columns
+        self.fast_sql = f"SELECT simple, {columns} FROM {self._decided(self._read_json())}"
+
+    def _decided(self, fields: str) -> str:
+        """The lines of `fields` (a subquery of the extracted values, `parsed` among them) with the
+        format's derived values and `simple`."""
+        sql = fields
+        for layer in self.spec.derived:
+            sql = "(SELECT *, " + ", ".join(f"{e} AS {k}" for k, e in layer.items()) + f" FROM {sql})"
+        return f"(SELECT *, parsed AND coalesce(({self.spec.simple}), false) AS simple FROM {sql} x) d"
+
+    def _read_json(self) -> str:
+        """The fields of every line of the piece at `$path`, by DuckDB's JSON reader."""
+        tops: dict[str, list[tuple[str, str]]] = {}
+        for field_name, path in self.spec.fields.items():
+            top, _, rest = path.removeprefix("$.").partition(".")
+            tops.setdefault(top, []).append((field_name, "$." + rest if rest else ""))
+        read_columns = "{" + ", ".join(f"{_text(t)}: 'JSON'" for t in tops) + "}"
+        nested, fields = [], []
+        for j, (top, wanted) in enumerate(tops.items()):
+            subpaths = [p for _, p in wanted if p]
+            if subpaths:
+                listed = "[" + ", ".join(_text(p) for p in subpaths) + "]"
+                nested.append(f", json_extract({_ident(top)}, {listed}) AS _n{j}")
+            i = 0
+            for field_name, p in wanted:
+                if p:
+                    i += 1
+                    fields.append(f"CAST(_n{j}[{i}] AS VARCHAR) AS {field_name}")
+                else:
+                    fields.append(f"CAST({_ident(top)} AS VARCHAR) AS {field_name}")
+        return (
+            f"(SELECT true AS parsed, {', '.join(fields)} FROM (SELECT *{''.join(nested)} "
+            f"FROM read_json($path, format = 'newline_delimited', columns = {read_columns}, "
+            f"maximum_object_size = {MAX_OBJECT_BYTES})))"
+        )
+
+    def is_plain(self, data: bytes) -> bool:
+        """Whether the piece `data` may be read the fast way (see `plain`)."""
+        return plain(data, self.words)
+
+    def piece(self, k: int, base: int, data: bytes, count: int, is_plain: bool) -> list[int]:
+        """Read one piece (the number of its first line, its bytes, its number of lines, whether it
+        is `plain`): the rows of its simple lines into a part; returns the numbers of its other
+        lines (for Python), in order."""
+        odd = self._fast(k, base, data, count) if is_plain else None
+        return self._scanned(k, base, data) if odd is None else odd
+
+    def _fast(self, k: int, base: int, data: bytes, count: int) -> list[int] | None:
+        path = self.stage / f"{self.name}-piece{k}.jsonl"
+        path.write_bytes(data)
+        try:
+            table = self.duck.sql(self.fast_sql.replace("$path", _text(str(path)))).to_arrow_table()
+        except duckdb.Error:
+            return None
+        finally:
+            path.unlink(missing_ok=True)
+        if table.num_rows != count:
+            return None
+        numbers = pa.array(np.arange(base, base + count, dtype=np.int64))
+        simple = table.column("simple")
+        rows = table.filter(simple).select(self.keep).append_column("_line", numbers.filter(simple))
+        self._write(k, rows)
+        for what, i in zip(self.spec.notes, range(len(self.spec.notes)), strict=True):
+            n = pc.sum(table.column(f"_note{i}").cast(pa.int64())).as_py() or 0
+            if n:
+                self.ctx.notes[what] += n
+        self.in_sql += rows.num_rows
+        odd: list[int] = numbers.filter(pc.invert(simple)).to_pylist()
+        return odd
+
+    def _write(self, k: int, rows: pa.Table) -> None:
+        part = self.stage / f"{self.name}-{k:05d}.parquet"
+        pq.write_table(rows, part)
+        self.parts.append(part)
+
+    def _scanned(self, k: int, base: int, data: bytes) -> list[int]:
+        """The piece read by the line scanner, cut in one file a thread."""
+        files, bases = [], []
+        for j, (start, chunk) in enumerate(_split(base, data, self.threads)):
+            path = self.stage / f"{self.name}-piece{k}-{j}.jsonl"
+            path.write_bytes(chunk)
+            files.append(path)
+            bases.append(start)
+        fields_sql = ", ".join(f"CAST(v[{i + 1}] AS VARCHAR) AS {n}" for i, n in enumerate(self.spec.fields))
+        candidate = CANDIDATE + "".join(f" AND NOT contains(line, {_text(w)})" for w in self.spec.words)
+        scan = lines.scan_lines(
+            self.duck,
+            files,
+            [self.ctx.display] * len(files),
+            self.stage,
+            candidate=candidate,
+            paths=list(self.spec.fields.values()),
+            raw=True,
+        )
+        table = f"{self.name}_rows"
+        try:
+            fields = f"(SELECT f, n, cand AND ok AS parsed, {fields_sql} FROM {scan.table})"
+            self.duck.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT m.base + n - 1 AS _line, simple, {self.columns} FROM {self._decided(fields)}
+                JOIN (SELECT f, {bases}[i + 1] AS base FROM {scan.files}) m USING (f)"""
+            )
+            keep = ", ".join(self.keep)
+            rows = self.duck.sql(
+                f"SELECT {keep}, _line FROM {table} WHERE simple ORDER BY _line"
+            ).to_arrow_table()
+            self._write(k, rows)
+            self.in_sql += rows.num_rows
+            notes = "".join(f", count(*) FILTER (WHERE _note{i})" for i in range(len(self.spec.notes)))
+            if notes:
+                counts = self.duck.execute(f"SELECT {notes[2:]} FROM {table}").fetchall()[0]
+                for what, n in zip(self.spec.notes, counts, strict=True):
+                    if n:
+                        self.ctx.notes[what] += n
+            odd = self.duck.execute(f"SELECT _line FROM {table} WHERE NOT simple ORDER BY _line").fetchall()
+        finally:
+            lines.drop(self.duck, scan)
+            self.duck.execute(f"DROP TABLE IF EXISTS {table}")
+            for path in files:
+                path.unlink(missing_ok=True)
+        return [r[0] for r in odd]
+
+
+def _split(base: int, data: bytes, parts: int) -> list[tuple[int, bytes]]:
+    """`data` cut into about `parts` runs of whole lines: (number of the first line, bytes)."""
+    out: list[tuple[int, bytes]] = []
+    size = max(1, len(data) // max(parts, 1))
+    start = 0
+    while start < len(data):
+        cut = data.find(b"\n", start + size) if len(out) < parts - 1 else -1
+        end = len(data) if cut < 0 else cut + 1
+        out.append((base, data[start:end]))
+        base += data.count(b"\n", start, end)
+        start = end
+    return out or [(base, data)]
+
+
+def _data_columns() -> tuple[str, ...]:
+    from inferonomics.ledger.schema import DATA_COLUMNS
+
+    return tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
