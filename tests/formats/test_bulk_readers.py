@@ -417,6 +417,8 @@ def _fast_pieces(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         ('{"id": "x-2", "object": "chat.completion"', "cut short"),
         (json.dumps(["not", "an", "object"]), "a list"),
         (json.dumps({**_chat(311), "type": None, "response": None}), "null type and response"),
+        (json.dumps(_chat(313, prompt_tokens_details=5)), "a number where an object is read"),
+        (json.dumps({**_chat(314), "metadata": {"user": None, "tenant": "acme"}}), "a null metadata value"),
     ],
 )
 def test_a_hostile_line_among_plain_ones_reads_the_same(
@@ -445,3 +447,34 @@ def test_plain_files_are_read_by_the_json_reader_whole(
         assert fast["in_sql"] == 50
         assert fast == reference
         assert fast["account"].rows_billed == 50
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        (_spend(200, metadata=json.dumps(_spend(0)["metadata"])), "metadata saved as JSON text"),
+        (_spend(201, metadata=None, end_user=None, team_id=None), "nulls where objects and text are read"),
+        (_spend(202, prompt_tokens="98805"), "a count as text"),
+        (
+            _spend(
+                203,
+                metadata=_usage(cache_creation={"ephemeral_5m_input_tokens": 7}, prompt_tokens_details=[]),
+            ),
+            "a list where an object is read",
+        ),
+        (_spend(204, request_tags="feature:x"), "tags as one string"),
+        (_spend(205, spend=1e-12), "a tiny amount"),
+    ],
+)
+def test_a_hostile_spend_log_among_plain_ones_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, record: dict[str, Any], why: str
+) -> None:
+    lines = [json.dumps(_spend(n)) for n in range(40)]
+    lines.insert(23, json.dumps(record))
+    path = _write(tmp_path / "hostile-spend.jsonl", lines)
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 6000)
+    taken = _fast_pieces(monkeypatch)
+    fast, reference = _both(path, monkeypatch)
+    assert fast["bulk"], why
+    assert any(taken), why
+    assert fast == reference, why

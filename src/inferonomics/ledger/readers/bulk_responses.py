@@ -125,9 +125,9 @@ COLUMNS = {
 
 FORMAT = BulkFormat(
     fields=FIELDS,
-    # Azure's content-filter results: in the choices, or a key whose mere presence (even null, which
-    # DuckDB's JSON reader does not tell from absent at the top level) makes the line Azure's.
-    words=("filter_results",),
+    # Keys whose mere presence, even null (which DuckDB's JSON reader does not tell from absent),
+    # changes the reading: Azure's content-filter results, Anthropic's usage.
+    words=("filter_results", "cache_read_input_tokens"),
     simple=SIMPLE,
     columns=COLUMNS,
     key=text("id"),

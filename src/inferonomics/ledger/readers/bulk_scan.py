@@ -115,29 +115,34 @@ class PieceReader:
         return f"(SELECT *, parsed AND coalesce(({self.spec.simple}), false) AS simple FROM {sql} x) d"
 
     def _read_json(self) -> str:
-        """The fields of every line of the piece at `$path`, by DuckDB's JSON reader."""
-        tops: dict[str, list[tuple[str, str]]] = {}
+        """The fields of every line of the piece at `$path`, by DuckDB's JSON reader: the objects
+        on the fields' paths as structs (a value of another type there, or a repeated key, and the
+        reader refuses the piece), each field's value as JSON text; a field that is itself such an
+        object is `{}` (all the SQL asks of it is whether it is one)."""
+        tree: dict[str, Any] = {}
+        for path in self.spec.fields.values():
+            node = tree
+            for key in path.removeprefix("$.").split("."):
+                node = node.setdefault(key, {})
+
+        def type_of(node: dict[str, Any]) -> str:
+            if not node:
+                return "JSON"
+            return "STRUCT(" + ", ".join(f"{_ident(k)} {type_of(v)}" for k, v in node.items()) + ")"
+
+        read_columns = "{" + ", ".join(f"{_text(k)}: {_text(type_of(v))}" for k, v in tree.items()) + "}"
+        fields = []
         for field_name, path in self.spec.fields.items():
-            top, _, rest = path.removeprefix("$.").partition(".")
-            tops.setdefault(top, []).append((field_name, "$." + rest if rest else ""))
-        read_columns = "{" + ", ".join(f"{_text(t)}: 'JSON'" for t in tops) + "}"
-        nested, fields = [], []
-        for j, (top, wanted) in enumerate(tops.items()):
-            subpaths = [p for _, p in wanted if p]
-            if subpaths:
-                listed = "[" + ", ".join(_text(p) for p in subpaths) + "]"
-                nested.append(f", json_extract({_ident(top)}, {listed}) AS _n{j}")
-            i = 0
-            for field_name, p in wanted:
-                if p:
-                    i += 1
-                    fields.append(f"CAST(_n{j}[{i}] AS VARCHAR) AS {field_name}")
-                else:
-                    fields.append(f"CAST({_ident(top)} AS VARCHAR) AS {field_name}")
+            top, *rest = path.removeprefix("$.").split(".")
+            expr, node = _ident(top), tree[top]
+            for key in rest:
+                expr, node = f"struct_extract({expr}, {_text(key)})", node[key]
+            value = f"CASE WHEN {expr} IS NOT NULL THEN '{{}}' END" if node else f"CAST({expr} AS VARCHAR)"
+            fields.append(f"{value} AS {field_name}")
         return (
-            f"(SELECT true AS parsed, {', '.join(fields)} FROM (SELECT *{''.join(nested)} "
-            f"FROM read_json($path, format = 'newline_delimited', columns = {read_columns}, "
-            f"maximum_object_size = {MAX_OBJECT_BYTES})))"
+            f"(SELECT true AS parsed, {', '.join(fields)} FROM read_json($path, "
+            f"format = 'newline_delimited', columns = {read_columns}, "
+            f"maximum_object_size = {MAX_OBJECT_BYTES}))"
         )
 
     def is_plain(self, data: bytes) -> bool:
