@@ -165,6 +165,26 @@ def test_a_bill_from_the_cache_imports_neither_ibis_nor_pandas(tmp_path: Path) -
     assert first.split("[")[0] == second.split("[")[0]
 
 
+def test_the_checked_rows_parse_each_count_once() -> None:
+    # The validation query the plan cache materialises, over an input of text columns (a CSV): each
+    # count is trimmed and parsed in one place, which its checks and its typed value then name.
+    import ibis
+
+    from inferonomics.backend import connect
+    from inferonomics.billing.plan import _without
+    from inferonomics.ledger.schema import COUNT_COLUMNS
+    from inferonomics.ledger.validate import canonical
+
+    names = ["ts", "provider", "model", "requests", *COUNT_COLUMNS, "_file"]
+    raw = ibis.table({**dict.fromkeys(names, "string"), "_line": "int64"}, name="usage")
+    sql = ibis.to_sql(_without(canonical(raw, connect()), "_problem"), dialect="duckdb", pretty=False)
+    for name in ("requests", *COUNT_COLUMNS):
+        # Its number, and whether the text is present (not NULL, not empty): nowhere else. Written
+        # as one projection, the checks repeated it (98 times for reasoning_tokens).
+        assert sql.count(f'TRIM("t0"."{name}"') == 3, name
+    assert "_problem" not in sql  # the plan cache leaves the messages out of the query
+
+
 def test_a_parquet_file_another_tool_wrote_bills_alike_from_the_cache(demo: pa.Table, tmp_path: Path) -> None:
     # Renamed columns (mapped back with a column map) and an extra column kept as a tag: read as a
     # DuckDB view (no Ibis) when the cache is on.
