@@ -23,8 +23,6 @@ import pyarrow as pa
 
 from inferonomics import arrays
 from inferonomics.catalog.book import ModelMatch, PriceBook, Resolved, Unpriced
-from inferonomics.catalog.schema import WEEKDAYS
-from inferonomics.catalog.show import match_kind
 from inferonomics.ledger.schema import MODALITIES
 from inferonomics.ledger.validate import key_problem
 
@@ -125,6 +123,8 @@ def _instants(book: PriceBook, match: ModelMatch, tier: str) -> set[dt.datetime]
 
 
 def _windows_in(match: ModelMatch, start: dt.datetime) -> list[tuple[frozenset[int], int, int]]:
+    from inferonomics.catalog.schema import WEEKDAYS  # (see tabulate_key)
+
     entry = None
     for e in match.model.periods:
         if e.valid_from <= start:
@@ -194,6 +194,10 @@ def tabulate_key(
     book: PriceBook, key: Key, ts_min: dt.datetime, ts_max: dt.datetime
 ) -> list[dict[str, object]]:
     """Rate rows covering every request of `key` with `ts_min <= ts <= ts_max`."""
+    # Here rather than at the top: `catalog.show` imports the book's models, which a bill whose
+    # rate table is cached never needs.
+    from inferonomics.catalog.show import match_kind
+
     everywhere = (TS_MIN, TS_MAX, 0, WEEK_SECONDS, -1, BAND_MAX)
     problem = key_problem(key.provider, key.model, key.service_tier)
     if problem is not None:

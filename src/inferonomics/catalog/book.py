@@ -42,31 +42,28 @@ from inferonomics.catalog.matching import (
     nearest,
     normalize_compact_date,
 )
-from inferonomics.catalog.schema import (
-    MODALITY_RATE_FIELDS,
-    RATE_FIELDS,
-    TOKEN_RATE_FIELDS,
-    WEEKDAYS,
-    BaseBook,
-    Discount,
-    Match,
-    ModalityRule,
-    ModelPrices,
-    Period,
-    Provider,
-    Rates,
-    ResidencyRule,
-    Sheet,
-    Tier,
-    TierPeriod,
-    TierRule,
-    Window,
-)
 from inferonomics.errors import PriceBookError
 
 if TYPE_CHECKING:
     import pyarrow as pa
     import yaml
+
+    from inferonomics.catalog.schema import (
+        BaseBook,
+        Discount,
+        Match,
+        ModalityRule,
+        ModelPrices,
+        Period,
+        Provider,
+        Rates,
+        ResidencyRule,
+        Sheet,
+        Tier,
+        TierPeriod,
+        TierRule,
+        Window,
+    )
 
 EPOCH_MIN = dt.datetime(1, 1, 1)
 BOOK_MODULES = (
@@ -205,6 +202,8 @@ class Resolved:
     def rate(self, name: str) -> Decimal | None:
         """The rate called `name` (a `Rates` field, e.g. `input_usd_per_mtok`), or None where the book has
         no price for it."""
+        from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
+
         if name in MODALITY_RATE_FIELDS:
             return self.modality.get(name)
         value: Decimal | None = getattr(self, name)
@@ -330,6 +329,8 @@ def read_sheet(path: Path, data: bytes | None = None) -> Sheet:
     import yaml
     from pydantic import ValidationError
 
+    from inferonomics.catalog.schema import Sheet
+
     if data is None:
         data = sheet_bytes(path)
     try:
@@ -371,6 +372,8 @@ def _band(rates: Rates, tiers: Sequence[Tier], input_total: int) -> tuple[Rates,
 
 def window_active(window: Window, weekday: int, tod_seconds: int) -> bool:
     """Whether a window covers a UTC weekday (Monday = 0) and second of the day."""
+    from inferonomics.catalog.schema import WEEKDAYS
+
     days = {WEEKDAYS.index(d) for d in window.weekdays}
     start = window.start.hour * 3600 + window.start.minute * 60 + window.start.second
     end = window.end.hour * 3600 + window.end.minute * 60 + window.end.second
@@ -494,6 +497,7 @@ class PriceBook:
     def _packaged(cls, overlay: bool) -> PriceBook:
         """The packaged book, from the user cache when it holds it (see `load`)."""
         from inferonomics import cache
+        from inferonomics.catalog.schema import BaseBook
 
         data = resources.files("inferonomics.catalog") / "data"
 
@@ -593,6 +597,8 @@ class PriceBook:
             )
 
     def _apply_model_prices(self, entry: ModelPrices, layer: str) -> None:
+        from inferonomics.catalog.schema import Match
+
         if entry.provider not in self.providers:
             self._check_provider(entry.provider, layer)
         provider = self.providers[entry.provider]
@@ -812,6 +818,8 @@ class PriceBook:
         period (before a price change, or after one) each rate is the standard rate in force times the
         ratio of the explicit price to the standard price it was quoted against, in the long-context
         band the explicit prices name, if any (a rate they leave out stays standard)."""
+        from inferonomics.catalog.schema import TOKEN_RATE_FIELDS, Rates
+
         explicit = Rates()
         above: int | None = None
         for e in entries:
@@ -841,6 +849,8 @@ class PriceBook:
         input_total: int,
         standard: Rates,
     ) -> tuple[Rates, str, list[Origin]] | Unpriced:
+        from inferonomics.catalog.schema import TOKEN_RATE_FIELDS
+
         explicit = model.tier_periods.get(tier, [])
         active = [e for e in explicit if e.valid_from <= instant]
         if active:
@@ -880,6 +890,8 @@ class PriceBook:
         """Rates in force for a request. `instant` is naive UTC; `weekday` (Monday = 0) and
         `tod_seconds` (second of the UTC day) select time-of-day windows; `input_total` (uncached +
         cache reads + cache writes, per request) selects the long-context tier."""
+        from inferonomics.catalog.schema import RATE_FIELDS, TOKEN_RATE_FIELDS
+
         model = match.model
         std = self._standard(model, instant, weekday, tod_seconds, input_total)
         if isinstance(std, Unpriced):
@@ -950,19 +962,20 @@ class PriceBook:
         `near` (priced as the model in `matched` through a prefix or pattern: worth checking) or
         `unknown` (with `reason`); see `catalog.show.how_matched`."""
         from inferonomics import cache
-        from inferonomics.catalog.show import how_matched
+
+        def find() -> dict[str, Any]:
+            from inferonomics.catalog.show import how_matched  # imports the book's models: only on a miss
+
+            return how_matched(self, provider, model)
 
         if self.fingerprint is None:
-            return how_matched(self, provider, model)
+            return find()
         # Cached under the book's content, like rate tables: a bill that finds both never reads the book.
         key = cache.digest(
             [cache.source_digest(*BOOK_MODULES, "inferonomics.catalog.show"), self.fingerprint]
         )
         return cache.cached(
-            "matches",
-            cache.digest([key, provider, model]),
-            lambda: how_matched(self, provider, model),
-            lambda v: isinstance(v, dict),
+            "matches", cache.digest([key, provider, model]), find, lambda v: isinstance(v, dict)
         )
 
     def stale(self, days: int, today: dt.date | None = None) -> tuple[pa.Table, int]:
@@ -1007,6 +1020,8 @@ class PriceBook:
         gives the same figures for whole ledgers, vectorized. `modalities` holds the ledger's
         modality parts by column name (`{"input_audio_tokens": 1000}`): parts of their bucket,
         priced at their own rate, the rest of the bucket at the text rate."""
+        from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
+
         found = self.find_model(provider, model)
         if isinstance(found, Unpriced):
             return found
@@ -1072,6 +1087,8 @@ def missing_rate_reason(rate_name: str, model_key: str) -> str:
     """The unpriced reason for a request that needs a rate the book lacks, e.g. `no cache read price for
     openai/gpt-4o` for `cache_read_usd_per_mtok`, `no audio input rate for google/gemini-2.5-pro` for
     `input_audio_usd_per_mtok`."""
+    from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
+
     if rate_name in MODALITY_RATE_FIELDS:
         return f"no {modality_what(rate_name)} rate for {model_key}"
     what = rate_name.removesuffix("_usd_per_mtok").removesuffix("_usd_per_k").replace("_", " ")
@@ -1081,6 +1098,8 @@ def missing_rate_reason(rate_name: str, model_key: str) -> str:
 def modality_what(rate_name: str) -> str:
     """`input_audio_usd_per_mtok` -> `audio input`, `cache_read_image_usd_per_mtok` -> `image cache
     read`: the modality, then the bucket."""
+    from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
+
     bucket = MODALITY_RATE_FIELDS[rate_name].removesuffix("_usd_per_mtok")
     modality = rate_name.removeprefix(bucket + "_").removesuffix("_usd_per_mtok")
     return f"{modality} {bucket.replace('_', ' ')}"
@@ -1089,6 +1108,8 @@ def modality_what(rate_name: str) -> str:
 def _with_fallbacks(
     rates: Rates, entry: str, origins: tuple[Origin, ...], at_text: frozenset[str] = frozenset()
 ) -> Resolved:
+    from inferonomics.catalog.schema import MODALITY_RATE_FIELDS
+
     inp = rates.input_usd_per_mtok
     read = rates.cache_read_usd_per_mtok if rates.cache_read_usd_per_mtok is not None else inp
     w5 = rates.cache_write_5m_usd_per_mtok if rates.cache_write_5m_usd_per_mtok is not None else inp

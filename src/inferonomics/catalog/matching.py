@@ -12,8 +12,10 @@ import difflib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from inferonomics.catalog.schema import Match
+if TYPE_CHECKING:
+    from inferonomics.catalog.schema import Match
 
 # OpenTelemetry `gen_ai.provider.name` values and common gateway spellings → book provider ids.
 PROVIDER_ALIASES: dict[str, str] = {

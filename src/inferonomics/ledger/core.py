@@ -453,11 +453,18 @@ class Ledger:
                 sum(v or 0 for v in table["_fp_hi"].to_pylist()),
             )
 
-        def naive(v: dt.datetime) -> dt.datetime:
-            return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo is not None else v
+        def naive(column: pa.ChunkedArray) -> list[dt.datetime | None]:
+            # Instants in UTC as naive values: cast in Arrow, since pyarrow imports pandas (0.3 s) to
+            # turn time-zone-aware values into Python ones.
+            kind = column.type
+            aware = isinstance(kind, pa.TimestampType) and kind.tz is not None
+            values: list[dt.datetime | None] = (
+                column.cast(pa.timestamp(kind.unit)) if aware else column
+            ).to_pylist()
+            return values
 
-        ts_min = min((naive(v) for v in table["ts_min"].to_pylist() if v is not None), default=None)
-        ts_max = max((naive(v) for v in table["ts_max"].to_pylist() if v is not None), default=None)
+        ts_min = min((v for v in naive(table["ts_min"]) if v is not None), default=None)
+        ts_max = max((v for v in naive(table["ts_max"]) if v is not None), default=None)
         keys = Keys(table.select(["provider", "model", "service_tier", "region", "rows"]), ts_min, ts_max, fp)
         self.__dict__["_keys"] = keys
         return keys
