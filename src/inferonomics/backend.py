@@ -230,6 +230,26 @@ def scan_parquet(
     return scan_select(con, f"SELECT {columns} FROM read_parquet({files}{flags})")
 
 
+FILE_COLUMNS = ("filename", "file_index")
+"""DuckDB's per-file columns of a multi-file read (a file's own column of one of these names hides it)."""
+
+
+def scan_parquet_inputs(con: Connection, paths: Sequence[str], select: str, first: int) -> Scan:
+    """Parquet files of one shape read as one scan: the columns of `select` (a SELECT list over the
+    files' columns), then each row's `_file` (its file's path), `_line` (its row number in that file,
+    from 1) and `_src` (`first` plus its file's position in `paths`). One scan of many files needs
+    a fraction of the memory of a UNION ALL of one scan per file, whose branches each keep their own
+    readers and buffers: billing 100 files of 1M rows under a 1 GB limit ran out of memory that way
+    (`benchmarks/bill.py --big`, docs/scale.md)."""
+    files = "[" + ", ".join(text(p) for p in paths) + "]"
+    return scan_select(
+        con,
+        f"SELECT {select}, filename AS _file, file_row_number + 1 AS _line, "
+        f"CAST(file_index AS BIGINT) + {int(first)} AS _src "
+        f"FROM read_parquet({files}, file_row_number = true)",
+    )
+
+
 def scan_arrow(con: Connection, table: pa.Table) -> Scan:
     """An Arrow table as a `Scan` of `con` (registered, not copied)."""
     name = f"_inferonomics_arrow_{next(_reads)}"

@@ -126,7 +126,8 @@ def rollup_cells(
     con = ledger.con
     if cache.directory() is None or not isinstance(con, backend.Connection) or priced.wide:
         return None
-    scans = [s.raw for s in ledger.sources]
+    parts = ledger.parts
+    scans = [p.raw for p in parts]
     if not all(isinstance(r, backend.Scan) for r in scans):
         return None
     duck = con.duck
@@ -138,7 +139,7 @@ def rollup_cells(
     base: list[object] = [
         cache.source_digest(*MODULES),
         duckdb.__version__,  # the engine that runs the SQL (and types its results)
-        [(s.columns, src.strip) for s, src in zip(scans, ledger.sources, strict=True)],
+        [(s.columns, p.strip, p.src) for s, p in zip(scans, parts, strict=True)],
         ledger.model_as,
         ledger.tags,
     ]

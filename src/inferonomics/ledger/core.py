@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from inferonomics import backend
 from inferonomics.errors import InputError, OptionError
 from inferonomics.ledger import hints
-from inferonomics.ledger.readers import Source, open_sources
+from inferonomics.ledger.readers import ParquetInput, Source, open_sources
 from inferonomics.ledger.schema import (
     DATA_COLUMNS,
     EVENTS_SCHEMA,
@@ -87,6 +87,16 @@ class Account:
     def __post_init__(self) -> None:
         if self.rows_read != self.rows_billed + self.rows_quarantined:
             raise AssertionError(f"rows do not reconcile: {self}")
+
+
+@dataclass(frozen=True)
+class Part:
+    """Rows of one or more inputs read together (see `Ledger.parts`): `src` is the index of the input
+    every row came from, or None when the rows carry their own (`_src`: a scan of several inputs)."""
+
+    raw: ir.Table | backend.Scan
+    strip: bool
+    src: int | None
 
 
 def _remove_tree(path: str) -> None:
@@ -315,24 +325,50 @@ class Ledger:
     # -- the rows ------------------------------------------------------------------------
 
     @cached_property
+    def parts(self) -> list[Part]:
+        """The inputs as the passes read them: each on its own, except runs of consecutive Parquet
+        inputs of one shape (same columns, types and column map; each file once), read as one
+        multi-file scan. A UNION ALL of one scan per file keeps readers and buffers for every branch:
+        billing 100 files under a memory limit ran out of memory that way (docs/scale.md). The rows
+        and their `_file`, `_line` and `_src` are the same either way."""
+        runs: list[tuple[int, list[ParquetInput]]] = []  # (first input, its Parquet reads)
+        for i, source in enumerate(self.sources):
+            p = source.parquet
+            run = runs[-1][1] if runs else []
+            if p is not None and run and p.shape == run[-1].shape and p.path not in {q.path for q in run}:
+                run.append(p)
+            else:
+                runs.append((i, [p] if p is not None else []))
+        parts = []
+        for first, inputs in runs:
+            if len(inputs) < 2:
+                source = self.sources[first]
+                parts.append(Part(source.raw, source.strip, first))
+            else:
+                paths = [p.path for p in inputs]
+                parts.append(
+                    Part(backend.scan_parquet_inputs(self.con, paths, inputs[0].select, first), False, None)
+                )
+        return parts
+
+    @cached_property
     def checked(self) -> ir.Table:
         """Every row read (after parsing), typed, with `_ok`, `_problem` and `_src` (input index)."""
-        return self.checked_over([backend.table_of(self.con, s.raw) for s in self.sources])
+        return self.checked_over([backend.table_of(self.con, p.raw) for p in self.parts])
 
     def checked_over(self, raws: Sequence[ir.Table]) -> ir.Table:
-        """`checked` over given tables of the sources' rows (the plan cache builds it over unbound
+        """`checked` over given tables of the rows of `parts` (the plan cache builds it over unbound
         tables of the same schemas: `billing/plan.py`)."""
         import ibis
 
         provider, model = self.model_as or (None, None)
         tags = self.tags
-        parts = [
-            canonical(raw, self.con, provider=provider, model=model, strip=s.strip, tags=tags).mutate(
-                _src=ibis.literal(i)
-            )
-            for i, (s, raw) in enumerate(zip(self.sources, raws, strict=True))
-        ]
-        return parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+        tables = []
+        for part, raw in zip(self.parts, raws, strict=True):
+            checked = canonical(raw, self.con, provider=provider, model=model, strip=part.strip, tags=tags)
+            src = checked._src if part.src is None else ibis.literal(part.src, "int64")
+            tables.append(checked.select(*(c for c in checked.columns if c != "_src"), _src=src))
+        return tables[0] if len(tables) == 1 else ibis.union(*tables, distinct=False)
 
     @cached_property
     def _duplicates(self) -> ir.Table | None:

@@ -171,7 +171,7 @@ FORMATS = (
 )
 TRACE_FORMATS = ("azure-trace", "mooncake-trace")
 
-__all__ = ["FORMATS", "Source", "detect_format", "open_source", "open_sources"]
+__all__ = ["FORMATS", "ParquetInput", "Source", "detect_format", "open_source", "open_sources"]
 
 MAX_TRACE_MS = 10**12
 """The latest Mooncake instant read (about 31 years after the trace's start, in milliseconds)."""
@@ -207,6 +207,25 @@ class Source:
     """Things worth telling about the file as a whole (empty, ...)."""
     events: pa.Table | None = None
     """Limit events read beside the rows (coding-agent logs; `EVENTS_SCHEMA`), None for others."""
+    parquet: ParquetInput | None = None
+    """How a Parquet input is read (DuckDB), for reading inputs of one shape as one scan; None for others."""
+
+
+@dataclass(frozen=True)
+class ParquetInput:
+    """A Parquet input as `_parquet_scan` reads it: inputs of the same `shape` (the file's columns
+    and types, and the selection that renames them) can be read as one multi-file scan, each row's
+    `_file` and `_line` from the file and line it came from (see `Ledger.parts`)."""
+
+    path: str
+    columns: tuple[tuple[str, str], ...]
+    select: str
+    """The SELECT list of the canonical columns and tags (without `_file` and `_line`)."""
+
+    @property
+    def shape(self) -> tuple[object, ...]:
+        """What inputs read as one scan share: the file's columns and types, and the selection."""
+        return (self.columns, self.select)
 
 
 def detect_format(path: Path) -> str:
@@ -260,7 +279,7 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
     block = meta.get(PREFIX_BLOCK_TOKENS_METADATA_KEY)
     prefix_block_tokens = int(block) if block is not None and block.isdigit() and int(block) > 0 else None
 
-    def source(raw: ir.Table | backend.Scan, tags: _Tags) -> Source:
+    def source(raw: ir.Table | backend.Scan, tags: _Tags, parquet: ParquetInput | None = None) -> Source:
         return Source(
             display=display,
             format="ledger-parquet",
@@ -270,6 +289,7 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
             ignored_columns=tags.ignored,
             ids_fingerprint=hints.unique_claim(meta, file_meta),
             prefix_block_tokens=prefix_block_tokens,
+            parquet=parquet,
         )
 
     if isinstance(con, backend.Connection):
@@ -301,10 +321,11 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
 
 def _parquet_scan(
     con: backend.Connection, path: Path, display: str, column_map: Mapping[str, str]
-) -> tuple[backend.Scan, _Tags] | None:
+) -> tuple[backend.Scan, _Tags, ParquetInput | None] | None:
     """`_parquet_source`'s selection as a DuckDB view (no Ibis): the same renames, columns, tags,
-    `_file` and `_line`. None when a column would be refused as a nested tag (the Ibis path words
-    that note)."""
+    `_file` and `_line`, and how to read the file with others of its shape (None when its rows carry
+    their own provenance, or a column would hide one of DuckDB's per-file columns). None when a
+    column would be refused as a nested tag (the Ibis path words that note)."""
     files = backend.scan_parquet(con, [str(path)], file_row_number=True)
     names = files.names
     renames = {canon: src for canon, src in column_map.items() if src in names}
@@ -323,13 +344,17 @@ def _parquet_scan(
             tags.add(c)
     q = backend.quote
     select = [f"{q(columns[c])} AS {q(c)}" for c in (*keep, *tags.kept)]
+    # A name DuckDB would read as a pattern is read on its own (a scan of several names its files).
+    plain = display == str(path) and not any(ch in display for ch in "*?[{")
+    mergeable = plain and not has_provenance and not set(names) & set(backend.FILE_COLUMNS)
+    parquet = ParquetInput(str(path), files.columns, ", ".join(select)) if mergeable else None
     select.append(
         f"{q(columns['source_file'])} AS _file" if has_provenance else f"{backend.text(display)} AS _file"
     )
     select.append(
         f"{q(columns['source_line'])} AS _line" if has_provenance else "file_row_number + 1 AS _line"
     )
-    return backend.scan_select(con, f"SELECT {', '.join(select)} FROM {q(files.view)}"), tags
+    return backend.scan_select(con, f"SELECT {', '.join(select)} FROM {q(files.view)}"), tags, parquet
 
 
 def _check_columns(
