@@ -15,7 +15,7 @@ import pytest
 from inferonomics.billing.bill import bill
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger import core, hints
-from inferonomics.ledger.core import Ledger, duplicate_counts, duplicate_parts
+from inferonomics.ledger.core import Ledger, count_sorted, duplicate_counts, duplicate_parts, id_hashes
 from inferonomics.ledger.schema import KEYS_METADATA_KEY, UNIQUE_IDS_METADATA_KEY
 from inferonomics.ledger.writer import write_ledger
 
@@ -130,16 +130,19 @@ def test_the_cheap_id_check_hands_a_repeat_among_invalid_rows_to_the_exact_check
 
 
 @pytest.mark.parametrize("parts", [1, 4])
-@pytest.mark.parametrize("cache", ["on", "off"])
+@pytest.mark.parametrize("cache", ["on", "sorted", "off"])
 def test_a_request_id_repeated_in_another_file_is_found(
     tmp_path: Path, book: PriceBook, cache: str, parts: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Across inputs the duplicate check runs over the union of their rows, on the plan-cache path
-    and on the Ibis path alike, and whether it counts the hashes at once or in parts (as under a
-    memory limit too small for one hash table): ids distinct across two files bill every row; an id
-    of the first file repeated in the second is quarantined there, naming the first."""
+    (counting in DuckDB, or by sorting the hashes as it does for large ledgers) and on the Ibis path
+    alike, and whether it counts the hashes at once or in parts (as under a memory limit too small
+    for one hash table): ids distinct across two files bill every row; an id of the first file
+    repeated in the second is quarantined there, naming the first."""
     if cache == "off":
         monkeypatch.setenv("INFERONOMICS_CACHE", "off")
+    if cache == "sorted":
+        monkeypatch.setattr(core, "SORTED_CHECK_ROWS", 0)
     monkeypatch.setattr(core, "duplicate_parts", lambda rows, limit: parts)
     first, second, third = tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "c.parquet"
     pq.write_table(_rows(["a", "b"]), first)
@@ -170,6 +173,9 @@ def test_the_hashes_counted_in_parts_add_up_to_the_whole(tmp_path: Path) -> None
         tables = [duplicate_counts(checked, part, parts).to_pyarrow() for part in range(parts)]
         assert sum(t["n"][0].as_py() for t in tables) == 5
         assert sum(t["distinct"][0].as_py() for t in tables) == 3
+        # Sorting each part's hashes outside the engine counts the same.
+        hashes = [id_hashes(checked, part, parts).to_pyarrow()["h"].to_numpy() for part in range(parts)]
+        assert [count_sorted(h).to_pylist() for h in hashes] == [t.to_pylist() for t in tables]
 
 
 def test_the_parts_keep_each_hash_table_within_the_memory_limit() -> None:

@@ -201,9 +201,19 @@ def _rollup(
         ledger.settle_keys(_run(duck, keys_plan, {}))
     if "_duplicates" not in ledger.__dict__:
         if ledger.needs_duplicate_check():
-            from inferonomics.ledger.core import duplicate_counts, hashes_distinct
+            from inferonomics.ledger.core import (
+                SORTED_CHECK_ROWS,
+                count_sorted,
+                duplicate_counts,
+                hashes_distinct,
+                id_hashes,
+            )
 
             def count(part: int, parts: int) -> pa.Table:
+                if ledger.keys().rows >= SORTED_CHECK_ROWS:
+                    key = [*base, "id hashes", part, parts]
+                    hashes = _plan(key, lambda: (id_hashes(rows(), part, parts), ()))
+                    return count_sorted(duck.sql(hashes.sql).fetchnumpy()["h"])
                 key = [*base, "duplicates", part, parts]
                 return _run(duck, _plan(key, lambda: (duplicate_counts(rows(), part, parts), ())), {})
 
