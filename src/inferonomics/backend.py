@@ -290,7 +290,8 @@ def connect_spark(master: str | None = None) -> Any:
             "--engine spark needs PySpark: pip install 'inferonomics[spark]' (and Java 17 or later)"
         ) from None
     builder = SparkSession.builder.appName("inferonomics")
-    if not os.environ.get("SPARK_REMOTE"):
+    remote = bool(os.environ.get("SPARK_REMOTE"))
+    if not remote:
         cores = os.cpu_count() or 2
         builder = builder.master(master or os.environ.get(SPARK_MASTER_ENV) or f"local[{cores}]")
         builder = (
@@ -298,17 +299,46 @@ def connect_spark(master: str | None = None) -> Any:
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
         )
-    session = (
+    builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         .config("spark.sql.constraintPropagation.enabled", "false")
-        .getOrCreate()
     )
+    # The session's failures are the user's set-up (a master URL, a server, Java, a missing client):
+    # one line naming what to check, never PySpark's traceback. The variables' values are not
+    # repeated (a Spark Connect URL can carry a token).
+    where = "a Spark session on the master given"
+    if remote:
+        where = "the Spark Connect session of SPARK_REMOTE"
+    elif master is None:
+        where = (
+            f"a Spark session on {SPARK_MASTER_ENV}'s master"
+            if os.environ.get(SPARK_MASTER_ENV)
+            else "a local Spark session"
+        )
+    try:
+        session = builder.getOrCreate()
+    except ImportError as e:  # SPARK_REMOTE without Spark Connect's client (grpcio...)
+        raise InputError(
+            f"--engine spark with SPARK_REMOTE needs Spark Connect's client: pip install "
+            f"'pyspark[connect]' ({_first_line(e)})"
+        ) from None
+    except Exception as e:  # PySpark's and py4j's errors share no base class
+        raise InputError(
+            f"--engine spark could not start {where}: {_first_line(e)}; check the variable, that the "
+            "master or server is reachable, and Java 17 or later (java -version)"
+        ) from None
     import ibis
 
     con = ibis.pyspark.connect(session)
     con.to_pyarrow = types.MethodType(_spark_to_pyarrow, con)
     return con
+
+
+def _first_line(error: BaseException) -> str:
+    """The first non-empty line of an error's message (PySpark's carry Java stack traces)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0].rstrip(".") if lines else type(error).__name__
 
 
 def _spark_to_pyarrow(self: Any, expr: ir.Expr, /, *, params: Any = None, limit: Any = None) -> Any:
