@@ -226,7 +226,8 @@ EngineOption = Annotated[
     typer.Option(
         "--engine",
         help="Where the ledger is billed: duckdb (this process), or spark (PySpark: local mode, or a "
-        "cluster through SPARK_REMOTE or INFERONOMICS_SPARK_MASTER; needs inferonomics[spark]).",
+        "cluster through INFERONOMICS_SPARK_MASTER, or SPARK_REMOTE with pyspark[connect]; needs "
+        "inferonomics[spark]).",
     ),
 ]
 
