@@ -141,12 +141,27 @@ HEAVY = ("ibis", "pandas", "inferonomics.catalog.schema", "inferonomics.cli.serv
 values into Python ones), the price book's models, the other commands' modules."""
 
 
-@pytest.mark.parametrize("kind", ["csv", "parquet"])
-def test_a_bill_from_the_cache_imports_neither_ibis_nor_pandas(tmp_path: Path, kind: str) -> None:
-    usage = tmp_path / f"one.{kind}"
+@pytest.mark.parametrize(
+    ("kind", "cost"),
+    [
+        # gpt-4o on 2026-01-01: $2.50 / MTok input, $10.00 / MTok output (the book's openai entry).
+        ("csv", "0.0035"),
+        ("parquet", "0.0035"),
+        # Claude Sonnet 4.5, whose prices change above 200k input tokens: the rate table is expanded
+        # into context bands (`Cells.expand`). Up to 200k: $3 / MTok input, $15 / MTok output.
+        ("banded", "0.0045"),
+    ],
+)
+def test_a_bill_from_the_cache_imports_neither_ibis_nor_pandas(tmp_path: Path, kind: str, cost: str) -> None:
+    usage = tmp_path / f"one.{'parquet' if kind == 'parquet' else 'csv'}"
     if kind == "csv":
         usage.write_text(
             "ts,provider,model,input_tokens,output_tokens\n2026-01-01T00:00:00Z,openai,gpt-4o,1000,100\n"
+        )
+    elif kind == "banded":
+        usage.write_text(
+            "ts,provider,model,input_tokens,output_tokens\n"
+            "2026-01-01T00:00:00Z,anthropic,claude-sonnet-4-5,1000,100\n"
         )
     else:  # as another tool writes it: a time-zone-aware timestamp
         ts = pa.array([0], pa.int64()).cast(pa.timestamp("us", tz="UTC"))
@@ -171,8 +186,7 @@ def test_a_bill_from_the_cache_imports_neither_ibis_nor_pandas(tmp_path: Path, k
     assert "'ibis'" in first.strip().rsplit("[", 1)[1]  # a miss compiles through Ibis
     second = run()
     assert second.strip().endswith("[]")
-    # gpt-4o on 2026-01-01: $2.50 / MTok input, $10.00 / MTok output (the book's openai entry).
-    assert '"cost_usd": "0.0035"' in second
+    assert f'"cost_usd": "{cost}"' in second
     assert first.rsplit("[", 1)[0] == second.rsplit("[", 1)[0]
 
 
