@@ -115,3 +115,23 @@ def test_generated_rows_reconcile(fmt: str, rows: list[dict[str, Any]], book: in
             assert q["source_file"] == str(path)
             assert q["source_line"] >= 1
             assert q["reason"]
+
+
+def test_a_blank_provider_or_model_in_typed_parquet_is_quarantined(
+    tmp_path: Path, book: inf.PriceBook
+) -> None:
+    # Found by the generated test above: typed Parquet keeps its text as written (no trim), and a
+    # provider of two spaces was billed where CSV and JSON lines quarantine it.
+    row = {"ts": "2026-01-05T10:00:00Z", "model": "gpt-4o", "input_tokens": 5, "output_tokens": 5}
+    rows = [
+        {**row, "provider": "openai"},
+        {**row, "provider": "  "},
+        {**row, "provider": "openai", "model": "\t"},
+    ]
+    path = tmp_path / "blank.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    with inf.Ledger.open([path]) as ledger:
+        account = inf.bill(ledger, book=book).account
+        reasons = {(r["source_line"], r["reason"]) for r in ledger.quarantine().to_pylist()}
+    assert (account.rows_billed, account.rows_quarantined) == (1, 2)
+    assert reasons == {(2, "column provider is empty"), (3, "column model is empty")}

@@ -74,9 +74,9 @@ def quote_value(text: str) -> str:
 def key_problem(provider: str | None, model: str | None, service_tier: str | None) -> str | None:
     """The first problem of a (provider, model, service_tier) key, worded as `_problem` words it.
     A missing service tier means standard."""
-    if not provider:
+    if not provider or not provider.strip():
         return "column provider is empty"
-    if not model:
+    if not model or not model.strip():
         return "column model is empty"
     for name, value in (("provider", provider), ("model", model)):
         if len(value) > MAX_NAME_CHARS:
@@ -327,8 +327,11 @@ def canonical(
 
     provider_col = p[n.parsed("text", "provider")]
     model_col = p[n.parsed("text", "model")]
-    checks.append(_Check(provider_col.notnull() & (provider_col != ""), _fixed("column provider is empty")))
-    checks.append(_Check(model_col.notnull() & (model_col != ""), _fixed("column model is empty")))
+    # Blank counts as empty whether or not the column was trimmed (typed Parquet keeps its text as written).
+    checks.append(
+        _Check(provider_col.notnull() & (provider_col.strip() != ""), _fixed("column provider is empty"))
+    )
+    checks.append(_Check(model_col.notnull() & (model_col.strip() != ""), _fixed("column model is empty")))
     for name, col in (("provider", provider_col), ("model", model_col)):
         long = f": longer than {MAX_NAME_CHARS} characters"
         checks.append(
