@@ -109,6 +109,26 @@ def _parquet_counts(values: pa.Array) -> Callable[[Path], None]:
     )
 
 
+def damaged_parquet(how: str) -> Callable[[Path], None]:
+    """A Parquet file of 5,000 good rows whose footer is intact (its schema and row counts read)
+    but whose data is not: `cut` keeps the first half of the data and then the footer (a partial
+    copy that kept the end), `flipped` XORs every seventh byte of the data (a disk error)."""
+
+    def write(path: Path) -> None:
+        _parquet_counts(pa.array(range(5000), pa.int64()))(path)
+        data = bytearray(path.read_bytes())
+        footer = int.from_bytes(data[-8:-4], "little") + 8  # thrift footer, its length, b"PAR1"
+        end = len(data) - footer
+        if how == "cut":
+            data = data[: end // 2] + data[end:]
+        else:
+            for i in range(64, end, 7):
+                data[i] ^= 0x5A
+        path.write_bytes(bytes(data))
+
+    return write
+
+
 def _bomb(path: Path) -> None:
     """A gzip of 2 GB of zeros in ~2 MB: streamed, it must stop at the ratio limit."""
     with gzip.open(path, "wb", compresslevel=9) as f:
@@ -422,6 +442,22 @@ def cases() -> list[Case]:
         ),
         Case(
             "directory", {"dir.csv": lambda p: p.mkdir()}, ["bill", "{d}/dir.csv"], 1, None, ["{d}/dir.csv"]
+        ),
+        Case(
+            "parquet-data-cut",
+            {"cut.parquet": damaged_parquet("cut")},
+            ["bill", "{d}/cut.parquet"],
+            1,
+            None,
+            ["{d}/cut.parquet: its data could not be read (DuckDB: ", "write it again from its source"],
+        ),
+        Case(
+            "parquet-data-flipped",
+            {"ok.parquet": _parquet_counts(pa.array([5], pa.int64())), "bad.parquet": damaged_parquet("x")},
+            ["bill", "{d}/ok.parquet", "{d}/bad.parquet"],
+            1,
+            None,
+            ["{d}/bad.parquet: its data could not be read (DuckDB: ", "leave it out"],
         ),
         Case("missing-file", {}, ["bill", "{d}/nope.csv"], 1, None, ["{d}/nope.csv: no such file"]),
         Case(

@@ -59,3 +59,33 @@ def test_a_master_spark_refuses_is_one_line_naming_the_variable(tmp_path: Path) 
     assert "could not start a Spark session on INFERONOMICS_SPARK_MASTER's master" in line
     assert "nonsense://cluster" not in line
     assert result.stdout == ""  # no bill printed
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (java is not on PATH)")
+def test_a_parquet_file_whose_data_spark_cannot_read_is_one_line_naming_it(tmp_path: Path) -> None:
+    # The footer reads (so the schema checks pass); Spark's reader fails on the pages mid-job.
+    name = "hostile_corpus"
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "hostile" / "corpus.py")
+    assert spec is not None
+    assert spec.loader is not None
+    corpus = sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
+    spec.loader.exec_module(corpus)
+    damaged_parquet = corpus.damaged_parquet
+
+    cut = tmp_path / "cut.parquet"
+    damaged_parquet("cut")(cut)
+    clean = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "INFERONOMICS_SPARK_MASTER")}
+    result = subprocess.run(
+        [sys.executable, "-m", "inferonomics", "bill", str(cut), "--engine", "spark"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = _error_lines(result.stderr)
+    assert line.startswith(f"error: {cut}: its data could not be read (Spark: java.io.EOFException")
+    assert line.endswith("write it again from its source, or leave it out")
+    assert result.stdout == ""

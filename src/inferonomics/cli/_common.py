@@ -361,7 +361,8 @@ def fail(error: BaseException) -> NoReturn:
 
 def guarded(fn: Callable[..., None]) -> Callable[..., None]:
     """The command with the CLI's one error boundary: an `InferonomicsError` becomes one line on
-    stderr and its exit code (see `fail`), never a traceback."""
+    stderr and its exit code (see `fail`), never a traceback; so does an engine's failure while
+    reading the data (a damaged Parquet file, out of memory: `_failures.engine_failure`)."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> None:
@@ -369,6 +370,13 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
             fn(*args, **kwargs)
         except InferonomicsError as e:
             fail(e)
+        except Exception as e:
+            from inferonomics.cli._failures import engine_failure
+
+            known = engine_failure(e, kwargs.get("paths") or ())
+            if known is None:
+                raise
+            fail(known)
 
     return run
 
