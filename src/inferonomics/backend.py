@@ -56,6 +56,9 @@ def _udfs() -> types.SimpleNamespace:
         variable_ts=builtin("getvariable", (dt.string,), dt.Timestamp()),
         variable_int=builtin("getvariable", (dt.string,), dt.int64),
         variable_strings=builtin("getvariable", (dt.string,), dt.Array(dt.string)),
+        # DuckDB's 64-bit hash as it is: Ibis' `hash()` reinterprets it as signed through a cast to
+        # BIT and back, 0.2 s of CPU over 20M ids.
+        hash=builtin("hash", (dt.string,), dt.uint64),
     )
 
 

@@ -15,7 +15,14 @@ import pytest
 from inferonomics.billing.bill import bill
 from inferonomics.catalog.book import PriceBook
 from inferonomics.ledger import core, hints
-from inferonomics.ledger.core import Ledger, count_sorted, duplicate_counts, duplicate_parts, id_hashes
+from inferonomics.ledger.core import (
+    Ledger,
+    count_sorted,
+    duplicate_counts,
+    duplicate_parts,
+    id_hashes,
+    small_pages,
+)
 from inferonomics.ledger.schema import KEYS_METADATA_KEY, UNIQUE_IDS_METADATA_KEY
 from inferonomics.ledger.writer import write_ledger
 
@@ -176,6 +183,32 @@ def test_the_hashes_counted_in_parts_add_up_to_the_whole(tmp_path: Path) -> None
         # Sorting each part's hashes outside the engine counts the same.
         hashes = [id_hashes(checked, part, parts).to_pyarrow()["h"].to_numpy() for part in range(parts)]
         assert [count_sorted(h).to_pylist() for h in hashes] == [t.to_pylist() for t in tables]
+
+
+def test_the_sorted_check_reads_duckdbs_own_hashes(tmp_path: Path) -> None:
+    # The ids a, b, a hashed by DuckDB itself, outside any ledger: the same three unsigned values.
+    import duckdb
+
+    path = tmp_path / "ids.parquet"
+    pq.write_table(_rows(["a", "b", "a"]), path)
+    hashes = id_hashes(Ledger.open([path]).checked).to_pyarrow()["h"]
+    expected = duckdb.connect().sql("SELECT hash('a'), hash('b')").fetchall()[0]
+    assert hashes.type == pa.uint64()
+    assert hashes.to_pylist() == [expected[0], expected[1], expected[0]]
+    assert count_sorted(hashes.to_numpy()).to_pylist() == [{"n": 3, "distinct": 2}]
+
+
+def test_numpy_allocates_in_small_pages_only_within_the_block() -> None:
+    from numpy._core.multiarray import _set_madvise_hugepage  # type: ignore[attr-defined]
+
+    # The switch returns its previous value, so setting it to the same value reads it.
+    before = _set_madvise_hugepage(True)
+    try:
+        with small_pages():
+            assert _set_madvise_hugepage(False) is False
+        assert _set_madvise_hugepage(True) is True
+    finally:
+        _set_madvise_hugepage(before)
 
 
 def test_the_parts_keep_each_hash_table_within_the_memory_limit() -> None:

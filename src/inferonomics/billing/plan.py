@@ -207,13 +207,15 @@ def _rollup(
                 duplicate_counts,
                 hashes_distinct,
                 id_hashes,
+                small_pages,
             )
 
             def count(part: int, parts: int) -> pa.Table:
                 if ledger.keys().rows >= SORTED_CHECK_ROWS:
                     key = [*base, "id hashes", part, parts]
                     hashes = _plan(key, lambda: (id_hashes(rows(), part, parts), ()))
-                    return count_sorted(duck.sql(hashes.sql).fetchnumpy()["h"])
+                    with small_pages():
+                        return count_sorted(duck.sql(hashes.sql).fetchnumpy()["h"])
                 key = [*base, "duplicates", part, parts]
                 return _run(duck, _plan(key, lambda: (duplicate_counts(rows(), part, parts), ())), {})
 
