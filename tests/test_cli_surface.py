@@ -39,7 +39,10 @@ def _commands() -> list[tuple[list[str], Any]]:
 
 def _choices(param: Any) -> list[str]:
     """The values a parameter accepts when they are a closed list (a Literal annotation)."""
-    annotation = param.type_descriptor.annotation
+    descriptor = getattr(param, "type_descriptor", None)  # Typer 0.29 keeps the annotation here
+    if descriptor is None:  # earlier Typers turn a Literal into a Choice
+        return [str(c) for c in getattr(param.type, "choices", ())]
+    annotation = descriptor.annotation
     for arg in (annotation, *typing.get_args(annotation)):
         if typing.get_origin(arg) is typing.Literal:
             return [str(a) for a in typing.get_args(arg)]
