@@ -59,6 +59,7 @@ def _udfs() -> types.SimpleNamespace:
         # DuckDB's 64-bit hash as it is: Ibis' `hash()` reinterprets it as signed through a cast to
         # BIT and back, 0.2 s of CPU over 20M ids.
         hash=builtin("hash", (dt.string,), dt.uint64),
+        strlen=builtin("strlen", (dt.string,), dt.int64),
     )
 
 

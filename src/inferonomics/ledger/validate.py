@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from inferonomics.backend import naive_utc
+from inferonomics.backend import _udfs, backend_name, naive_utc
 from inferonomics.ledger.schema import (
     COST_SOURCES,
     COUNT_COLUMNS,
@@ -247,6 +247,27 @@ def _text(raw: ir.Table, name: str, override: str | None = None, *, strip: bool 
     return col
 
 
+def _not_blank(col: ir.StringValue) -> ir.BooleanValue:
+    """Whether a text has a character the trim keeps. Text whose first byte is "!" (0x21) or above
+    starts with no whitespace, so only the rest are trimmed to see: trimming every row cost 0.7 s of
+    CPU over 20M rows of names that all start with a letter."""
+    import ibis
+
+    return ibis.cases((col >= "!", True), else_=col.strip() != "")
+
+
+def _short_name(col: ir.StringValue, con: Any) -> ir.BooleanValue:
+    """Whether a name has at most `MAX_NAME_CHARS` characters. On DuckDB a name of at most that many
+    bytes has (UTF-8: a character is one byte or more), and only the others are counted in characters:
+    counting every row cost 0.4 s of CPU over 20M rows."""
+    import ibis
+
+    chars = col.length() <= MAX_NAME_CHARS
+    if backend_name(con) != "duckdb":
+        return chars
+    return ibis.cases((_udfs().strlen(col) <= MAX_NAME_CHARS, True), else_=chars)
+
+
 def canonical(
     raw: ir.Table,
     con: Any,
@@ -329,15 +350,13 @@ def canonical(
     model_col = p[n.parsed("text", "model")]
     # Blank counts as empty whether or not the column was trimmed (typed Parquet keeps its text as written).
     checks.append(
-        _Check(provider_col.notnull() & (provider_col.strip() != ""), _fixed("column provider is empty"))
+        _Check(provider_col.notnull() & _not_blank(provider_col), _fixed("column provider is empty"))
     )
-    checks.append(_Check(model_col.notnull() & (model_col.strip() != ""), _fixed("column model is empty")))
+    checks.append(_Check(model_col.notnull() & _not_blank(model_col), _fixed("column model is empty")))
     for name, col in (("provider", provider_col), ("model", model_col)):
         long = f": longer than {MAX_NAME_CHARS} characters"
         checks.append(
-            _Check(
-                col.isnull() | (col.length() <= MAX_NAME_CHARS), _message(f"column {name} is ", name, long)
-            )
+            _Check(col.isnull() | _short_name(col, con), _message(f"column {name} is ", name, long))
         )
     tier = p[n.parsed("text", "service_tier")]
     tiers = ": expected standard, batch, flex or priority"
