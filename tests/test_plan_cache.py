@@ -137,9 +137,21 @@ def test_the_cache_directory_follows_the_environment(monkeypatch: pytest.MonkeyP
     assert cache.directory() == tmp_path / "home" / ".cache" / "inferonomics"
 
 
-HEAVY = ("ibis", "pandas", "inferonomics.catalog.schema", "inferonomics.cli.serve", "inferonomics.cli.levers")
+HEAVY = (
+    "ibis",
+    "pandas",
+    "inferonomics.catalog.schema",
+    "inferonomics.cli.serve",
+    "inferonomics.cli.levers",
+    "inferonomics.ledger.readers.bulk",
+    "inferonomics.ledger.readers.lines",
+    "inferonomics.report.tables",
+    "rich._emoji_codes",
+)
 """What a bill from the cache does without: Ibis, pandas (which pyarrow imports to turn time-zone-aware
-values into Python ones), the price book's models, the other commands' modules."""
+values into Python ones), the price book's models, the other commands' modules, the bulk readers of
+response logs, the coding-agent logs' line scan, the terminal tables (the bill is written as JSON)
+and rich's emoji table."""
 if tuple(int(p) for p in importlib.metadata.version("typer").split(".")[:2]) < (0, 29):
     # pydantic is imported only by Typer 0.29's option parsing (the version pyproject.toml keeps out).
     HEAVY = (*HEAVY, "pydantic")

@@ -253,16 +253,18 @@ def check_out(path: Path | None, *, needed_for: str | None = None, option: str =
 def write_rows(table: pa.Table, fmt: str, path: Path | None) -> None:
     """A result table as JSON (an array of objects, money as decimal strings), CSV (money as
     plain decimals, instants in ISO 8601) or Parquet (typed), to `path` or stdout."""
-    import pyarrow.parquet as pq
-
+    # Each format imports what it needs: JSON does without the terminal tables (rich's) and Parquet's writer.
     from inferonomics.report.format import to_json
-    from inferonomics.report.tables import csv_text, write_csv
 
     if fmt == "parquet":
+        import pyarrow.parquet as pq
+
         check_out(path, needed_for="--format parquet")
         assert path is not None
         pq.write_table(table, path)
     elif fmt == "csv":
+        from inferonomics.report.tables import csv_text, write_csv
+
         if path is None:
             sys.stdout.write(csv_text(table))
         else:
@@ -301,9 +303,12 @@ def print_account(account: Account, ledger: Ledger, *, sample: int = 5) -> None:
     from inferonomics.report.format import quarantine_line
 
     console = err()
+    # Text, not a markup string: nothing to parse (a string would load rich's emoji table to look for codes).
     console.print(
-        f"rows read {account.rows_read:,} = billed {account.rows_billed:,} + quarantined "
-        f"{account.rows_quarantined:,}"
+        Text(
+            f"rows read {account.rows_read:,} = billed {account.rows_billed:,} + quarantined "
+            f"{account.rows_quarantined:,}"
+        )
     )
     if account.rows_quarantined:
         for row in ledger.quarantine(limit=sample).to_pylist():

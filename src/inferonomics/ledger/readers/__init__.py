@@ -66,13 +66,8 @@ from inferonomics.ledger.readers import (
     agents,
     anthropic_reports,
     bedrock,
-    bulk,
-    bulk_litellm,
-    bulk_responses,
     claude_agent,
-    claude_code,
     claude_code_analytics,
-    codex,
     gemini,
     helicone,
     jsondoc,
@@ -522,6 +517,10 @@ def _python_source(ctx: Context, fmt: str, read: Reader, con: Any, stage: Path) 
 def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None:
     """The source read in bulk (`readers/bulk.py`) when its format has a bulk reading and the file
     suits it (JSON lines), else None: the Python reader reads it."""
+    # Imported here: a ledger CSV or Parquet (every other format) does without the bulk readers and
+    # what they load (a thread pool, logging).
+    from inferonomics.ledger.readers import bulk, bulk_litellm, bulk_responses
+
     fallback: bulk.Fallback
     if not bulk.BULK:
         return None
@@ -734,6 +733,9 @@ class _AgentGroup:
     def open(self, con: Any, stage: Path) -> Source:
         label = ", ".join(self.displays)
         files = sorted(self.files, key=lambda f: f.display)
+        # Imported here: only agent logs need them (and the thread pool their line scan loads).
+        from inferonomics.ledger.readers import claude_code, codex
+
         module = claude_code if self.agent == agents.CLAUDE_CODE else codex
         read = module.read(con, files, stage, label)
         return Source(
