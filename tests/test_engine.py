@@ -151,3 +151,49 @@ def test_periods_in_a_time_zone_are_local_days() -> None:
     assert total == Decimal(10)
     with pytest.raises(inf.RollupError, match="unknown time zone 'Mars/Olympus'"):
         inf.bill(ledger, grain="day", tz="Mars/Olympus")
+
+
+def test_time_of_week_is_seconds_since_monday_in_integers() -> None:
+    # Expected from Python's own calendar (weekday(): Monday 0), before 1970 as well.
+    from inferonomics.backend import time_of_week
+
+    con = connect()
+    instants = [
+        dt.datetime(1970, 1, 1),  # a Thursday
+        dt.datetime(2026, 12, 7),  # a Monday, midnight
+        dt.datetime(2026, 12, 6, 23, 59, 59, 999_999),  # the Sunday before, its last microsecond
+        dt.datetime(1969, 12, 31, 23),
+        dt.datetime(1960, 3, 14, 12, 30, 5),
+    ]
+    t = ibis.memtable(pa.table({"ts": pa.array(instants, pa.timestamp("us"))}))
+    got = con.ibis.to_pyarrow(t.select(tow=time_of_week(t.ts, con)))["tow"].to_pylist()
+    assert got == [i.weekday() * 86400 + i.hour * 3600 + i.minute * 60 + i.second for i in instants]
+    assert got[2] == 604_799
+
+
+def test_count_columns_no_input_has_are_summed_as_zero(tmp_path: Path, book: PriceBook) -> None:
+    # A file with input and output tokens only: the other buckets (cache, reasoning, modality parts,
+    # web searches) are absent, and the bill's sums of them are 0 (by hand: 2 rows of 1,000 + 10).
+    path = tmp_path / "two.parquet"
+    rows = {
+        "ts": [dt.datetime(2026, 5, 1, 12), dt.datetime(2026, 5, 1, 13)],
+        "provider": ["openai", "openai"],
+        "model": ["gpt-4o", "gpt-4o"],
+        "input_tokens": [1_000, 1_000],
+        "output_tokens": [10, 10],
+    }
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(rows), path)
+    ledger = Ledger.open([path])
+    assert "input_tokens" not in ledger.absent_counts
+    assert {"cache_read_tokens", "reasoning_tokens", "input_audio_tokens", "web_search_requests"} <= set(
+        ledger.absent_counts
+    )
+    table = rollup(price(ledger, book), ["model"], "day").table.to_pylist()
+    assert [
+        (r["input_tokens"], r["output_tokens"], r["cache_read_tokens"], r["input_audio_tokens"])
+        for r in table
+    ] == [(2_000, 20, 0, 0)]
+    # gpt-4o at $2.50 / $10 per million: 2,000 x 2.5e-6 + 20 x 1e-5 = $0.0052.
+    assert table[0]["cost_usd"] == Decimal("0.0052")

@@ -311,35 +311,34 @@ FROM (
     "t0"."_problem",
     "t0"."_src",
     "t0"."_ts_order",
-    CAST(FLOOR(
+    DIVIDE(
       (
         (
           (
             (
-              CAST(FLOOR(
-                (
-                  CAST(FLOOR((
-                    EPOCH_US("t0"."ts")
-                  ) / (
-                    1000000
-                  )) AS BIGINT)
-                ) / (
-                  86400
-                )
-              ) AS BIGINT) + 3
-            ) % 7
-          ) * 86400
-        ) + (
-          CAST(FLOOR((
-            EPOCH_US("t0"."ts")
-          ) / (
-            1000000
-          )) AS BIGINT) % 86400
-        )
-      ) / (
-        3600
-      )
-    ) AS BIGINT) + (
+              DIVIDE(
+                EPOCH_US("t0"."ts") - (
+                  (
+                    (
+                      EPOCH_US("t0"."ts") % 86400000000
+                    ) + 86400000000
+                  ) % 86400000000
+                ),
+                86400000000
+              ) % 7
+            ) + 10
+          ) % 7
+        ) * 86400
+      ) + DIVIDE(
+        (
+          (
+            EPOCH_US("t0"."ts") % 86400000000
+          ) + 86400000000
+        ) % 86400000000,
+        1000000
+      ),
+      3600
+    ) + (
       (
         0 + CASE
           WHEN (

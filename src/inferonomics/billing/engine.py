@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from inferonomics import cache
 from inferonomics.arrays import column
-from inferonomics.backend import backend_name, small_table, time_of_week
+from inferonomics.backend import backend_name, small_table, time_of_week, whole_division
 from inferonomics.billing.rates import (
     BAND_MAX,
     KEY_COLUMNS,
@@ -391,7 +391,7 @@ class _Cells:
 
         cell: ir.IntegerValue = ibis.literal(0, "int64")
         if self.week_models:
-            cell = gated("week", time_of_week(rows.ts, con) // get("slot"))
+            cell = gated("week", whole_division(time_of_week(rows.ts, con), get("slot"), con))
         if self.band_models:
             cuts = [get(f"b{i}") for i in range(len(self.band.cuts))]
             cell = cell + gated("band", band_index(rows, cuts)) * get("slots")

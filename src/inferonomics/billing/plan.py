@@ -238,7 +238,7 @@ def _rollup(
             used.append(name)
             return _variable(name, value)
 
-        expr = cell_sums(rows(), rates, cells, by, grain, tz, con, var)
+        expr = cell_sums(rows(), rates, cells, by, grain, tz, con, var, ledger.absent_counts)
         return expr, tuple(dict.fromkeys(used))
 
     sums_plan = _plan(shape, sums)

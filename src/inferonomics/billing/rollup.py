@@ -144,7 +144,7 @@ def _rollup_cells(
     cells = cells_of(rates)
     if cells.varies and cells.too_many(rates):
         return None
-    sums = cell_sums(ledger.unique, rates, cells, by, grain, tz, con)
+    sums = cell_sums(ledger.unique, rates, cells, by, grain, tz, con, zero=ledger.absent_counts)
     # The pass is materialised on its own: DuckDB plans the pass alone better than the pass,
     # pricing and final sums as one query (measured: 1.9 s against 2.1 s for 20M rows).
     name = f"_inferonomics_cells_{next(_names)}"
@@ -173,10 +173,17 @@ def cell_sums(
     tz: str | None,
     con: Any,
     var: Any = None,
+    zero: Sequence[str] = (),
 ) -> ir.Table:
     """The rollup's pass over the rows: counts summed per key and price cell (and `by` column and
-    period). `var` is passed to `_Cells.of` (the plan cache reads the cut points as variables)."""
+    period). `var` is passed to `_Cells.of` (the plan cache reads the cut points as variables).
+    `zero` names count columns no input has (`Ledger.absent_counts`): 0 in every row, they are
+    neither tested nor summed row by row (DuckDB does not see that the validated column is a
+    constant; the nine modality columns of a ledger without them cost about 0.3 s of CPU over 20M rows)."""
     import ibis
+
+    def used(column: str, bit: int) -> ir.IntegerValue:
+        return ibis.literal(0) if column in zero else ibis.cases((u[column] > 0, bit), else_=0)
 
     groups: dict[str, ir.Value] = {
         "_ok": u._ok,
@@ -189,22 +196,24 @@ def cell_sums(
         groups["_cell"] = cells.of(u, con, var)
     if uses_missing(rates):
         # Which token classes a row uses, where a price is missing: the cell's rows must agree.
-        total_in = sum((u[c] for c in INPUT_COLUMNS[1:]), u[INPUT_COLUMNS[0]])
+        present = [c for c in INPUT_COLUMNS if c not in zero]
+        total_in = sum((u[c] for c in present[1:]), u[present[0]]) if present else ibis.literal(0)
         groups["_used"] = (
             ibis.cases((total_in > 0, 1), else_=0)
-            + ibis.cases((u.output_tokens > 0, 2), else_=0)
-            + ibis.cases((u.web_search_requests > 0, 4), else_=0)
-            + sum(
-                (ibis.cases((u[c] > 0, 8 << i), else_=0) for i, (_, c, _) in enumerate(MISSING_MODALITY)),
-                ibis.literal(0),
-            )
+            + used("output_tokens", 2)
+            + used("web_search_requests", 4)
+            + sum((used(c, 8 << i) for i, (_, c, _) in enumerate(MISSING_MODALITY)), ibis.literal(0))
         )
     if grain is not None:
         groups["period"] = truncate(local_time(u.ts, tz, con), grain, con)
     groups.update({c: u[c] for c in by if c not in groups})
-    return u.group_by(**groups).aggregate(
-        rows=u.count(), requests=u.requests.sum(), **{c: u[c].sum() for c in COUNT_COLUMNS}
+    sums = u.group_by(**groups).aggregate(
+        rows=u.count(), requests=u.requests.sum(), **{c: u[c].sum() for c in COUNT_COLUMNS if c not in zero}
     )
+    if not zero:
+        return sums
+    counts = {c: sums[c] if c not in zero else ibis.literal(0, "int64") for c in COUNT_COLUMNS}
+    return sums.select(*groups, "rows", "requests", **counts)
 
 
 def priced_cells(

@@ -31,6 +31,7 @@ from inferonomics.errors import InputError, OptionError
 from inferonomics.ledger import hints
 from inferonomics.ledger.readers import ParquetInput, Source, open_sources
 from inferonomics.ledger.schema import (
+    COUNT_COLUMNS,
     DATA_COLUMNS,
     EVENTS_SCHEMA,
     LEDGER_SCHEMA,
@@ -361,6 +362,12 @@ class Ledger:
     def columns(self) -> list[str]:
         """The columns of `rows`: the canonical ones, then the tags."""
         return [*DATA_COLUMNS, *self.tags, "source_file", "source_line"]
+
+    @property
+    def absent_counts(self) -> list[str]:
+        """The count columns (token buckets, web searches) no input has: 0 in every row."""
+        present = {c for p in self.parts for c in backend.columns_of(p.raw)}
+        return [c for c in COUNT_COLUMNS if c not in present]
 
     @property
     def prefix_block_tokens(self) -> int | None:
