@@ -100,6 +100,8 @@ def _responses_lines() -> list[str]:
         {**_chat(111), "created": 1786363200.5},
         {**_chat(112), "created": 10**15},
         {**_chat(113), "created": None, "created_at": 1786363300},
+        {**_chat(135), "created": 7_258_118_399},  # 2199-12-31T23:59:59Z: the last instant billed
+        {**_chat(136), "created": 7_258_118_400},  # 2200: quarantined by validation
         {**_chat(114), "model": 5},
         {**_chat(115), "id": 7},
         {**_chat(116), "metadata": {"user": 5, "feature": "search"}},
@@ -227,6 +229,16 @@ def test_openai_responses_with_every_quirk_read_the_same(
     assert sum(r["input_audio_tokens"] for r in fast["rows"]) == 300 + 200  # lines 124 and 127
     providers = {r["provider"] for r in fast["rows"]}
     assert {"openai", "azure", "anthropic"} <= providers
+
+
+def test_the_last_time_the_sql_makes_is_the_last_validation_takes() -> None:
+    import datetime as dt
+
+    from inferonomics.ledger import validate
+    from inferonomics.ledger.readers import bulk_responses
+
+    end = dt.datetime.fromtimestamp(bulk_responses.TS_END_EPOCH, dt.UTC).replace(tzinfo=None)
+    assert end == validate.TS_END == dt.datetime(2200, 1, 1)
 
 
 def test_a_bare_carriage_return_sends_the_file_to_python(
@@ -378,19 +390,21 @@ def test_the_environment_turns_the_bulk_path_off() -> None:
         assert out.stdout.strip() == expected
 
 
-def _fast_pieces(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """A list that records, for each piece offered to DuckDB's JSON reader, whether it took it."""
+def _json_readings(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """A list that records, for each reading offered to DuckDB's JSON reader (a whole file, or a
+    piece of one), whether it took it."""
     from inferonomics.ledger.readers import bulk_scan
 
     taken: list[bool] = []
-    real = bulk_scan.PieceReader._fast
+    for method in ("_fast", "whole"):
+        real = getattr(bulk_scan.PieceReader, method)
 
-    def spy(self: bulk_scan.PieceReader, *args: Any) -> list[int] | None:
-        got = real(self, *args)
-        taken.append(got is not None)
-        return got
+        def spy(self: bulk_scan.PieceReader, *args: Any, real: Any = real) -> Any:
+            got = real(self, *args)
+            taken.append(got is not None)
+            return got
 
-    monkeypatch.setattr(bulk_scan.PieceReader, "_fast", spy)
+        monkeypatch.setattr(bulk_scan.PieceReader, method, spy)
     return taken
 
 
@@ -428,7 +442,7 @@ def test_a_hostile_line_among_plain_ones_reads_the_same(
     lines.insert(37, line)
     path = _write(tmp_path / "hostile.jsonl", lines)
     monkeypatch.setattr(bulk, "CHUNK_BYTES", 4000)  # pieces of a few lines: most of them plain
-    taken = _fast_pieces(monkeypatch)
+    taken = _json_readings(monkeypatch)
     fast, reference = _both(path, monkeypatch)
     assert fast["bulk"], why
     assert any(taken), why  # DuckDB's JSON reader read the plain pieces
@@ -441,12 +455,48 @@ def test_plain_files_are_read_by_the_json_reader_whole(
     chats = [json.dumps(_chat(n)) for n in range(50)]
     spends = [json.dumps(_spend(n)) for n in range(50)]
     for name, lines in (("chat.jsonl", chats), ("spend.jsonl", spends)):
-        taken = _fast_pieces(monkeypatch)
+        taken = _json_readings(monkeypatch)
         fast, reference = _both(_write(tmp_path / name, lines), monkeypatch)
         assert taken == [True], name
         assert fast["in_sql"] == 50
         assert fast == reference
         assert fast["account"].rows_billed == 50
+
+
+@pytest.mark.parametrize(
+    ("line", "in_sql", "why"),
+    [
+        (json.dumps({**_chat(30), "prompt_filter_results": []}), 58, "Azure's key: a piece not plain"),
+        ("", 58, "a blank line: the JSON reader would skip it"),
+        (" " + json.dumps(_chat(30)), 59, "a line that does not start an object (read by its piece's)"),
+    ],
+)
+def test_a_file_with_a_line_the_whole_reading_cannot_number_is_read_piece_by_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, in_sql: int, why: str
+) -> None:
+    lines = [json.dumps(_chat(n)) for n in range(60)]
+    lines[30] = line
+    lines[45] = json.dumps(_chat(45, prompt_tokens="1045"))  # a plain piece's line the SQL leaves
+    path = _write(tmp_path / "mixed.jsonl", lines)
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 4000)
+    taken = _json_readings(monkeypatch)
+    fast, reference = _both(path, monkeypatch)
+    assert len(taken) > 1, why  # no whole reading: one reading a piece
+    assert any(taken), why
+    assert fast == reference, why
+    assert fast["in_sql"] == in_sql, why
+
+
+def test_a_file_whose_name_is_a_pattern_is_read_as_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "chat[1].jsonl", [json.dumps(_chat(n)) for n in range(20)])
+    _write(tmp_path / "chat1.jsonl", [json.dumps(_chat(n)) for n in range(100, 150)])  # what it matches
+    taken = _json_readings(monkeypatch)
+    fast, reference = _both(path, monkeypatch)
+    assert taken == [True]  # read whole, through a link: DuckDB never sees the pattern
+    assert fast == reference
+    assert fast["account"].rows_billed == 20
 
 
 @pytest.mark.parametrize(
@@ -473,7 +523,7 @@ def test_a_hostile_spend_log_among_plain_ones_reads_the_same(
     lines.insert(23, json.dumps(record))
     path = _write(tmp_path / "hostile-spend.jsonl", lines)
     monkeypatch.setattr(bulk, "CHUNK_BYTES", 6000)
-    taken = _fast_pieces(monkeypatch)
+    taken = _json_readings(monkeypatch)
     fast, reference = _both(path, monkeypatch)
     assert fast["bulk"], why
     assert any(taken), why

@@ -1,22 +1,24 @@
 """Bulk reading of line-per-record formats: DuckDB parses the lines, Python reads only the odd ones.
 
 A format's Python reader (the reference) parses each line with `json.loads` and builds a row in
-Python: tens of thousands of records a second. Here the file is cut into pieces of whole lines
-(decompressed as it is read when it is gzip, with the same limits as the Python path), and each
-piece is read by DuckDB (`bulk_scan.PieceReader`: its JSON reader, or its line scanner for a piece
-that needs each line's text tested), which takes the JSON values a format needs from every line in
-one parse. A `BulkFormat` says, in SQL over those values, which lines are *simple* (every value of
-a type and range the SQL can decide) and how a simple line becomes ledger columns; every other line
-(not JSON, a value of an unexpected type, a shape the SQL does not cover, a record the Python
+Python: tens of thousands of records a second. Here DuckDB reads the file (`bulk_scan.PieceReader`:
+its JSON reader, or its line scanner for text that needs each line's own test), taking the JSON
+values a format needs from every line in one parse. A regular file that is not compressed is read
+whole by one JSON reading while a second thread looks it over in pieces of whole lines with cheap
+text tests (`is_plain`, `lines_start_objects`); if they fail, or the reader refuses the file, it is
+read piece by piece (decompressed as it is read when it is gzip, with the same limits as the
+Python path). A `BulkFormat` says, in SQL over those values, which lines are *simple* (every value
+of a type and range the SQL can decide) and how a simple line becomes ledger columns; every other
+line (not JSON, a value of an unexpected type, a shape the SQL does not cover, a record the Python
 reader would refuse) is given, with its number, to the format's Python reader, so its row or its
 quarantine reason is the reference's own. Duplicate request ids are found over both kinds of rows,
 as the Python path finds them (`str` of the id, first line kept).
 
-Memory holds two pieces at a time (`CHUNK_BYTES` each: the next is read while DuckDB reads this
-one) and the rows are written to Parquet parts as they come, so it does not grow with the file. A
-file whose lines DuckDB would cut differently from Python's reader (a bare carriage return ends a
-line in Python's text mode; a line longer than `text.MAX_LINE_CHARS`) is read by the Python reader
-whole: `read` returns None.
+Memory holds a batch of the whole reading's rows, the numbers of the lines it leaves to Python (at
+most `bulk_scan.MAX_ODD_LINES`) and two pieces (`CHUNK_BYTES` each), and the rows are written to
+Parquet parts as they come, so it does not grow with the file. A file whose lines DuckDB would cut
+differently from Python's reader (a bare carriage return ends a line in Python's text mode; a line
+longer than `text.MAX_LINE_CHARS`) is read by the Python reader whole: `read` returns None.
 
 `BULK = False` (or `INFERONOMICS_BULK=0`) turns the bulk path off: the tests and the benchmark
 compare both paths on the same files.
@@ -27,6 +29,8 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import stat
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +39,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from inferonomics.errors import RecordError
+from inferonomics.ledger.readers import lines
 from inferonomics.ledger.readers.base import Context, Rows
 from inferonomics.ledger.readers.bulk_scan import KEY, PieceReader, sql_type
 from inferonomics.ledger.readers.text import MAX_LINE_CHARS, _Gunzip, check_readable, is_gzip
@@ -78,6 +85,9 @@ class BulkFormat:
     derived: Sequence[Mapping[str, str]] = ()
     """Layers of named expressions over the fields (each may use the names before it), computed once
     a line and usable by name in `simple`, `columns`, `key` and `notes`."""
+    types: Mapping[str, str] = field(default_factory=dict)
+    """Ledger column → the SQL type its expression is staged as, where not `sql_type`'s (a time
+    made in SQL as a TIMESTAMP in UTC, inside validation's range: validation does not parse it)."""
 
 
 @dataclass
@@ -106,11 +116,19 @@ def _stream(ctx: Context) -> IO[bytes]:
 
 def pieces(ctx: Context, size: int) -> Iterator[tuple[int, bytes, int]]:
     """(number of its first line, bytes, number of lines) for consecutive pieces of whole lines of
-    the file (the last may lack its newline), about `size` bytes each; a byte-order mark at the
-    start is dropped, as the Python path's decoding drops it. Raises `_NotBulk` on a bare carriage
-    return (Python's text mode ends a line there; the scanner does not) and on a line over
-    `MAX_LINE_CHARS` bytes."""
+    the file (the last may lack its newline), about `size` bytes each (see `_cut`)."""
     number = 1
+    for piece in _cut(ctx, size):
+        count = piece.count(b"\n") + (not piece.endswith(b"\n"))
+        yield number, piece, count
+        number += count
+
+
+def _cut(ctx: Context, size: int) -> Iterator[bytes]:
+    """Consecutive pieces of whole lines of the file (the last may lack its newline), about `size`
+    bytes each; a byte-order mark at the start is dropped, as the Python path's decoding drops it.
+    Raises `_NotBulk` on a bare carriage return (Python's text mode ends a line there; the scanner
+    does not) and on a line over `MAX_LINE_CHARS` bytes."""
     carry = b""
     first = True
     with _stream(ctx) as f:
@@ -123,7 +141,7 @@ def pieces(ctx: Context, size: int) -> Iterator[tuple[int, bytes, int]]:
             if not block:
                 if buf:
                     _check_returns(buf)
-                    yield number, buf, buf.count(b"\n") + (not buf.endswith(b"\n"))
+                    yield buf
                 return
             cut = buf.rfind(b"\n")
             if cut < 0:
@@ -135,9 +153,7 @@ def pieces(ctx: Context, size: int) -> Iterator[tuple[int, bytes, int]]:
             if len(carry) > MAX_LINE_CHARS:
                 raise _NotBulk
             _check_returns(piece)
-            count = piece.count(b"\n")
-            yield number, piece, count
-            number += count
+            yield piece
 
 
 def _check_returns(piece: bytes) -> None:
@@ -172,32 +188,39 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
     name = f"bulk{next(_names):05d}"
     threads = int(duck.execute("SELECT current_setting('threads')").fetchall()[0][0])
     reading = PieceReader(duck, ctx, spec, stage, name, threads)
-
-    def odd_lines() -> Iterator[tuple[int, str]]:
-        # The next piece is read from the file (and looked over) while DuckDB reads this one.
-        with ThreadPoolExecutor(1) as ahead:
-            it = pieces(ctx, CHUNK_BYTES)
-
-            def next_piece() -> tuple[int, bytes, int, bool] | None:
-                got = next(it, None)
-                return None if got is None else (*got, reading.is_plain(got[1]))
-
-            coming = ahead.submit(next_piece)
-            for k in itertools.count():
-                got = coming.result()
-                if got is None:
-                    return
-                coming = ahead.submit(next_piece)
-                base, data, count, is_plain = got
-                odd = reading.piece(k, base, data, count, is_plain)
-                if not odd:
-                    continue
-                split = data.split(b"\n")
-                for n in odd:
-                    yield n, split[n - base].decode("utf-8", errors="replace")
-
+    # A regular file, not compressed, is read by one JSON reading whole while its pieces are looked
+    # over (cheap text tests, stopping at the first that fails them): when every piece is plain and
+    # every line an object's start, the reading is kept; else the file is read piece by piece.
+    whole_odd = None
+    if _whole_readable(ctx.path):
+        halt = threading.Event()  # (the reading failed: the rest of the looking over is no use)
+        with ThreadPoolExecutor(1) as checker:
+            plain = checker.submit(
+                lambda: all(
+                    not halt.is_set() and reading.is_plain(data) and lines_start_objects(data)
+                    for data in _cut(ctx, CHUNK_BYTES)
+                )
+            )
+            path = Path(lines.readable_paths([ctx.path], stage)[0])
+            whole = reading.whole(path, lambda: plain.done() and not plain.result())
+            if whole is None:
+                halt.set()
+            try:
+                keep = plain.result()
+            except _NotBulk:
+                if whole is not None:
+                    whole.discard()
+                raise
+        if whole is not None and keep:
+            reading.take(whole)
+            whole_odd = whole.odd
+        elif whole is not None:
+            whole.discard()
+    odd_lines: Iterable[tuple[int, str]] = _odd_lines(ctx, reading, whole_odd)
+    if whole_odd is not None and not len(whole_odd):
+        odd_lines = ()
     stager = Stager(stage, f"{name}-py", (*TEXT_COLUMNS, KEY))
-    for line, row in fallback(odd_lines(), ctx):
+    for line, row in fallback(odd_lines, ctx):
         if isinstance(row, RecordError):
             ctx.quarantine.append(QuarantineRecord(ctx.display, line, row.field, str(row)))
             continue
@@ -206,11 +229,69 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
         row["_file"], row["_line"] = ctx.display, line
         stager.add(row)
     python_parts = stager.finish() if stager.rows else []
-    return BulkRead(_without_duplicates(duck, ctx, reading.parts, python_parts, stage, name), reading.in_sql)
+    parts = _without_duplicates(duck, ctx, spec, reading.parts, python_parts, stage, name)
+    return BulkRead(parts, reading.in_sql)
+
+
+def _whole_readable(path: Path) -> bool:
+    """Whether DuckDB may read the file itself, whole: a regular file (a pipe is read once), not
+    gzip (decompressed by the Python path's limits)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode) and not is_gzip(path)
+    except OSError:
+        return False
+
+
+def lines_start_objects(data: bytes) -> bool:
+    """Every line of the piece `data` starts with `{` (so none is blank: DuckDB's JSON reader skips
+    blank lines, and then its rows would not be the file's lines one for one)."""
+    if not data.startswith(b"{"):
+        return False
+    text = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)]
+    )
+    return not pc.match_substring_regex(text, "\n[^{]")[0].as_py()
+
+
+def _odd_lines(ctx: Context, reading: PieceReader, whole_odd: Any) -> Iterator[tuple[int, str]]:
+    """The lines left to Python (number, text), in order, reading the pieces again: after a whole
+    reading, the lines it left (`whole_odd`, their numbers); without one, each piece is read by
+    DuckDB first (see `PieceReader.piece`), the next piece read from the file (and looked over)
+    while DuckDB reads this one."""
+    with ThreadPoolExecutor(1) as ahead:
+        it = pieces(ctx, CHUNK_BYTES)
+
+        def next_piece() -> tuple[int, bytes, int, bool] | None:
+            got = next(it, None)
+            return None if got is None else (*got, whole_odd is not None or reading.is_plain(got[1]))
+
+        coming = ahead.submit(next_piece)
+        for k in itertools.count():
+            got = coming.result()
+            if got is None:
+                return
+            coming = ahead.submit(next_piece)
+            base, data, count, is_plain = got
+            if whole_odd is not None:
+                lo, hi = (int(i) for i in whole_odd.searchsorted([base, base + count]))
+                odd = [int(n) for n in whole_odd[lo:hi]]
+            else:
+                odd = reading.piece(k, base, data, count, is_plain)
+            if not odd:
+                continue
+            split = data.split(b"\n")
+            for n in odd:
+                yield n, split[n - base].decode("utf-8", errors="replace")
 
 
 def _without_duplicates(
-    duck: Any, ctx: Context, parts: list[Path], python_parts: list[Path], stage: Path, name: str
+    duck: Any,
+    ctx: Context,
+    spec: BulkFormat,
+    parts: list[Path],
+    python_parts: list[Path],
+    stage: Path,
+    name: str,
 ) -> list[Path]:
     """Quarantine every row whose key an earlier line's row has (as `_python_source` does); the parts
     without them, in line order as the Python path stages them. They are the SQL's parts as they are
@@ -246,7 +327,11 @@ def _without_duplicates(
     out = stage / f"{name}-unique.parquet"
     selects = []
     if sql_rows is not None:
-        as_text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in TEXT_COLUMNS if sql_type(c) != "VARCHAR")
+        as_text = ", ".join(
+            f"CAST({c} AS VARCHAR) AS {c}"
+            for c in TEXT_COLUMNS
+            if spec.types.get(c, sql_type(c)) != "VARCHAR"
+        )
         columns = f"* REPLACE ({as_text})" if python_parts else "*"
         selects.append(f"SELECT {columns}, '' AS _part, 0 AS _row FROM {sql_rows}")
     if py_rows is not None:

@@ -1,6 +1,7 @@
-"""The SQL of a bulk reading (see `bulk.py`): one piece of whole lines at a time, into a Parquet part
-of the rows decided in SQL and the numbers of the lines left to Python.
+"""The SQL of a bulk reading (see `bulk.py`): a whole file, or one piece of whole lines at a time,
+into a Parquet part of the rows decided in SQL and the numbers of the lines left to Python.
 
+A whole file is read the *fast* way below, in one query whose rows are streamed (`PieceReader.whole`).
 Two ways to read a piece, with the same SQL over the same extracted values:
 
 * *fast*: DuckDB's JSON reader (`read_json`, parallel, no inference: each top-level key a JSON
@@ -18,6 +19,9 @@ validation does not parse them again; the other columns as text.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +38,11 @@ if TYPE_CHECKING:
     from inferonomics.ledger.readers.base import Context
     from inferonomics.ledger.readers.bulk import BulkFormat
 
+BATCH_ROWS = 1 << 18
+"""Rows of a whole-file reading fetched from DuckDB at a time (see `PieceReader.whole`)."""
+MAX_ODD_LINES = 1 << 22
+"""A whole-file reading that leaves more lines than this to Python gives up (their numbers are held
+in memory until the file is read): the file is read piece by piece instead."""
 MAX_OBJECT_BYTES = 8 << 20
 """The largest line the fast reading takes (a piece with a longer one is scanned line by line)."""
 _ESCAPED_ASCII = re.compile(rb"\\u00[2-7][0-9a-fA-F]")
@@ -79,6 +88,22 @@ def plain(data: bytes, words: list[bytes]) -> bool:
     return not pc.match_substring_regex(text, _TRAILING_COMMA)[0].as_py()
 
 
+@dataclass
+class WholeRead:
+    """What `PieceReader.whole` read: its part (`written` when it has rows), the numbers of the
+    lines it left to Python (in order), how many lines it decided in SQL, the notes it counted."""
+
+    part: Path
+    odd: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    written: bool = False
+    in_sql: int = 0
+    notes: Counter[str] = field(default_factory=Counter)
+
+    def discard(self) -> None:
+        """Remove the part (the reading is not used)."""
+        self.part.unlink(missing_ok=True)
+
+
 class PieceReader:
     """One file's bulk reading: the SQL built once, and what the pieces read so far made (the Parquet
     parts of their simple lines, one a piece in line order; how many lines were decided in SQL; the
@@ -92,7 +117,7 @@ class PieceReader:
         self.words = [w.encode() for w in spec.words]
         self.keep = [*(c for c in _data_columns()), KEY, "_file"]
         columns = ", ".join(
-            f"CASE WHEN simple THEN CAST(({spec.columns[c]}) AS {sql_type(c)}) END AS {c}"
+            f"CASE WHEN simple THEN CAST(({spec.columns[c]}) AS {spec.types.get(c, sql_type(c))}) END AS {c}"
             if c in spec.columns
             else f"CAST(NULL AS {sql_type(c)}) AS {c}"
             for c in _data_columns()
@@ -144,6 +169,59 @@ class PieceReader:
             f"format = 'newline_delimited', columns = {read_columns}, "
             f"maximum_object_size = {MAX_OBJECT_BYTES}))"
         )
+
+    def whole(self, path: Path, stop: Callable[[], bool]) -> WholeRead | None:
+        """Read the file at `path` by one `read_json` query, its rows streamed into one part, the
+        line numbers counted from the top: so the file must be a regular file, not compressed, every
+        piece `plain` and every line an object's start (then the reader gives one row a line, in
+        order, or refuses), which the caller checks meanwhile. None (nothing kept) when the reader
+        refuses the file, when `stop()` (asked after each batch) is true, or when it leaves more than
+        `MAX_ODD_LINES` lines to Python. What it read is the caller's to `take` or `discard`."""
+        got = WholeRead(self.stage / f"{self.name}-whole.parquet")
+        odd: list[np.ndarray] = []
+        seen = odd_count = 0
+        writer: pq.ParquetWriter | None = None
+        ok = False
+        try:
+            sql = self.fast_sql.replace("$path", _text(str(path)))
+            for batch in self.duck.sql(sql).to_arrow_reader(BATCH_ROWS):
+                n = batch.num_rows
+                numbers = np.arange(seen + 1, seen + n + 1, dtype=np.int64)
+                seen += n
+                simple = batch.column("simple").to_numpy(zero_copy_only=False)
+                rows = pa.Table.from_batches([batch]).select(self.keep).filter(pa.array(simple))
+                rows = rows.append_column("_line", pa.array(numbers[simple]))
+                if writer is None:
+                    writer = pq.ParquetWriter(got.part, rows.schema)
+                writer.write_table(rows)
+                got.in_sql += rows.num_rows
+                for i, what in enumerate(self.spec.notes):
+                    flags = batch.column(f"_note{i}").to_numpy(zero_copy_only=False)
+                    got.notes[what] += int(np.count_nonzero(flags))
+                left = numbers[~simple]
+                if len(left):
+                    odd.append(left)
+                    odd_count += len(left)
+                if odd_count > MAX_ODD_LINES or stop():
+                    return None
+            ok = True
+            got.odd = np.concatenate(odd) if odd else np.zeros(0, np.int64)
+            got.written = writer is not None
+            return got
+        except duckdb.Error:
+            return None
+        finally:
+            if writer is not None:
+                writer.close()
+            if not ok:
+                got.part.unlink(missing_ok=True)
+
+    def take(self, got: WholeRead) -> None:
+        """Take what `whole` read as this reading's."""
+        if got.written:
+            self.parts.append(got.part)
+        self.in_sql += got.in_sql
+        self.ctx.notes.update(+got.notes)
 
     def is_plain(self, data: bytes) -> bool:
         """Whether the piece `data` may be read the fast way (see `plain`)."""

@@ -64,7 +64,7 @@ def temp_name(prefix: str) -> str:
     return f"_{prefix}_{next(_names)}"
 
 
-def _readable_paths(paths: Sequence[Path], stage: Path) -> list[str]:
+def readable_paths(paths: Sequence[Path], stage: Path) -> list[str]:
     """Paths DuckDB reads literally: one with glob characters is read through a link in `stage`."""
     out = []
     for i, p in enumerate(paths):
@@ -132,7 +132,7 @@ def scan_lines(
     part of the files that needs no other part is done in parallel with the rest. Each becomes a
     table (a view of the parts' tables) named as `LineScan.outputs` says."""
     duck = con.con if hasattr(con, "con") else con
-    readable = _readable_paths(files, stage)
+    readable = readable_paths(files, stage)
     notes: list[str] = []
     table, file_table = temp_name("lines"), temp_name("files")
     path_list = "[" + ", ".join(_sql_text(p) for p in paths) + "]"
