@@ -39,15 +39,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from inferonomics.errors import RecordError
 from inferonomics.ledger.readers import lines
 from inferonomics.ledger.readers.base import Context, Rows
-from inferonomics.ledger.readers.bulk_scan import KEY, PieceReader, sql_type
+from inferonomics.ledger.readers.bulk_scan import KEY, PieceReader, lines_start_objects, sql_type
 from inferonomics.ledger.readers.text import MAX_LINE_CHARS, _Gunzip, check_readable, is_gzip
 from inferonomics.ledger.schema import DATA_COLUMNS
 from inferonomics.ledger.staging import QuarantineRecord, Stager
@@ -195,12 +193,7 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
     if _whole_readable(ctx.path):
         halt = threading.Event()  # (the reading failed: the rest of the looking over is no use)
         with ThreadPoolExecutor(1) as checker:
-            plain = checker.submit(
-                lambda: all(
-                    not halt.is_set() and reading.is_plain(data) and lines_start_objects(data)
-                    for data in _cut(ctx, CHUNK_BYTES)
-                )
-            )
+            plain = checker.submit(_plain_file, ctx.path, reading, halt)
             path = Path(lines.readable_paths([ctx.path], stage)[0])
             whole = reading.whole(path, lambda: plain.done() and not plain.result())
             if whole is None:
@@ -242,15 +235,40 @@ def _whole_readable(path: Path) -> bool:
         return False
 
 
-def lines_start_objects(data: bytes) -> bool:
-    """Every line of the piece `data` starts with `{` (so none is blank: DuckDB's JSON reader skips
-    blank lines, and then its rows would not be the file's lines one for one)."""
-    if not data.startswith(b"{"):
-        return False
-    text = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)]
-    )
-    return not pc.match_substring_regex(text, "\n[^{]")[0].as_py()
+def _plain_file(path: Path, reading: PieceReader, halt: threading.Event) -> bool:
+    """Whether the whole reading of the file at `path` (regular, not compressed) may be kept: every
+    piece of `_cut`'s `plain` and its lines objects' starts (`lines_start_objects`); raises
+    `_NotBulk` where `_cut` does. The pieces are read into one buffer, used again (no copy of the
+    file's bytes made); a line longer than a piece and the answer is no (the file is then read piece
+    by piece, where `_cut` decides). Stops, no, once `halt` is set."""
+    buf = bytearray(CHUNK_BYTES)
+    view = memoryview(buf)
+    filled = 0
+    with path.open("rb", buffering=0) as f:
+        while not halt.is_set():
+            got = f.readinto(view[filled:]) or 0
+            end = filled + got
+            if got == 0:
+                cut = end
+                if cut == 0:
+                    return True
+            else:
+                cut = buf.rfind(b"\n", 0, end) + 1
+                if cut == 0:
+                    if end == len(buf):
+                        return False
+                    filled = end
+                    continue
+            if buf.find(b"\r", 0, cut) >= 0 and buf.count(b"\r", 0, cut) != buf.count(b"\r\n", 0, cut):
+                raise _NotBulk
+            if not (reading.is_plain(buf, cut) and lines_start_objects(buf, cut)):
+                return False
+            if got == 0:
+                return True
+            tail = bytes(view[cut:end])
+            buf[: len(tail)] = tail
+            filled = len(tail)
+    return False
 
 
 def _odd_lines(ctx: Context, reading: PieceReader, whole_odd: Any) -> Iterator[tuple[int, str]]:

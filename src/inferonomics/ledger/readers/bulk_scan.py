@@ -72,20 +72,32 @@ def _text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def plain(data: bytes, words: list[bytes]) -> bool:
-    """No line of `data` has text that needs the line's own test (see `CANDIDATE`): a trailing
-    comma, or any of `words` (spelt plainly, or in a key spelt with escapes). (Blank lines, and
-    lines that are not objects, are found by DuckDB's JSON reader: it refuses the piece, or gives
+def plain(data: bytes | bytearray, words: list[bytes], end: int | None = None) -> bool:
+    """No line of `data` (up to `end`) has text that needs the line's own test (see `CANDIDATE`): a
+    trailing comma, or any of `words` (spelt plainly, or in a key spelt with escapes). (Blank lines,
+    and lines that are not objects, are found by DuckDB's JSON reader: it refuses the piece, or gives
     fewer rows than lines. It reads keys spelt with escapes as Python does.)"""
+    end = len(data) if end is None else end
     if words:
-        if any(w in data for w in words):
+        if any(data.find(w, 0, end) >= 0 for w in words):
             return False
-        if b"\\u00" in data and _ESCAPED_ASCII.search(data):
+        if data.find(b"\\u00", 0, end) >= 0 and _ESCAPED_ASCII.search(data, 0, end):
             return False
+    return not _matches(data, end, _TRAILING_COMMA)
+
+
+def _matches(data: bytes | bytearray, end: int, pattern: str) -> bool:
+    """Whether `pattern` (RE2) matches anywhere in `data[:end]` (read in place, not copied)."""
     text = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)]
+        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, end], np.int64)), pa.py_buffer(data)]
     )
-    return not pc.match_substring_regex(text, _TRAILING_COMMA)[0].as_py()
+    return bool(pc.match_substring_regex(text, pattern)[0].as_py())
+
+
+def lines_start_objects(data: bytes | bytearray, end: int | None = None) -> bool:
+    """Every line of `data` (up to `end`) starts with `{` (so none is blank: DuckDB's JSON reader
+    skips blank lines, and then its rows would not be the file's lines one for one)."""
+    return data.startswith(b"{") and not _matches(data, len(data) if end is None else end, "\\n[^{]")
 
 
 @dataclass
@@ -223,9 +235,9 @@ class PieceReader:
         self.in_sql += got.in_sql
         self.ctx.notes.update(+got.notes)
 
-    def is_plain(self, data: bytes) -> bool:
-        """Whether the piece `data` may be read the fast way (see `plain`)."""
-        return plain(data, self.words)
+    def is_plain(self, data: bytes | bytearray, end: int | None = None) -> bool:
+        """Whether the piece `data` (up to `end`) may be read the fast way (see `plain`)."""
+        return plain(data, self.words, end)
 
     def piece(self, k: int, base: int, data: bytes, count: int, is_plain: bool) -> list[int]:
         """Read one piece (the number of its first line, its bytes, its number of lines, whether it
