@@ -9,7 +9,8 @@ Prints, in one run on that file:
 1. `inferonomics bill FILE --by provider,model --grain day` as a whole process (start-up, imports,
    reading, validation, the duplicate check, pricing, output): wall time and rows per second;
 2. a hand-written DuckDB query doing the same arithmetic (the engine's rate table, a range join,
-   per-row products, GROUP BY), also as a whole process: the ratio CLI / SQL; and the same query
+   per-row products, GROUP BY), also as a whole process, its runs alternated with the CLI's (after
+   one warm-up run of the CLI): the ratio CLI / SQL, of wall and of CPU time; and the same query
    with a duplicate check (`count(DISTINCT request_id)`), which the CLI always makes;
 3. the fixed cost: a 1-row `inferonomics bill` as a whole process, median of repeated runs after one
    warm-up run (bytecode may be written, as in benchmarks/fixed_cost.py), against a whole-process
@@ -174,12 +175,33 @@ print(total)
 """
 
 
-def hand_sql(path: Path, rates: Path, data: Path, repeat: int, dedup: bool) -> tuple[list[float], Decimal]:
+def hand_sql_cmd(path: Path, rates: Path, data: Path, dedup: bool) -> list[str]:
     query = data / "hand.sql"
     query.write_text(HAND_SQL.format(path=path, rates=rates))
-    cmd = [sys.executable, "-c", SQL_PROCESS, str(query), *([str(path)] if dedup else [])]
-    times, out = wall(cmd, repeat)
+    return [sys.executable, "-c", SQL_PROCESS, str(query), *([str(path)] if dedup else [])]
+
+
+def hand_sql(path: Path, rates: Path, data: Path, repeat: int, dedup: bool) -> tuple[list[float], Decimal]:
+    times, out = wall(hand_sql_cmd(path, rates, data, dedup), repeat)
     return times, Decimal(out.strip().splitlines()[-1])
+
+
+def alternated(cmds: list[list[str]], repeat: int) -> list[tuple[list[float], list[float], str]]:
+    """`repeat` rounds of one whole-process run of each command in turn: for each, its wall times, its
+    CPU times (user + system) and the last run's stdout. Alternating, a change of load on a shared
+    machine weighs on every command alike, and so on their ratio less."""
+    results: list[tuple[list[float], list[float], str]] = [([], [], "") for _ in cmds]
+    for _ in range(repeat):
+        for i, cmd in enumerate(cmds):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            elapsed = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            walls, cpus, _ = results[i]
+            results[i] = ([*walls, elapsed], [*cpus, cpu], proc.stdout)
+    return results
 
 
 def cli_total(csv_text: str) -> Decimal:
@@ -335,22 +357,29 @@ def main() -> int:
         pq.write_table(price(Ledger.open([path]), book).rates, rates)
 
         cmd = [*CLI, "bill", str(path), "--by", "provider,model", "--grain", "day", "--format", "csv"]
-        cli_times, out = wall(cmd, args.repeat)
+        wall(cmd, 1)  # warms the plan cache and the page cache
+        (cli_times, cli_cpu, out), (sql_times, sql_cpu, sql_out) = alternated(
+            [cmd, hand_sql_cmd(path, rates, args.data, dedup=False)], args.repeat
+        )
         cli_time, total = statistics.median(cli_times), cli_total(out)
         n = args.rows
         print(f"\n1. inferonomics bill, whole process ({n:,} rows, a file pyarrow wrote, no hints)")
         print(
             f"   times {', '.join(f'{x:.2f}' for x in cli_times)} s; median {cli_time:.2f} s "
-            f"= {n / cli_time / 1e6:.2f} M rows/s (target >= 10); total ${total:,.2f}"
+            f"= {n / cli_time / 1e6:.2f} M rows/s (target >= 10); "
+            f"CPU median {statistics.median(cli_cpu):.2f} s; total ${total:,.2f}"
         )
 
-        sql_times, sql_total = hand_sql(path, rates, args.data, args.repeat, dedup=False)
-        sql_time = statistics.median(sql_times)
-        print("\n2. hand-written DuckDB SQL, whole process, same rate table and arithmetic (range join)")
+        sql_time, sql_total = statistics.median(sql_times), Decimal(sql_out.strip().splitlines()[-1])
+        print(
+            "\n2. hand-written DuckDB SQL, whole process, same rate table and arithmetic (range join), "
+            "run by run alternated with 1."
+        )
         print(
             f"   times {', '.join(f'{x:.2f}' for x in sql_times)} s; median {sql_time:.2f} s "
             f"= {n / sql_time / 1e6:.2f} M rows/s; CLI/SQL {cli_time / sql_time:.2f} (target <= 2); "
-            f"same total: {sql_total == total}"
+            f"CPU median {statistics.median(sql_cpu):.2f} s, CLI/SQL "
+            f"{statistics.median(cli_cpu) / statistics.median(sql_cpu):.2f}; same total: {sql_total == total}"
         )
         dd_times, _ = hand_sql(path, rates, args.data, args.repeat, dedup=True)
         dd_time = statistics.median(dd_times)
