@@ -143,17 +143,18 @@ def test_names_at_the_edges_of_the_cheap_name_checks(
 ) -> None:
     # The checks look closer only at names starting below "!" or longer than 200 bytes; by hand:
     # a control character or a leading space before a letter is not blank, spaces and a tab are;
-    # 200 letters or 150 two-byte "é" (300 bytes) are short enough, 201 of either are not.
+    # 200 letters or 150 two-byte "é" (300 bytes) are short enough, 201 of either are not. A no-break
+    # space is not blank either (only space, tab, newline, CR, VT and FF are): billed, unpriced.
     if cache == "off":
         monkeypatch.setenv("INFERONOMICS_CACHE", "off")
-    models = ["\x01", " x", " \t\n", "a" * 200, "é" * 150, "a" * 201, "é" * 201, "gpt-4o"]
+    models = ["\x01", " x", " \t\n", "a" * 200, "é" * 150, "a" * 201, "é" * 201, "gpt-4o", "\xa0"]
     row = {"ts": "2026-01-05T10:00:00Z", "provider": "openai", "input_tokens": 5, "output_tokens": 5}
     path = tmp_path / "names.parquet"
     pq.write_table(pa.Table.from_pylist([{**row, "model": m} for m in models]), path)
     with inf.Ledger.open([path]) as ledger:
         account = inf.bill(ledger, book=book).account
         reasons = {r["source_line"]: r["reason"] for r in ledger.quarantine().to_pylist()}
-    assert (account.rows_billed, account.rows_quarantined) == (5, 3)
+    assert (account.rows_billed, account.rows_quarantined) == (6, 3)
     assert reasons[3] == "column model is empty"
     assert sorted(reasons) == [3, 6, 7]
     assert reasons[6] == f'column model is "{"a" * 60}…": longer than 200 characters'

@@ -50,6 +50,10 @@ and low enough that summing 9 million rows at the limit still fits in 64 bits.""
 MAX_NAME_CHARS = 200
 """The longest provider or model name read: no real one comes near, and a bound keeps every name
 match (price-sheet patterns included) fast."""
+BLANK = " \t\n\r\v\f"
+"""What a blank name consists of: the characters the query's trim removes (Ibis' `strip`). Python's
+own `strip()` removes more (a no-break space, say), and a provider of one no-break space was then
+quarantined as an invalid key while the query saw no problem: counted, but listed nowhere."""
 TS_FIRST = dt_module.datetime(1970, 1, 1)
 TS_END = dt_module.datetime(2200, 1, 1)
 """Instants outside [TS_FIRST, TS_END) are no usage time: their rows are quarantined."""
@@ -74,9 +78,9 @@ def quote_value(text: str) -> str:
 def key_problem(provider: str | None, model: str | None, service_tier: str | None) -> str | None:
     """The first problem of a (provider, model, service_tier) key, worded as `_problem` words it.
     A missing service tier means standard."""
-    if not provider or not provider.strip():
+    if not provider or not provider.strip(BLANK):
         return "column provider is empty"
-    if not model or not model.strip():
+    if not model or not model.strip(BLANK):
         return "column model is empty"
     for name, value in (("provider", provider), ("model", model)):
         if len(value) > MAX_NAME_CHARS:
