@@ -14,6 +14,7 @@ import pytest
 
 from inferonomics.ledger.core import Ledger
 from inferonomics.ledger.readers import detect_format
+from inferonomics.ledger.schema import COUNT_COLUMNS
 
 ANTHROPIC = {
     "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
@@ -237,3 +238,23 @@ def test_mooncake_trace_totals_match_its_readme(data_dir: Path) -> None:
     assert (t["n"], t["i"], t["o"]) == (12_031, 144_793_823, 4_122_048)
     assert t["blocks"] > 0
     assert t["last"] < dt.datetime(2026, 1, 5, 1, 0)  # about 59 minutes of traffic
+
+
+def test_a_csv_stages_only_the_columns_its_header_has(tmp_path: Path) -> None:
+    # A column the header lacks is absent (as from a Parquet file), not NULL in every row: the
+    # validation and pricing passes leave it out. The mapped column (prompt -> input_tokens) and the
+    # tag are kept; the row reads as written and its defaults are those of an absent column.
+    path = tmp_path / "usage.csv"
+    path.write_text(
+        "ts,provider,model,prompt,output_tokens,team\n2026-01-05T10:00:00Z,openai,gpt-4o,1000,100,a\n"
+    )
+    ledger = Ledger.open([path], column_map={"input_tokens": "prompt"})
+    assert ledger.absent_counts == [c for c in COUNT_COLUMNS if c not in ("input_tokens", "output_tokens")]
+    [row] = ledger.to_arrow().to_pylist()
+    assert (row["input_tokens"], row["output_tokens"], row["requests"], row["cache_read_tokens"]) == (
+        1000,
+        100,
+        1,
+        0,
+    )
+    assert (row["team"], row["tenant"], row["reported_cost_usd"]) == ("a", None, None)
