@@ -197,3 +197,49 @@ def test_count_columns_no_input_has_are_summed_as_zero(tmp_path: Path, book: Pri
     ] == [(2_000, 20, 0, 0)]
     # gpt-4o at $2.50 / $10 per million: 2,000 x 2.5e-6 + 20 x 1e-5 = $0.0052.
     assert table[0]["cost_usd"] == Decimal("0.0052")
+
+
+def test_inputs_with_text_and_typed_instants_bill_together(tmp_path: Path, book: PriceBook) -> None:
+    # A CSV's instants are text, parsed to timestamps; chat completions read in bulk are staged as
+    # timestamps, and a Parquet file's naive timestamps are typed with their scale: the three
+    # inputs' rows are one UNION, so every instant must come out of validation as one type.
+    import json
+
+    import pyarrow.parquet as pq
+
+    csv_path = tmp_path / "usage.csv"
+    csv_path.write_text(
+        "ts,provider,model,input_tokens,output_tokens\n2026-01-01T00:00:00Z,openai,gpt-4o,1000,100\n"
+    )
+    completion = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1767225600,  # 2026-01-01T00:00:00Z
+        "model": "gpt-4o-2024-08-06",
+        "usage": {"prompt_tokens": 2000, "completion_tokens": 50, "total_tokens": 2050},
+    }
+    jsonl = tmp_path / "completions.jsonl"
+    jsonl.write_text(json.dumps(completion) + "\n")
+    naive = tmp_path / "naive.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "ts": pa.array([dt.datetime(2026, 1, 1, 12)], pa.timestamp("us")),
+                "provider": ["openai"],
+                "model": ["gpt-4o"],
+                "input_tokens": pa.array([500], pa.int64()),
+                "output_tokens": pa.array([10], pa.int64()),
+            }
+        ),
+        naive,
+    )
+    priced = price(Ledger.open([csv_path, jsonl, naive]), book)
+    rows = sorted(priced.to_arrow().to_pylist(), key=lambda r: r["input_tokens"])
+    # gpt-4o: $2.50 / $10 per million input / output tokens (its 2024-08-06 snapshot the same).
+    assert [r["cost_usd"] for r in rows] == [Decimal("0.00135"), Decimal("0.0035"), Decimal("0.0055")]
+    assert [r["ts"] for r in rows] == [
+        dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    ]
+    assert (priced.account().rows_read, priced.account().rows_billed) == (3, 3)

@@ -410,7 +410,10 @@ def naive_utc(expr: ir.TimestampValue, con: Any) -> ir.TimestampValue:
 
     tz = expr.type().timezone
     if tz is None:
-        return expr
+        # One type for every input's instants (the inputs' rows are a UNION): a Parquet timestamp is
+        # typed with its scale (timestamp(6)), text parsed as a timestamp without; the cast changes
+        # nothing on DuckDB (both are TIMESTAMP).
+        return expr if expr.type() == dt.Timestamp() else expr.cast(dt.Timestamp())
     if backend_name(con) == "duckdb":
         if tz != "UTC":
             expr = expr.cast(dt.Timestamp(timezone="UTC"))

@@ -414,6 +414,8 @@ def canonical(
         columns["_src"] = p._src
     # For the light pass: the instant as cheap to min/max as possible (the raw typed column).
     order = p.ts if ts_raw.type().is_timestamp() else ts
+    if order.type() != dt.Timestamp():  # one type for every input (see `naive_utc`)
+        order = order.cast(dt.Timestamp())
     columns["_ts_order"] = ibis.cases((in_span, order), else_=ibis.null(order.type()))
     kept = {n.kept(c): p[c] for c in ("ts", *count_names, "reported_cost_usd") if c in raw.columns}
     verdicts = {n.check(i): c.ok for i, c in enumerate(checks)}
