@@ -10,10 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from inferonomics import backend
 from inferonomics.ledger.core import Ledger
-from inferonomics.ledger.readers import detect_format
+from inferonomics.ledger.readers import detect_format, empty_columns
 from inferonomics.ledger.schema import COUNT_COLUMNS
 
 ANTHROPIC = {
@@ -258,3 +261,43 @@ def test_a_csv_stages_only_the_columns_its_header_has(tmp_path: Path) -> None:
         0,
     )
     assert (row["team"], row["tenant"], row["reported_cost_usd"]) == ("a", None, None)
+
+
+def test_staged_columns_no_row_fills_are_left_out(tmp_path: Path) -> None:
+    # A JSON-lines ledger stages every column a line may have; those no line fills are left out of
+    # the scan (absent, as from a Parquet file that lacks them), those one line fills are kept.
+    base = {"ts": "2026-01-05T10:00:00Z", "provider": "openai", "model": "gpt-4o", "output_tokens": 5}
+    path = write_jsonl(
+        tmp_path / "usage.jsonl",
+        [
+            {**base, "input_tokens": 10},
+            {**base, "input_tokens": 20, "tenant": "acme", "cache_read_tokens": 4},
+        ],
+    )
+    ledger = Ledger.open([path])
+    assert ledger.absent_counts == [
+        c for c in COUNT_COLUMNS if c not in ("input_tokens", "output_tokens", "cache_read_tokens")
+    ]
+    staged = backend.columns_of(ledger.parts[0].raw)
+    assert "tenant" in staged
+    assert "region" not in staged
+    assert "reported_cost_usd" not in staged
+    rows = sorted(ledger.to_arrow().to_pylist(), key=lambda r: r["input_tokens"])
+    assert [(r["tenant"], r["cache_read_tokens"], r["requests"], r["region"]) for r in rows] == [
+        (None, 0, 1, None),
+        ("acme", 4, 1, None),
+    ]
+
+
+def test_empty_columns_reads_the_null_counts_of_every_row_group(tmp_path: Path) -> None:
+    # Two row groups of one row each: `late` has a value only in the second, `none` in neither, and
+    # `unknown` is written without statistics (so nothing is known of it: kept).
+    path = tmp_path / "parts.parquet"
+    table = pa.table(
+        {"late": [None, "x"], "none": pa.array([None, None], pa.string()), "unknown": [None, None]}
+    )
+    pq.write_table(table, path, row_group_size=1, write_statistics=["late", "none"])
+    other = tmp_path / "other.parquet"  # a part without `none` at all
+    pq.write_table(pa.table({"late": [None]}), other)
+    got = empty_columns([str(path), str(other)], ["late", "none", "unknown", "absent"])
+    assert got == ["none"]

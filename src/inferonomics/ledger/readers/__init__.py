@@ -457,7 +457,7 @@ def _tabular_source(
         row["_file"], row["_line"] = display, line
         stager.add(row)
     parts = stager.finish()
-    raw = backend.scan_parquet(con, [str(p) for p in parts], union_by_name=True)
+    raw = _staged_scan(con, parts, union_by_name=True)
     return Source(
         display, fmt, raw, strip=True, quarantine=quarantine, tags=tags.kept, ignored_columns=tags.ignored
     )
@@ -516,7 +516,7 @@ def _python_source(ctx: Context, fmt: str, read: Reader, con: Any, stage: Path) 
                 continue
         row["_file"], row["_line"] = ctx.display, line
         stager.add(row)
-    raw = backend.scan_parquet(con, [str(p) for p in stager.finish()])
+    raw = _staged_scan(con, stager.finish())
     notes = [f"{ctx.display}: {n:,} {what}" for what, n in sorted(ctx.notes.items())]
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
 
@@ -550,9 +550,50 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     got = bulk.read(ctx, spec, fallback, stage)
     if got is None:
         return None
-    raw = backend.scan_parquet(con, [str(p) for p in got.parts], exclude=[bulk.KEY])
+    raw = _staged_scan(con, got.parts, exclude=[bulk.KEY])
     notes = [f"{ctx.display}: {n:,} {what}" for what, n in sorted(ctx.notes.items())]
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
+
+
+OPTIONAL_COLUMNS = tuple(c for c in _TEXT_COLUMNS if c not in ("ts", "request_id", "provider", "model"))
+"""Staged columns that may be left out when no row has a value in them: validation reads an absent
+one as it reads a NULL (a count's default, no text, no amount), without testing it in every row."""
+
+
+def _staged_scan(
+    con: Any, parts: Sequence[Path], *, union_by_name: bool = False, exclude: Sequence[str] = ()
+) -> Any:
+    """Staged Parquet parts as a scan, without the optional columns no row has a value in (by the
+    parts' null counts): a reader stages every column a format can have, and a file of chat
+    completions fills a third of them, so the rest would be parsed and checked as NULL in every row
+    and kept in the pricing pass."""
+    paths = [str(p) for p in parts]
+    return backend.scan_parquet(
+        con, paths, union_by_name=union_by_name, exclude=[*exclude, *empty_columns(paths, OPTIONAL_COLUMNS)]
+    )
+
+
+def empty_columns(paths: Sequence[str], candidates: Sequence[str]) -> list[str]:
+    """The columns of `candidates` that some of the Parquet files `paths` have and none has a value
+    in, by the files' statistics: every row group's null count equal to its rows (a file without
+    the column has no value in it either; a column without a null count is kept)."""
+    import pyarrow.parquet as pq
+
+    empty, seen = set(candidates), set()
+    for path in paths:
+        meta = pq.read_metadata(path)
+        index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
+        for name in [c for c in empty if c in index]:
+            seen.add(name)
+            for g in range(meta.num_row_groups):
+                group = meta.row_group(g)
+                stats = group.column(index[name]).statistics
+                if stats is None or not stats.has_null_count or stats.null_count != group.num_rows:
+                    empty.discard(name)
+                    break
+        if not empty:
+            break
+    return [c for c in candidates if c in empty and c in seen]
 
 
 def _azure_source(path: Path, display: str, con: Any, stage: Path) -> Source:
