@@ -154,8 +154,10 @@ def _cut(ctx: Context, size: int) -> Iterator[bytes]:
             yield piece
 
 
-def _check_returns(piece: bytes) -> None:
-    if b"\r" in piece and piece.count(b"\r") != piece.count(b"\r\n"):
+def _check_returns(piece: bytes | bytearray, end: int | None = None) -> None:
+    """Raise `_NotBulk` on a bare carriage return in `piece` (up to `end`)."""
+    end = len(piece) if end is None else end
+    if piece.find(b"\r", 0, end) >= 0 and piece.count(b"\r", 0, end) != piece.count(b"\r\n", 0, end):
         raise _NotBulk
 
 
@@ -259,8 +261,7 @@ def _plain_file(path: Path, reading: PieceReader, halt: threading.Event) -> bool
                         return False
                     filled = end
                     continue
-            if buf.find(b"\r", 0, cut) >= 0 and buf.count(b"\r", 0, cut) != buf.count(b"\r\n", 0, cut):
-                raise _NotBulk
+            _check_returns(buf, cut)
             if not (reading.is_plain(buf, cut) and lines_start_objects(buf, cut)):
                 return False
             if got == 0:
