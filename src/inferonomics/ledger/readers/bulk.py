@@ -45,7 +45,13 @@ import pyarrow.parquet as pq
 from inferonomics.errors import RecordError
 from inferonomics.ledger.readers import lines
 from inferonomics.ledger.readers.base import Context, Rows
-from inferonomics.ledger.readers.bulk_scan import KEY, PieceReader, lines_start_objects, sql_type
+from inferonomics.ledger.readers.bulk_scan import (
+    KEY,
+    PieceReader,
+    lines_start_objects,
+    sql_type,
+    staged_columns,
+)
 from inferonomics.ledger.readers.text import MAX_LINE_CHARS, _Gunzip, check_readable, is_gzip
 from inferonomics.ledger.schema import DATA_COLUMNS
 from inferonomics.ledger.staging import QuarantineRecord, Stager
@@ -348,7 +354,7 @@ def _without_duplicates(
     if sql_rows is not None:
         as_text = ", ".join(
             f"CAST({c} AS VARCHAR) AS {c}"
-            for c in TEXT_COLUMNS
+            for c in staged_columns(spec)
             if spec.types.get(c, sql_type(c)) != "VARCHAR"
         )
         columns = f"* REPLACE ({as_text})" if python_parts else "*"
