@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -378,6 +379,58 @@ def test_litellm_spend_logs_with_every_quirk_read_the_same(
     assert any("older LiteLLM" in n for n in fast["notes"])
     regions = {r["region"] for r in fast["rows"]}
     assert {"eu-west-1", "us-central1", "us-east-2"} <= regions
+
+
+def _short_cut_records() -> list[dict[str, Any]]:
+    """Records the SQL decides by a short cut where it can (the first tag the feature's, with no
+    escapes; a region looked for only where the URL names bedrock or aiplatform in any case; the
+    usual cache_hit values; amounts of at most 15 characters) and by the long way where it cannot."""
+    return [
+        _spend(1, request_tags=["feature:first", "feature:second"]),
+        _spend(2, request_tags=['feature:say "hi"', "x"]),
+        _spend(3, request_tags=["feature:caf\u00e9", "env:prod"]),
+        _spend(4, request_tags=["feature:back\\slash"]),
+        _spend(5, request_tags=["featured", "feature:later"]),
+        _spend(6, request_tags=["feature:"]),
+        _spend(7, api_base="https://BEDROCK.US-WEST-2.AMAZONAWS.COM"),
+        _spend(8, api_base="https://US-CENTRAL1-AIPLATFORM.googleapis.com/v1"),
+        _spend(9, api_base="https://api.example.com/bedrock-runtime.us-east-1/aiplatform"),
+        _spend(10, api_base="https://bedrock-runtime.ap-south-1.amazonaws.com?x=1#y"),
+        _spend(11, cache_hit="false"),
+        _spend(12, cache_hit=""),
+        _spend(13, cache_hit=None),
+        _spend(14, cache_hit="no"),
+        _spend(15, cache_hit=False),
+        _spend(16, spend=10.0),
+        _spend(17, spend=100.5),
+        _spend(18, spend=1.2345678901234),
+        _spend(19, spend=0.012345678901234),
+        _spend(20, spend=0),
+        _spend(21, request_id="y\\_batch_cost"),
+        _spend(22, call_type="retrieve_batch", request_id="req-\u00e9"),
+    ]
+
+
+@pytest.mark.parametrize("chunk", [None, 3000])
+def test_spend_logs_the_sql_decides_by_short_cuts_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int | None
+) -> None:
+    records = _short_cut_records()
+    path = _write(tmp_path / "short-cuts.jsonl", [json.dumps(r) for r in records])
+    if chunk is not None:
+        monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
+    fast, reference = _both(path, monkeypatch)
+    assert fast["bulk"]
+    assert fast["in_sql"] == len(records)  # every line decided in SQL, none left to Python
+    assert fast == reference
+    by_id = {r["request_id"]: r for r in fast["rows"]}
+    features = [by_id[f"chatcmpl-{n:06d}"]["feature"] for n in range(1, 7)]
+    assert features == ["first", 'say "hi"', "caf\u00e9", "back\\slash", "later", None]
+    regions = [by_id[f"chatcmpl-{n:06d}"]["region"] for n in range(7, 11)]
+    assert regions == ["us-west-2", "us-central1", None, "ap-south-1"]
+    costs = [by_id[f"chatcmpl-{n:06d}"]["reported_cost_usd"] for n in range(16, 21)]
+    assert costs == [Decimal(x) for x in ("10", "100.5", "1.2345678901234", "0.012345678901234", "0")]
+    assert by_id["y\\_batch_cost"]["service_tier"] == by_id["req-\u00e9"]["service_tier"] == "batch"
 
 
 def test_the_environment_turns_the_bulk_path_off() -> None:

@@ -92,6 +92,7 @@ DERIVED = (
         "d_w1": f"CASE WHEN NOT {blank('split1')} THEN w1_1 ELSE w1_2 END",
         "d_model": f"coalesce({text('model')}, '')",
         "d_api_base": text("api_base"),
+        "d_request_id": text("request_id"),
     },
     {
         "d_has_split": "coalesce(starts_with(d_split, '{'), false)",
@@ -99,7 +100,10 @@ DERIVED = (
         "n_read": count("d_read"),
         "n_write": count("d_write"),
         "n_completion": count("completion"),
-        "d_host": f"lower(regexp_extract(d_api_base, '{_HOST_RE}', 1))",
+        # The region's pattern needs `bedrock` or `aiplatform` in the host (lower case), a part of the
+        # URL: the host is parsed only where the URL has either in any case (ILIKE, no regex).
+        "d_region": f"CASE WHEN d_api_base ILIKE '%bedrock%' OR d_api_base ILIKE '%aiplatform%' THEN "
+        f"regexp_extract(lower(regexp_extract(d_api_base, '{_HOST_RE}', 1)), '{_REGION_RE}', ['a', 'b']) END",
     },
     {
         "n_w5": f"CASE WHEN d_has_split THEN {count('d_w5')} ELSE 0 END",
@@ -107,7 +111,6 @@ DERIVED = (
     },
     {
         "n_written": "CASE WHEN d_has_split THEN greatest(n_write, n_w5 + n_w1) ELSE n_write END",
-        "d_region": f"regexp_extract(d_host, '{_REGION_RE}', ['a', 'b'])",
     },
     {"n_uncached": "n_prompt - n_read - n_written"},
 )
@@ -115,11 +118,14 @@ _READ, _WRITE, _W5, _W1, _HAS_SPLIT = "d_read", "d_write", "d_w5", "d_w1", "d_ha
 _W5N, _W1N, _WRITTEN, _UNCACHED, _MODEL = "n_w5", "n_w1", "n_written", "n_uncached", "d_model"
 _BATCH = (
     f"(coalesce({text('call_type')}, '') IN ({', '.join(sql_text(c) for c in sorted(litellm.BATCH_CALLS))})"
-    f" OR suffix(coalesce({text('request_id')}, ''), '_batch_cost'))"
+    " OR suffix(coalesce(d_request_id, ''), '_batch_cost'))"
 )
 _SPEND = "spend"
 _FEATURE_TAG = (
-    "CASE WHEN starts_with(tags, '[') AND contains(tags, 'feature:') THEN "
+    # (a list whose first tag is the feature's, with no escapes: its text runs to the next quote)
+    "CASE WHEN starts_with(tags, '[\"feature:') AND NOT contains(tags, '\\') "
+    "THEN substr(split_part(tags, '\"', 2), 9) "
+    "WHEN starts_with(tags, '[') AND contains(tags, 'feature:') THEN "
     "list_filter(json_extract_string(tags, '$[*]'), lambda t: starts_with(t, 'feature:'))[1][9:] END"
 )
 
@@ -128,8 +134,10 @@ SIMPLE = " AND ".join(
         "(metadata IS NULL OR starts_with(metadata, '{') OR metadata = 'null')",
         "(data IS NULL OR NOT starts_with(data, '['))",
         f"({blank('status')} OR status = '\"success\"')",
-        f"({absent('cache_hit')} OR cache_hit = 'false' OR (starts_with(cache_hit, '\"') "
-        f"AND lower({text('cache_hit')}) <> 'true'))",
+        # (CASE: the usual values decided without the text's lower case, which OR would compute)
+        "CASE WHEN cache_hit IN ('\"False\"', '\"false\"', 'false') THEN true "
+        f"ELSE ({absent('cache_hit')} OR (starts_with(cache_hit, '\"') "
+        f"AND lower({text('cache_hit')}) <> 'true')) END",
         f"({blank('prompt')} OR {is_int('prompt')})",
         f"({blank('completion')} OR {is_int('completion')})",
         _count_ok(_READ),
@@ -161,8 +169,10 @@ SIMPLE = " AND ".join(
         "(tags IS NULL OR NOT starts_with(tags, '\"'))",
         # An amount as Python reads a JSON number: at most 15 significant digits, so that its float
         # has the same shortest repr; no sign, no exponent.
+        # (Digits are counted only in text longer than 15 characters.)
         f"({absent(_SPEND)} OR (regexp_full_match({_SPEND}, '(0|[1-9][0-9]*)(\\.[0-9]+)?') AND "
-        f"strlen(ltrim(replace({_SPEND}, '.', ''), '0')) <= 15))",
+        f"CASE WHEN strlen({_SPEND}) <= 15 THEN true "
+        f"ELSE strlen(ltrim(replace({_SPEND}, '.', ''), '0')) <= 15 END))",
         "(coalesce(d_api_base, '') = '' OR regexp_full_match(d_api_base, "
         "'[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.-]+([:/?#][\\x21-\\x7e]*)?'))",
     ]
@@ -170,7 +180,7 @@ SIMPLE = " AND ".join(
 
 COLUMNS = {
     "ts": text("start"),
-    "request_id": text("request_id"),
+    "request_id": "d_request_id",
     "provider": f"coalesce(nullif({text('llm_provider')}, ''), "
     f"CASE WHEN contains({_MODEL}, '/') THEN nullif(split_part({_MODEL}, '/', 1), '') END)",
     "model": f"nullif({_MODEL}, '')",
@@ -189,7 +199,9 @@ COLUMNS = {
     "reasoning_tokens": f"least({count('reasoning')}, n_completion)",
     "web_search_requests": count("searches"),
     # Python's Decimal(repr(float)).normalize() in fixed notation: trailing zeros dropped.
-    "reported_cost_usd": f"CASE WHEN {absent(_SPEND)} THEN NULL WHEN contains({_SPEND}, '.') "
+    # (Only text ending in 0 has zeros to drop: the others skip the trimming.)
+    "reported_cost_usd": f"CASE WHEN {absent(_SPEND)} THEN NULL "
+    f"WHEN suffix({_SPEND}, '0') AND contains({_SPEND}, '.') "
     f"THEN rtrim(rtrim({_SPEND}, '0'), '.') ELSE {_SPEND} END",
     "cost_source": f"CASE WHEN {absent(_SPEND)} THEN NULL ELSE 'tool_estimate' END",
 }
@@ -201,7 +213,7 @@ FORMAT = BulkFormat(
     words=(),
     simple=SIMPLE,
     columns=COLUMNS,
-    key=text("request_id"),
+    key="d_request_id",
     notes={NOTE_OLD: f"{_UNCACHED} < 0"},
     derived=DERIVED,
 )

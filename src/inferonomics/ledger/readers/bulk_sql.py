@@ -23,9 +23,11 @@ def blank(x: str) -> str:
 def is_int(x: str) -> str:
     """A JSON integer >= 0 with at most `MAX_DIGITS` digits."""
     # (JSON text as DuckDB writes it back: a number starting with a digit is an integer unless it
-    # has a `.` or an exponent; a string starts with its quote, a negative number with `-`)
+    # has a `.` or an exponent; a string starts with its quote, a negative number with `-`. The
+    # first character is a digit when the text sorts in ['0', ':'), ':' following '9': two
+    # comparisons of the text's inlined prefix, where taking the character out costs a string.)
     return (
-        f"(strlen({x}) <= {MAX_DIGITS} AND {x}[1] BETWEEN '0' AND '9' "
+        f"(strlen({x}) <= {MAX_DIGITS} AND {x} >= '0' AND {x} < ':' "
         f"AND NOT contains({x}, '.') AND NOT contains({x}, 'e') AND NOT contains({x}, 'E'))"
     )
 
@@ -47,9 +49,11 @@ def is_text(x: str) -> str:
 
 def text(x: str) -> str:
     """The string's text (NULL when absent or null); only where `is_text` holds."""
+    # (Without a backslash the text is what lies between the quotes, character for character:
+    # `substr` by a length in characters costs half of a slice `[2:-2]`, which means the same.)
     return (
         f"CASE WHEN {absent(x)} THEN NULL WHEN contains({x}, '\\') "
-        f"THEN json_extract_string({x}, '$') ELSE {x}[2:-2] END"
+        f"THEN json_extract_string({x}, '$') ELSE substr({x}, 2, length({x}) - 2) END"
     )
 
 
