@@ -15,7 +15,6 @@ import datetime as dt
 import itertools
 import re
 import shutil
-import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from inferonomics.ledger.schema import (
     TS_TYPE,
     tag_problem,
 )
-from inferonomics.ledger.staging import QuarantineRecord
+from inferonomics.ledger.staging import QuarantineRecord, make_stage_dir
 from inferonomics.ledger.validate import canonical
 
 if TYPE_CHECKING:
@@ -288,7 +287,7 @@ class Ledger:
             column_map = parse_column_map(column_map)
         con = con or backend.connect(engine=engine)
         pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
-        stage_dir = tempfile.mkdtemp(prefix="inferonomics-stage-")
+        stage_dir = str(make_stage_dir())
         try:
             sources = open_sources(
                 [Path(p) for p in paths],

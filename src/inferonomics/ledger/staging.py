@@ -9,6 +9,9 @@ usage object) do not reach the stage: they are recorded as quarantine records.
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +111,57 @@ def _as_text(v: object) -> str:
     return str(v)
 
 
-def new_stage_dir() -> tempfile.TemporaryDirectory[str]:
-    """A new temporary directory for staged parts (named `inferonomics-stage-...`), deleted with its
-    contents by `cleanup()`, on leaving its `with` block, or when it is garbage-collected."""
-    return tempfile.TemporaryDirectory(prefix="inferonomics-stage-")
+STAGE_PREFIX = "inferonomics-stage-"
+OWNER_FILE = "owner"
+"""In each stage directory: the host, PID namespace and process that made it (`_owner`)."""
+
+
+def make_stage_dir() -> Path:
+    """A new temporary directory for a ledger's staged parts, named `inferonomics-stage-...`, with an
+    `owner` file naming this process; first the stage directories left by ended processes are
+    removed (`sweep_stages`): a process killed mid-run cannot remove its own, and a big input's
+    parts are gigabytes."""
+    sweep_stages()
+    path = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX))
+    (path / OWNER_FILE).write_text(_owner(os.getpid()) + "\n")
+    return path
+
+
+def sweep_stages(root: Path | None = None) -> list[Path]:
+    """Remove the stage directories in `root` (the temporary directory) whose owner, on this host and
+    in this PID namespace, has ended; returns them. A directory without a readable `owner` (made by
+    an older version, or still being made), or whose owner is on another host or namespace or still
+    runs (or has its PID reused), is left alone."""
+    root = Path(tempfile.gettempdir()) if root is None else root
+    removed = []
+    for stage in root.glob(STAGE_PREFIX + "*"):
+        try:
+            owner = (stage / OWNER_FILE).read_text().strip()
+            pid = int(owner.rsplit(" ", 1)[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if owner != _owner(pid) or _running(pid):
+            continue
+        shutil.rmtree(stage, ignore_errors=True)
+        removed.append(stage)
+    return removed
+
+
+def _owner(pid: int) -> str:
+    """`host namespace pid`: the namespace from /proc (Linux; "-" elsewhere), so that hosts or
+    containers sharing a temporary directory never judge each other's processes."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()} {namespace} {pid}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (alive, another user's)
+        return True
+    return True
