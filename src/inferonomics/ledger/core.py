@@ -384,13 +384,16 @@ class Ledger:
         billing 100 files under a memory limit ran out of memory that way (docs/scale.md). The rows
         and their `_file`, `_line` and `_src` are the same either way."""
         runs: list[tuple[int, list[ParquetInput]]] = []  # (first input, its Parquet reads)
+        in_run: set[str] = set()  # (the paths of the last run: a set, so 10,000 files take no time)
         for i, source in enumerate(self.sources):
             p = source.parquet
             run = runs[-1][1] if runs else []
-            if p is not None and run and p.shape == run[-1].shape and p.path not in {q.path for q in run}:
+            if p is not None and run and p.shape == run[-1].shape and p.path not in in_run:
                 run.append(p)
+                in_run.add(p.path)
             else:
                 runs.append((i, [p] if p is not None else []))
+                in_run = {p.path} if p is not None else set()
         parts = []
         for first, inputs in runs:
             if len(inputs) < 2:
