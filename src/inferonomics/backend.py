@@ -15,7 +15,7 @@ import os
 import re
 import types
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +136,8 @@ class Connection:
 
     def __init__(self, duck: duckdb.DuckDBPyConnection) -> None:
         self.duck = duck
+        self.described: dict[Hashable, tuple[tuple[str, str], ...]] = {}
+        """Columns of queries described before, by a key their caller makes (see `describe`)."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -264,12 +266,23 @@ def scan_arrow(con: Connection, table: pa.Table) -> Scan:
     return scan_select(con, f"SELECT * FROM {quote(name)}")
 
 
-def scan_select(con: Connection, select: str) -> Scan:
-    """A SELECT (of our own making) as a `Scan`: a temporary view of `con`."""
+def scan_select(con: Connection, select: str, key: Hashable | None = None) -> Scan:
+    """A SELECT (of our own making) as a `Scan`: a temporary view of `con`. `key`: see `describe`."""
     name = f"_inferonomics_scan_{next(_reads)}"
     con.duck.execute(f"CREATE TEMP VIEW {quote(name)} AS {select}")
-    described = con.duck.execute(f"DESCRIBE {quote(name)}").fetchall()
-    return Scan(name, tuple((str(r[0]), str(r[1])) for r in described))
+    return Scan(name, describe(con, f"SELECT * FROM {quote(name)}", key))
+
+
+def describe(con: Connection, select: str, key: Hashable | None = None) -> tuple[tuple[str, str], ...]:
+    """The columns of a SELECT (names, DuckDB types). With a `key`, the caller's promise that every
+    query it gives that key has the same columns: the first is described, the others take its
+    columns (a DESCRIBE takes about a millisecond; thousands of Parquet files of one shape need one)."""
+    got = con.described.get(key) if key is not None else None
+    if got is None:
+        got = tuple((str(r[0]), str(r[1])) for r in con.duck.execute(f"DESCRIBE {select}").fetchall())
+        if key is not None:
+            con.described[key] = got
+    return got
 
 
 def table_of(con: Any, raw: Any) -> ir.Table:

@@ -133,3 +133,24 @@ def test_a_column_named_like_duckdbs_file_columns_is_kept_as_a_tag(tmp_path: Pat
     assert ledger.tags == ["filename"]
     assert {r["filename"] for r in ledger.rows.to_pyarrow().to_pylist()} == {"mine"}
     assert bill(ledger, book=book).account.rows_billed == 4
+
+
+def test_files_of_one_schema_are_described_once_and_of_another_on_their_own(
+    tmp_path: Path, book: PriceBook
+) -> None:
+    # 40 files of one schema, then one whose counts are text and one with a tag: three shapes.
+    same = [_write(tmp_path / f"p{i:02d}.parquet", [f"r{i}"], [100_000]) for i in range(40)]
+    text = tmp_path / "text.parquet"
+    first = pq.read_table(same[0]).set_column(3, "request_id", pa.array(["x"]))
+    pq.write_table(first.set_column(4, "input_tokens", pa.array(["100000"])), text)
+    tagged = _write(tmp_path / "tagged.parquet", ["t"], [100_000], tag=["search"])
+    ledger = Ledger.open([*same, text, tagged])
+    assert len(ledger.con.described) == 6  # (a file shape and its selection, for each of the three)
+    kinds = [dict(s.raw.columns)["input_tokens"] for s in ledger.sources]
+    assert kinds == ["BIGINT"] * 40 + ["VARCHAR", "BIGINT"]
+    assert "team" in dict(ledger.sources[-1].raw.columns)
+    tails = [s.raw.columns[-2:] for s in ledger.sources[:2]]
+    assert tails == [(("_file", "VARCHAR"), ("_line", "BIGINT"))] * 2
+    result = bill(ledger, book=book)
+    assert (result.account.rows_read, result.account.rows_billed) == (42, 42)
+    assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == 42 * REQUEST

@@ -268,7 +268,8 @@ def _tag_type_problem(dtype: Any) -> str | None:
 def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str, str]) -> Source:
     try:
         meta = pq.read_schema(path).metadata or {}
-        file_meta = pq.read_metadata(path).metadata or {}
+        parquet_meta = pq.read_metadata(path)
+        file_meta = parquet_meta.metadata or {}
     except Exception as e:  # pyarrow raises several types for a damaged file
         raise InputError(f"{display}: not a readable Parquet file ({e})") from e
     block = meta.get(PREFIX_BLOCK_TOKENS_METADATA_KEY)
@@ -288,7 +289,7 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
         )
 
     if isinstance(con, backend.Connection):
-        scanned = _parquet_scan(con, path, display, column_map)
+        scanned = _parquet_scan(con, path, display, column_map, parquet_meta)
         if scanned is not None:
             return source(*scanned)
     table = backend.read_parquet(con, str(path))
@@ -315,14 +316,24 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
 
 
 def _parquet_scan(
-    con: backend.Connection, path: Path, display: str, column_map: Mapping[str, str]
+    con: backend.Connection,
+    path: Path,
+    display: str,
+    column_map: Mapping[str, str],
+    meta: pq.FileMetaData,
 ) -> tuple[backend.Scan, _Tags, ParquetInput | None] | None:
     """`_parquet_source`'s selection as a DuckDB view (no Ibis): the same renames, columns, tags,
     `_file` and `_line`, and how to read the file with others of its shape (None when its rows carry
     their own provenance, or a column would hide one of DuckDB's per-file columns). None when a
     column would be refused as a nested tag (the Ibis path words that note)."""
-    files = backend.scan_parquet(con, [str(path)], file_row_number=True)
-    names = files.names
+    # Files of one Parquet schema (and key-value metadata, where a writer may say more of the types)
+    # have the same columns: described once, and read in the view below, not a view of their own.
+    files = f"read_parquet({backend.text(str(path))}, file_row_number = true)"
+    # (The schema's tree as pyarrow prints it, after its first line: the object's address.)
+    tree = str(meta.schema).partition("\n")[2]
+    shape_key = ("parquet", tree, tuple(sorted((meta.metadata or {}).items())))
+    kinds = dict(backend.describe(con, f"SELECT * FROM {files}", shape_key))
+    names = list(kinds)
     renames = {canon: src for canon, src in column_map.items() if src in names}
     # A column already named as a mapping's target is shadowed by the mapped one.
     shadowed = {c for c in renames if c in names and c not in renames.values()} if renames else set()
@@ -331,7 +342,6 @@ def _parquet_scan(
     has_provenance = {"source_file", "source_line"} <= set(columns)
     keep = [c for c in DATA_COLUMNS if c in columns]
     tags = _Tags()
-    kinds = dict(files.columns)
     for c, src in columns.items():
         if c not in (*DATA_COLUMNS, "file_row_number", "source_file", "source_line"):
             if backend.is_nested(kinds[src]):
@@ -342,14 +352,13 @@ def _parquet_scan(
     # A name DuckDB would read as a pattern is read on its own (a scan of several names its files).
     plain = display == str(path) and not any(ch in display for ch in "*?[{")
     mergeable = plain and not has_provenance and not set(names) & set(backend.FILE_COLUMNS)
-    parquet = ParquetInput(str(path), files.columns, ", ".join(select)) if mergeable else None
-    select.append(
-        f"{q(columns['source_file'])} AS _file" if has_provenance else f"{backend.text(display)} AS _file"
-    )
-    select.append(
-        f"{q(columns['source_line'])} AS _line" if has_provenance else "file_row_number + 1 AS _line"
-    )
-    return backend.scan_select(con, f"SELECT {', '.join(select)} FROM {q(files.view)}"), tags, parquet
+    parquet = ParquetInput(str(path), tuple(kinds.items()), ", ".join(select)) if mergeable else None
+    line = f"{q(columns['source_line'])} AS _line" if has_provenance else "file_row_number + 1 AS _line"
+    file = f"{q(columns['source_file'])} AS _file" if has_provenance else f"{backend.text(display)} AS _file"
+    # (The view's columns depend on the shape and the rest of the SELECT, not on the file's name.)
+    key = ("parquet-select", shape_key, tuple(select), has_provenance and file, line)
+    scan = backend.scan_select(con, f"SELECT {', '.join([*select, file, line])} FROM {files}", key)
+    return scan, tags, parquet
 
 
 def _check_columns(
