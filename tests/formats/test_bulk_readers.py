@@ -581,3 +581,27 @@ def test_a_hostile_spend_log_among_plain_ones_reads_the_same(
     assert fast["bulk"], why
     assert any(taken), why
     assert fast == reference, why
+
+
+def test_the_shared_sql_tests_read_json_values_as_python_does(tmp_path: Path) -> None:
+    """`bulk_sql`'s tests and text over values as DuckDB's JSON reader writes them back, against
+    what Python makes of the same JSON: a string (text, escapes, not ASCII, a quote), a count, or
+    neither."""
+    import duckdb
+
+    from inferonomics.ledger.readers import bulk_sql
+
+    values: list[Any] = ["", "a", "caf\u00e9", 'say "hi"', "back\\slash", "\u0301x", "5", "null", "#", "!"]
+    values += [0, 7, 10**11, 10**12 - 1, 10**12, -5, 1.5, 2.0, 1e20, True, False, None, [], {}, ["a"]]
+    path = tmp_path / "values.jsonl"
+    path.write_text("".join(json.dumps({"v": v}) + "\n" for v in values))
+    got = duckdb.sql(
+        f"SELECT {bulk_sql.is_text('v')}, {bulk_sql.is_int('v')}, {bulk_sql.text('v')} "
+        f"FROM (SELECT CAST(v AS VARCHAR) AS v FROM read_json('{path}', format = 'newline_delimited', "
+        "columns = {'v': 'JSON'}))"
+    ).fetchall()
+    for v, (is_text, is_int, text) in zip(values, got, strict=True):
+        assert is_text == (v is None or isinstance(v, str)), v
+        assert bool(is_int) == (type(v) is int and 0 <= v < 10**12), v  # (NULL for a null: false)
+        if isinstance(v, str):
+            assert text == v
