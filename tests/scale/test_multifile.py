@@ -154,3 +154,16 @@ def test_files_of_one_schema_are_described_once_and_of_another_on_their_own(
     result = bill(ledger, book=book)
     assert (result.account.rows_read, result.account.rows_billed) == (42, 42)
     assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == 42 * REQUEST
+
+
+def test_a_parquet_file_without_rows_is_noted_and_its_neighbour_billed(
+    tmp_path: Path, book: PriceBook
+) -> None:
+    good = _write(tmp_path / "good.parquet", ["a"], [100_000])
+    empty = tmp_path / "empty.parquet"
+    pq.write_table(pq.read_table(good).slice(0, 0), empty)
+    ledger = Ledger.open([empty, good])
+    assert [s.notes for s in ledger.sources] == [[f"{empty}: no rows in this file"], []]
+    result = bill(ledger, book=book)
+    assert (result.account.rows_read, result.account.rows_billed) == (1, 1)
+    assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == REQUEST

@@ -267,8 +267,9 @@ def _tag_type_problem(dtype: Any) -> str | None:
 
 def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str, str]) -> Source:
     try:
-        meta = pq.read_schema(path).metadata or {}
+        # (The footer read once: `read_schema` is `to_arrow_schema` of the same footer.)
         parquet_meta = pq.read_metadata(path)
+        meta = parquet_meta.schema.to_arrow_schema().metadata or {}
         file_meta = parquet_meta.metadata or {}
     except Exception as e:  # pyarrow raises several types for a damaged file
         raise InputError(f"{display}: not a readable Parquet file ({e})") from e
@@ -286,6 +287,7 @@ def _parquet_source(path: Path, display: str, con: Any, column_map: Mapping[str,
             ids_fingerprint=hints.unique_claim(meta, file_meta),
             prefix_block_tokens=prefix_block_tokens,
             parquet=parquet,
+            notes=[f"{display}: no rows in this file"] if parquet_meta.num_rows == 0 else [],
         )
 
     if isinstance(con, backend.Connection):
@@ -697,8 +699,6 @@ def open_source(
         source = _parquet_source(path, display, con, column_map)
         names = backend.columns_of(source.raw)
         _check_columns(display, [c for c in names if not c.startswith("_")], model_as, path)
-        if pq.read_metadata(path).num_rows == 0:
-            source.notes.append(f"{display}: no rows in this file")
         return source
     if fmt in ("ledger-csv", "ledger-jsonl"):
         source = _tabular_source(path, display, fmt, con, stage, column_map, model_as)
