@@ -16,7 +16,7 @@ import re
 import types
 import zoneinfo
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inferonomics.errors import InputError, RollupError
@@ -138,6 +138,8 @@ class Connection:
         self.duck = duck
         self.described: dict[Hashable, tuple[tuple[str, str], ...]] = {}
         """Columns of queries described before, by a key their caller makes (see `describe`)."""
+        self.made: set[str] = set()
+        """The pending views made (see `Scan.pending`)."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -164,11 +166,23 @@ class Scan:
 
     view: str
     columns: tuple[tuple[str, str], ...]
+    pending: str | None = field(default=None, compare=False)
+    """The SELECT of a view not made yet (`made` makes it): a Parquet input read in one scan with
+    others of its shape never needs a view of its own, and thousands of them took a second each
+    thousand."""
 
     @property
     def names(self) -> list[str]:
         """The column names."""
         return [n for n, _ in self.columns]
+
+
+def made(con: Any, raw: Any) -> Any:
+    """`raw`, with its view made if it is a `Scan` whose view is pending."""
+    if isinstance(raw, Scan) and raw.pending is not None and raw.view not in con.made:
+        con.duck.execute(f"CREATE TEMP VIEW {quote(raw.view)} AS {raw.pending}")
+        con.made.add(raw.view)
+    return raw
 
 
 def quote(name: str) -> str:
@@ -266,9 +280,12 @@ def scan_arrow(con: Connection, table: pa.Table) -> Scan:
     return scan_select(con, f"SELECT * FROM {quote(name)}")
 
 
-def scan_select(con: Connection, select: str, key: Hashable | None = None) -> Scan:
-    """A SELECT (of our own making) as a `Scan`: a temporary view of `con`. `key`: see `describe`."""
+def scan_select(con: Connection, select: str, key: Hashable | None = None, *, lazy: bool = False) -> Scan:
+    """A SELECT (of our own making) as a `Scan`: a temporary view of `con`. `key`: see `describe`.
+    `lazy`: the view is made when first used (`made`), the SELECT described now."""
     name = f"_inferonomics_scan_{next(_reads)}"
+    if lazy:
+        return Scan(name, describe(con, select, key), pending=select)
     con.duck.execute(f"CREATE TEMP VIEW {quote(name)} AS {select}")
     return Scan(name, describe(con, f"SELECT * FROM {quote(name)}", key))
 
@@ -287,7 +304,7 @@ def describe(con: Connection, select: str, key: Hashable | None = None) -> tuple
 
 def table_of(con: Any, raw: Any) -> ir.Table:
     """A reader's rows as an Ibis table (a `Scan` becomes a table of its view)."""
-    return con.table(raw.view) if isinstance(raw, Scan) else raw
+    return con.table(made(con, raw).view) if isinstance(raw, Scan) else raw
 
 
 def columns_of(raw: Any) -> list[str]:

@@ -154,6 +154,9 @@ def test_files_of_one_schema_are_described_once_and_of_another_on_their_own(
     result = bill(ledger, book=book)
     assert (result.account.rows_read, result.account.rows_billed) == (42, 42)
     assert sum(result.table["cost_usd"].to_pylist(), Decimal(0)) == 42 * REQUEST
+    # The 40 are read in one scan, through no view of their own; the other two each through theirs.
+    assert len(ledger.parts) == 3
+    assert ledger.con.made == {ledger.sources[40].raw.view, ledger.sources[41].raw.view}
 
 
 def test_a_parquet_file_without_rows_is_noted_and_its_neighbour_billed(

@@ -398,7 +398,7 @@ class Ledger:
         for first, inputs in runs:
             if len(inputs) < 2:
                 source = self.sources[first]
-                parts.append(Part(source.raw, source.strip, first))
+                parts.append(Part(backend.made(self.con, source.raw), source.strip, first))
             else:
                 paths = [p.path for p in inputs]
                 parts.append(

@@ -359,7 +359,9 @@ def _parquet_scan(
     file = f"{q(columns['source_file'])} AS _file" if has_provenance else f"{backend.text(display)} AS _file"
     # (The view's columns depend on the shape and the rest of the SELECT, not on the file's name.)
     key = ("parquet-select", shape_key, tuple(select), has_provenance and file, line)
-    scan = backend.scan_select(con, f"SELECT {', '.join([*select, file, line])} FROM {files}", key)
+    # (Made when used: a file read in one scan with others of its shape is never read through it.)
+    query = f"SELECT {', '.join([*select, file, line])} FROM {files}"
+    scan = backend.scan_select(con, query, key, lazy=mergeable)
     return scan, tags, parquet
 
 
