@@ -2,19 +2,23 @@
 
 `pa.array` on a list of Python values imports pandas when it is installed (to ask whether the list
 is a pandas object): a fifth of a second, more than a small bill's whole query work. The builders
-here make the arrays the staging and the rate table need (text, int64, bool, naive timestamps,
-lists of int64) straight from buffers; anything else goes through `pa.array`.
+here make the arrays the staging, the rate table and the agent readers need (text, int64, float64,
+bool, naive and UTC timestamps, lists of int64) straight from buffers; anything else goes through
+`pa.array`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zoneinfo
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 _EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
 
 
@@ -40,11 +44,58 @@ def column(values: list[Any], kind: pa.DataType) -> pa.Array:
                 raise TypeError("not naive instants")
             micros = [0 if v is None else (v - _EPOCH) // _MICRO for v in values]
             return _fixed(kind, values, micros, np.int64)
+        if kind == pa.timestamp("us", tz="UTC"):
+            if not all(type(v) is dt.datetime and v.tzinfo is not None for v in values if v is not None):
+                raise TypeError("not aware instants")
+            micros = [0 if v is None else (v - _EPOCH_UTC) // _MICRO for v in values]
+            return _fixed(kind, values, micros, np.int64)
+        if kind == pa.float64():
+            if not all(type(v) is float or type(v) is int for v in values if v is not None):
+                raise TypeError("not numbers")
+            return _fixed(kind, values, [0.0 if v is None else float(v) for v in values], np.float64)
         if kind == pa.list_(pa.int64()):
             return _list_column(values)
     except (UnicodeEncodeError, OverflowError, TypeError, ValueError):
         pass
     return pa.array(values, type=kind)
+
+
+def integers(values: Any, kind: pa.DataType) -> pa.Array:
+    """Whole numbers without NULL (a list, a range, a NumPy array) as an Arrow array of `kind` (int32
+    or int64), from a NumPy buffer: `pa.array` imports pandas, even for a NumPy array."""
+    data = np.asarray(values, dtype={pa.int32(): np.int32, pa.int64(): np.int64}[kind])
+    return pa.Array.from_buffers(kind, len(data), [None, pa.py_buffer(data)])
+
+
+def empty(schema: pa.Schema) -> pa.Table:
+    """A table of `schema` without rows (like `schema.empty_table()`, which imports pandas)."""
+    return pa.Table.from_batches([], schema=schema)
+
+
+def pylist(table: pa.Table) -> list[dict[str, Any]]:
+    """`table.to_pylist()` without pandas: pyarrow imports it to give an instant with a time zone its
+    `tzinfo`. Such columns (in seconds to microseconds) are read as UTC wall times and given the
+    zone here, as pyarrow gives it (`zoneinfo`, or a fixed offset for `+05:30`)."""
+    zones: dict[str, dt.tzinfo] = {}
+    for i, f in enumerate(table.schema):
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None and f.type.unit != "ns":
+            zones[f.name] = _zone(f.type.tz)
+            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp(f.type.unit)))
+    rows: list[dict[str, Any]] = table.to_pylist()
+    for row in rows if zones else ():
+        for name, zone in zones.items():
+            value = row[name]
+            if value is not None:
+                row[name] = value.replace(tzinfo=dt.UTC).astimezone(zone)
+    return rows
+
+
+def _zone(name: str) -> dt.tzinfo:
+    offset = re.fullmatch(r"([+-])(\d\d):(\d\d)", name)
+    if offset is None:
+        return zoneinfo.ZoneInfo(name)
+    sign = -1 if offset[1] == "-" else 1
+    return dt.timezone(sign * dt.timedelta(hours=int(offset[2]), minutes=int(offset[3])))
 
 
 def scalar(value: Any, kind: pa.DataType) -> pa.Scalar:
@@ -59,7 +110,7 @@ def table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     )
 
 
-def _fixed(kind: pa.DataType, values: list[Any], numbers: list[int], dtype: Any) -> pa.Array:
+def _fixed(kind: pa.DataType, values: list[Any], numbers: list[int] | list[float], dtype: Any) -> pa.Array:
     validity, nulls = _validity(values)
     data = pa.py_buffer(np.array(numbers, dtype=dtype))
     return pa.Array.from_buffers(kind, len(values), [validity, data], null_count=nulls)

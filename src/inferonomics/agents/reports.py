@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-import ibis
 import pyarrow as pa
 
+from inferonomics import arrays
 from inferonomics.backend import check_time_zone
 from inferonomics.billing.bill import bill
 from inferonomics.catalog.book import PriceBook
@@ -118,6 +118,8 @@ def agent_usage(
     scoped = ledger
     outside = 0
     if lo is not None or hi is not None:
+        import ibis  # (here: a report of every day bills from the plan cache, without Ibis)
+
         r = ledger.rows
         keep = ibis.literal(True)
         if lo is not None:
@@ -132,7 +134,7 @@ def agent_usage(
         scoped, book=book, by=[*group, "model"], grain=None if period == "session" else period, tz=zone
     )
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for r in result.table.to_pylist():
+    for r in arrays.pylist(result.table):
         head = r["session"] if period == "session" else r["period"]
         k = (head, *(r[c] for c in keys))
         row = merged.get(k)
@@ -256,7 +258,7 @@ def agent_blocks(
     table = usage_blocks(rows, by=list(by), hours=Decimal(hours), style=style, now=when)
     active = None
     if "active" in table.column_names:
-        for r in table.to_pylist():
+        for r in arrays.pylist(table):
             if not r["active"]:
                 continue
             left = r["block_end"] - when

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inferonomics import backend
+from inferonomics import arrays, backend
 from inferonomics.errors import InputError, OptionError
 from inferonomics.ledger import hints
 from inferonomics.ledger.readers import ParquetInput, Source, open_sources
@@ -643,7 +643,7 @@ class Ledger:
         """Subscription-limit observations read beside the rows (coding-agent logs: limit hits,
         rate-limit readings), in `EVENTS_SCHEMA`, input by input; empty when no input has any."""
         tables = [s.events for s in self.sources if s.events is not None]
-        return pa.concat_tables([EVENTS_SCHEMA.empty_table(), *(t.cast(EVENTS_SCHEMA) for t in tables)])
+        return pa.concat_tables([arrays.empty(EVENTS_SCHEMA), *(t.cast(EVENTS_SCHEMA) for t in tables)])
 
     def to_arrow(self) -> pa.Table:
         """The valid rows as an Arrow table in the canonical schema, the tags after it (text)."""

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from inferonomics import arrays
 from inferonomics.arrays import column
 
 MAX_FIELD_CHARS = 1 << 20
@@ -81,14 +82,14 @@ class Stager:
         if not self._rows:
             return
         schema = self._schema()
-        arrays = []
+        built = []
         for f in schema:
             values = [r.get(f.name) for r in self._rows]
             if f.name not in self.list_columns and f.name not in ("_file", "_line"):
                 values = [None if v is None else _as_text(v) for v in values]
-            arrays.append(column(values, f.type))
+            built.append(column(values, f.type))
         part = self.directory / f"{self.name}-{len(self._parts):05d}.parquet"
-        pq.write_table(pa.Table.from_arrays(arrays, schema=schema), part)
+        pq.write_table(pa.Table.from_arrays(built, schema=schema), part)
         self._parts.append(part)
         self._rows = []
 
@@ -98,7 +99,7 @@ class Stager:
         self.flush()
         if not self._parts:  # keep the columns known even for an empty input
             part = self.directory / f"{self.name}-empty.parquet"
-            pq.write_table(self._schema().empty_table(), part)
+            pq.write_table(arrays.empty(self._schema()), part)
             self._parts.append(part)
         return self._parts
 

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from rich.table import Table
 from rich.text import Text
 
+from inferonomics import arrays
 from inferonomics.ledger.schema import INPUT_COLUMNS
 from inferonomics.report.format import count, csv_safe, decimal_text, iso, money, pct, safe_text, tokens
 
@@ -70,7 +71,7 @@ def bill_table(rows: pa.Table, limit: int | None = None, *, total: bool = True) 
     for name in ("requests", "input", "cached", "output", "cost", "unpriced"):
         view.add_column(name, justify="right", no_wrap=True)
     data = rows if limit is None else rows.slice(0, limit)
-    listed = data.to_pylist()
+    listed = arrays.pylist(data)
     for r in listed:
         view.add_row(*_bill_cells(r, [cell(r[g]) for g in groups]))
     if total and (len(groups) > 0 or rows.num_rows != 1):
@@ -120,7 +121,7 @@ def table_of(rows: pa.Table, title: str | None = None, limit: int | None = None)
         numeric = pa.types.is_integer(f.type) or pa.types.is_decimal(f.type)
         view.add_column(header(f.name), justify="right" if numeric else "left")
     data = rows if limit is None else rows.slice(0, limit)
-    for row in data.to_pylist():
+    for row in arrays.pylist(data):
         view.add_row(*[cell(v) for v in row.values()])
     return view
 

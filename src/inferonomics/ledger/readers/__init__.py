@@ -800,7 +800,8 @@ class _AgentGroup:
         return Source(
             label,
             self.agent,
-            con.read_parquet(str(read.part)),
+            # (A view on DuckDB, not Ibis' `read_parquet`: the bill of a tree runs from the plan cache.)
+            _staged_scan(con, [read.part]),
             strip=True,
             quarantine=read.quarantine,
             unique_ids=self.agent == agents.CLAUDE_CODE,

@@ -42,6 +42,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from inferonomics import arrays
 from inferonomics.errors import RecordError
 from inferonomics.ledger.readers import lines
 from inferonomics.ledger.readers.base import Context, Rows
@@ -324,7 +325,7 @@ def _without_duplicates(
     their place: then one part, every column text."""
     if not parts and not python_parts:  # (an empty file: its columns are still known)
         empty = stage / f"{name}-empty.parquet"
-        pq.write_table(pa.schema(part_schema()).empty_table(), empty)
+        pq.write_table(arrays.empty(pa.schema(part_schema())), empty)
         return [empty]
     sql_rows = f"read_parquet({sql_text_list(parts)})" if parts else None
     py_rows = (

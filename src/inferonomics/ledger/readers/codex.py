@@ -36,6 +36,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from inferonomics import arrays
 from inferonomics.ledger.readers.agents import CODEX, AgentFile
 from inferonomics.ledger.readers.limits import limit_hit, utc
 from inferonomics.ledger.readers.lines import LineScan, bad_lines, drop, keyed, scan_lines, temp_name
@@ -88,7 +89,7 @@ class Read:
     part: Path
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    events: pa.Table = field(default_factory=EVENTS_SCHEMA.empty_table)
+    events: pa.Table = field(default_factory=lambda: arrays.empty(EVENTS_SCHEMA))
 
 
 def _big(i: int) -> str:
@@ -118,7 +119,12 @@ def read(con: Any, files: Sequence[AgentFile], stage: Path, label: str) -> Read:
         con,
         scan,
         listing,
-        pa.table({"i": pa.array(range(len(files)), pa.int32()), "display": [a.display for a in files]}),
+        pa.table(
+            {
+                "i": arrays.integers(range(len(files)), pa.int32()),
+                "display": arrays.column([a.display for a in files], pa.string()),
+            }
+        ),
     )
     duck.execute(
         f"""CREATE TEMP TABLE {e} AS

@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from inferonomics import arrays
 from inferonomics.ledger.staging import QuarantineRecord
 
 _names = itertools.count()
@@ -138,7 +139,9 @@ def scan_lines(
     path_list = "[" + ", ".join(_sql_text(p) for p in paths) + "]"
     extract = "json_extract" if raw else "json_extract_string"
     text_list = "[" + ", ".join(_sql_text(p) for p in text_paths) + "]"
-    listing = pa.table({"i": pa.array(range(len(readable)), pa.int32()), "path": readable})
+    listing = pa.table(
+        {"i": arrays.integers(range(len(readable)), pa.int32()), "path": arrays.column(readable, pa.string())}
+    )
     duck.register(f"{file_table}_arrow", listing)
     duck.execute(
         f"CREATE OR REPLACE TEMP TABLE {file_table} AS "
