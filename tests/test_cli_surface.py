@@ -213,6 +213,23 @@ def test_periods_in_a_time_zone_are_written_with_their_offset(tagged: Path) -> N
     ]
 
 
+@pytest.mark.slow
+def test_periods_in_a_time_zone_read_the_same_in_the_table_and_json(tagged: Path) -> None:
+    # The same rows as above: the table shows Tokyo's days, JSON writes them as the CSV does
+    # (before, the table showed 2025-11-02 15:00, the UTC instant of Tokyo's midnight, and JSON Z).
+    table = run("bill", tagged, "--grain", "day", "--timezone", "Asia/Tokyo")
+    assert table.returncode == 0, table.stderr
+    days = [line.split()[0] for line in table.stdout.splitlines() if line.startswith("2025-")]
+    assert days == ["2025-11-03", "2025-11-04"]
+    as_json = run("bill", tagged, "--grain", "day", "--timezone", "Asia/Tokyo", "--format", "json")
+    assert [r["period"] for r in json.loads(as_json.stdout)] == [
+        "2025-11-03T00:00:00+09:00",
+        "2025-11-04T00:00:00+09:00",
+    ]
+    utc = run("bill", tagged, "--grain", "day", "--format", "json")
+    assert [r["period"] for r in json.loads(utc.stdout)] == ["2025-11-03T00:00:00Z", "2025-11-04T00:00:00Z"]
+
+
 def test_unknown_group_column_names_the_tags(tagged: Path) -> None:
     result = run("bill", tagged, "--by", "department")
     assert result.returncode == 2

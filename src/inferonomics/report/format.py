@@ -92,13 +92,17 @@ def decimal_text(value: Decimal) -> str:
 
 
 def iso(value: dt.datetime | dt.date) -> str:
-    """ISO 8601: `2026-10-01T12:00:00Z` for a UTC instant (naive instants are UTC), `2026-10-01`
-    for a date; fractions of a second only when there are any."""
+    """ISO 8601: `2026-10-01T12:00:00Z` for a UTC instant (naive instants are UTC), local time with
+    its offset for an instant in another zone (`2026-10-01T00:00:00+09:00`: the periods of
+    `--timezone`, as the CSV writes them), `2026-10-01` for a date; fractions of a second only when
+    there are any."""
     if not isinstance(value, dt.datetime):
         return value.isoformat()
+    spec = "seconds" if value.microsecond == 0 else "microseconds"
+    if value.tzinfo is not None and value.utcoffset() != dt.timedelta(0):
+        return value.isoformat(timespec=spec)
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    spec = "seconds" if value.microsecond == 0 else "microseconds"
     return value.isoformat(timespec=spec) + "Z"
 
 

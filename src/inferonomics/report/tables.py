@@ -40,8 +40,10 @@ def cell(v: object) -> Text:
     if isinstance(v, int):
         return Text(f"{v:,}")
     if isinstance(v, dt.datetime):
+        # An instant in UTC as UTC; one in another zone (the periods of --timezone) as its local
+        # time there, so that a local day reads as that day, as the CSV and JSON write it.
         if v.tzinfo is not None:
-            v = v.astimezone(dt.UTC).replace(tzinfo=None)
+            v = (v if v.utcoffset() else v.astimezone(dt.UTC)).replace(tzinfo=None)
         return Text(v.strftime("%Y-%m-%d %H:%M") if (v.hour, v.minute) != (0, 0) else v.strftime("%Y-%m-%d"))
     if isinstance(v, dt.date):
         return Text(v.isoformat())
