@@ -82,11 +82,10 @@ def pylist(table: pa.Table) -> list[dict[str, Any]]:
             zones[f.name] = _zone(f.type.tz)
             table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp(f.type.unit)))
     rows: list[dict[str, Any]] = table.to_pylist()
-    for row in rows if zones else ():
-        for name, zone in zones.items():
-            value = row[name]
-            if value is not None:
-                row[name] = value.replace(tzinfo=dt.UTC).astimezone(zone)
+    for name, zone in zones.items():
+        for row in rows:
+            if row[name] is not None:
+                row[name] = row[name].replace(tzinfo=dt.UTC).astimezone(zone)
     return rows
 
 

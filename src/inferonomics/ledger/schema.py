@@ -144,6 +144,9 @@ DATA_COLUMNS = tuple(n for n in CANONICAL_COLUMNS if n not in ("source_file", "s
 
 REQUIRED_COLUMNS = ("ts", "provider", "model")
 """Columns an input must have (provider and model may instead come from `--model-as`)."""
+ALWAYS_STAGED = (*REQUIRED_COLUMNS, "request_id")
+"""Staged columns kept even when no row has a value in them (the others may be left out: validation
+reads an absent one as a NULL)."""
 
 DEFAULTS: dict[str, object] = {
     "service_tier": "standard",

@@ -20,8 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from inferonomics import arrays
-from inferonomics.arrays import column
+from inferonomics.arrays import column, empty
 
 MAX_FIELD_CHARS = 1 << 20
 """A field longer than this (1 MiB) cannot be a usage value; its row is quarantined."""
@@ -99,7 +98,7 @@ class Stager:
         self.flush()
         if not self._parts:  # keep the columns known even for an empty input
             part = self.directory / f"{self.name}-empty.parquet"
-            pq.write_table(arrays.empty(self._schema()), part)
+            pq.write_table(empty(self._schema()), part)
             self._parts.append(part)
         return self._parts
 

@@ -90,6 +90,7 @@ from inferonomics.ledger.readers.text import (
     json_objects,
 )
 from inferonomics.ledger.schema import (
+    ALWAYS_STAGED,
     DATA_COLUMNS,
     MAX_TAGS,
     PREFIX_BLOCK_TOKENS_METADATA_KEY,
@@ -568,7 +569,7 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
 
 
-OPTIONAL_COLUMNS = tuple(c for c in _TEXT_COLUMNS if c not in ("ts", "request_id", "provider", "model"))
+OPTIONAL_COLUMNS = tuple(c for c in _TEXT_COLUMNS if c not in ALWAYS_STAGED)
 """Staged columns that may be left out when no row has a value in them: validation reads an absent
 one as it reads a NULL (a count's default, no text, no amount), without testing it in every row."""
 

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from inferonomics import arrays
 from inferonomics.ledger.readers import lines
 from inferonomics.ledger.schema import COUNT_COLUMNS
 
@@ -59,8 +60,8 @@ no trailing comma (`{"a": 1,}`: DuckDB's JSON parser takes it, Python's refuses 
 may also be inside a string, and then the line is only left to Python, never misread)."""
 KEY = "_key"
 PART_COMPRESSION = "lz4"
-"""The parts are read once, soon after, on this machine: LZ4 writes them in about 60% of Snappy's time
-(1M rows of responses: 0.45 s against 0.75 s), at the same size."""
+"""The parts are read once, soon after: LZ4 writes them in about 60% of Snappy's time (1M rows of
+responses: 0.45 s against 0.75 s), at the same size."""
 
 
 def sql_type(column: str) -> str:
@@ -212,7 +213,8 @@ class PieceReader:
                 # (Arrow's own kernels on the flags: a boolean array's `to_numpy` imports pandas.)
                 simple = batch.column("simple")
                 rows = pa.Table.from_batches([batch]).select(self.keep).filter(simple)
-                rows = rows.append_column("_line", _numbers(pc.indices_nonzero(simple), seen + 1))
+                lines_of = _line_numbers(pc.indices_nonzero(simple), seen + 1)
+                rows = rows.append_column("_line", arrays.integers(lines_of, pa.int64()))
                 if writer is None:
                     writer = pq.ParquetWriter(got.part, rows.schema, compression=PART_COMPRESSION)
                 if pending is not None:
@@ -222,8 +224,8 @@ class PieceReader:
                 for i, what in enumerate(self.spec.notes):
                     got.notes[what] += _trues(batch.column(f"_note{i}"))
                 if rows.num_rows < n:
-                    left = _numbers(pc.indices_nonzero(pc.invert(simple)), seen + 1)
-                    odd.append(np.frombuffer(left.buffers()[1], np.int64, len(left)))
+                    left = _line_numbers(pc.indices_nonzero(pc.invert(simple)), seen + 1)
+                    odd.append(left)
                     odd_count += len(left)
                 seen += n
                 if odd_count > MAX_ODD_LINES or stop():
@@ -272,12 +274,12 @@ class PieceReader:
             path.unlink(missing_ok=True)
         if table.num_rows != count:
             return None
-        numbers = pa.array(np.arange(base, base + count, dtype=np.int64))
+        numbers = arrays.integers(np.arange(base, base + count), pa.int64())
         simple = table.column("simple")
         rows = table.filter(simple).select(self.keep).append_column("_line", numbers.filter(simple))
         self._write(k, rows)
         for what, i in zip(self.spec.notes, range(len(self.spec.notes)), strict=True):
-            n = pc.sum(table.column(f"_note{i}").cast(pa.int64())).as_py() or 0
+            n = _trues(table.column(f"_note{i}"))
             if n:
                 self.ctx.notes[what] += n
         self.in_sql += rows.num_rows
@@ -337,15 +339,14 @@ class PieceReader:
         return [r[0] for r in odd]
 
 
-def _numbers(indices: pa.Array, first: int) -> pa.Array:
-    """Line numbers (int64) of the rows at `indices` of a batch whose first row is line `first`."""
-    # (From the buffer: `to_numpy` imports pandas, a third of a second.)
+def _line_numbers(indices: pa.Array, first: int) -> np.ndarray:
+    """Line numbers of the rows at `indices` (Arrow's uint64 indices) of a batch whose first row is
+    line `first`. (From the buffer: `to_numpy` imports pandas, a third of a second.)"""
     at = np.frombuffer(indices.buffers()[1], np.uint64, len(indices), indices.offset * 8)
-    numbers = at.astype(np.int64) + first
-    return pa.Array.from_buffers(pa.int64(), len(numbers), [None, pa.py_buffer(numbers)])
+    return at.astype(np.int64) + first
 
 
-def _trues(flags: pa.Array) -> int:
+def _trues(flags: pa.Array | pa.ChunkedArray) -> int:
     """How many of `flags` are true."""
     return int(pc.sum(flags.cast(pa.int64())).as_py() or 0)
 
@@ -366,14 +367,12 @@ def _split(base: int, data: bytes, parts: int) -> list[tuple[int, bytes]]:
 
 def staged_columns(spec: BulkFormat) -> list[str]:
     """The ledger columns a reading of `spec` stages, in the ledger's order: the ones it fills, and
-    the required ones and `request_id` in any case (as NULL; the staged scan keeps them: see
-    `readers.OPTIONAL_COLUMNS`). The others would be NULL in every row, and the 20-odd a format
-    leaves empty cost a fifth of a fast reading in Arrow and Parquet; validation reads an absent
-    optional column as a NULL."""
-    from inferonomics.ledger.schema import REQUIRED_COLUMNS
+    `schema.ALWAYS_STAGED` in any case (as NULL). The others would be NULL in every row, and the
+    20-odd a format leaves empty cost a fifth of a fast reading in Arrow and Parquet; validation
+    reads an absent optional column as a NULL."""
+    from inferonomics.ledger.schema import ALWAYS_STAGED
 
-    kept = (*REQUIRED_COLUMNS, "request_id")
-    return [c for c in _data_columns() if c in spec.columns or c in kept]
+    return [c for c in _data_columns() if c in spec.columns or c in ALWAYS_STAGED]
 
 
 def _data_columns() -> tuple[str, ...]:
