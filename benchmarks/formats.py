@@ -1,8 +1,10 @@
 """Raw provider records read and priced through the CLI, against DuckDB `read_json` on the same file.
 
-Two files as the services write them, one record a line: OpenAI Chat Completions responses (the
-API's `chat.completion` objects, as an application logs them) and LiteLLM spend logs (the proxy's
-`LiteLLM_SpendLogs` rows as JSON lines). For each, in the same run and each as a whole process:
+Three files as the services write them, one record a line: OpenAI Chat Completions responses (the
+API's `chat.completion` objects, as an application logs them), LiteLLM spend logs (the proxy's
+`LiteLLM_SpendLogs` rows as JSON lines) and Anthropic Messages responses in envelopes (`{"ts": ...,
+"user": ..., "response": {...}}`: a message carries no time, so an application saves it with one).
+For each, in the same run and each as a whole process:
 
 * `inferonomics bill FILE` (read, validate, price, print the bill);
 * the same with the Python readers (`INFERONOMICS_BULK=0`), the reference the bulk path replaces;
@@ -14,7 +16,9 @@ the file size. The quarter file is billed first (which fills the plan cache for 
 the CLI and the baseline alternate `REPEAT` times on the whole file. Prints records/s, the ratio of
 the medians and the load average.
 
-    .venv/bin/python benchmarks/formats.py [RECORDS]      # default 1,000,000
+    .venv/bin/python benchmarks/formats.py [RECORDS] [CASE ...]   # default 1,000,000, every case
+
+CASE is `openai`, `litellm` or `anthropic`.
 """
 
 from __future__ import annotations
@@ -91,6 +95,43 @@ def spend_file(path: Path, records: int) -> None:
             f.write(json.dumps(r) + "\n")
 
 
+def envelope_file(path: Path, records: int, seed: int = 11) -> None:
+    """Anthropic Messages responses (as `json.dumps` of the API's objects, with the cache-write
+    split by TTL and the thinking count), each in an envelope with its time and user."""
+    rnd = random.Random(seed)
+    models = ["claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5"]
+    with path.open("w") as f:
+        for i in range(records):
+            written = rnd.choice([0, 0, 2048, 6150])
+            w1 = rnd.choice([0, written // 2])
+            out = rnd.randint(10, 4_000)
+            message = {
+                "id": f"msg_{i:024d}",
+                "type": "message",
+                "role": "assistant",
+                "model": rnd.choice(models),
+                "content": [{"type": "text", "text": "The order ships on Tuesday."}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": rnd.randint(10, 5_000),
+                    "cache_creation_input_tokens": written,
+                    "cache_read_input_tokens": rnd.choice([0, 12_000, 48_210]),
+                    "cache_creation": {
+                        "ephemeral_5m_input_tokens": written - w1,
+                        "ephemeral_1h_input_tokens": w1,
+                    },
+                    "output_tokens": out,
+                    "output_tokens_details": {"thinking_tokens": rnd.randint(0, out)},
+                    "service_tier": "standard",
+                    "inference_geo": "global",
+                },
+            }
+            ts = 1_786_000_000 + i * 3
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+            f.write(json.dumps({"ts": stamp, "user": f"u_{i % 500}", "response": message}) + "\n")
+
+
 def run(args: list[str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout and stderr) of a whole process."""
     with tempfile.TemporaryFile("w+") as out:
@@ -115,19 +156,34 @@ def duckdb_sum(path: Path, columns: list[str]) -> list[str]:
 
 
 CASES = {
-    "OpenAI chat completions": (
+    "openai": (
+        "OpenAI chat completions",
         chat_file,
         ["usage.prompt_tokens", "usage.completion_tokens", "usage.prompt_tokens_details.cached_tokens"],
     ),
-    "LiteLLM spend logs": (spend_file, ["prompt_tokens", "completion_tokens", "spend"]),
+    "litellm": ("LiteLLM spend logs", spend_file, ["prompt_tokens", "completion_tokens", "spend"]),
+    "anthropic": (
+        "Anthropic messages in envelopes",
+        envelope_file,
+        [
+            "response.usage.input_tokens",
+            "response.usage.output_tokens",
+            "response.usage.cache_read_input_tokens",
+            "response.usage.cache_creation_input_tokens",
+        ],
+    ),
 }
 
 
 def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    chosen = sys.argv[2:] or list(CASES)
+    unknown = [c for c in chosen if c not in CASES]
+    if unknown:
+        raise SystemExit(f"unknown case {', '.join(unknown)}: one of {', '.join(CASES)}")
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, (write, columns) in CASES.items():
+        for label, write, columns in (CASES[c] for c in chosen):
             small, big = Path(tmp) / "quarter.jsonl", Path(tmp) / "whole.jsonl"
             write(small, records // 4)
             write(big, records)

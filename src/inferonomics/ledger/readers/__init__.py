@@ -51,7 +51,7 @@ import datetime as dt
 import itertools
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,11 +80,12 @@ from inferonomics.ledger.readers import (
 )
 from inferonomics.ledger.readers.base import Context, Reader, Rows
 from inferonomics.ledger.readers.detect import detect, keys_of, near_misses
-from inferonomics.ledger.readers.responses import quarantine_from, response_row
+from inferonomics.ledger.readers.responses import BATCH_OBJECTS, quarantine_from, response_row
 from inferonomics.ledger.readers.text import (
     check_readable,
     csv_records,
     first_line,
+    first_lines,
     header_of,
     json_lines,
     json_objects,
@@ -101,8 +102,6 @@ from inferonomics.ledger.staging import MAX_FIELD_CHARS, QuarantineRecord, Stage
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-
-BATCH_OBJECTS = ("message_batch", "batch")
 
 
 def _responses(ctx: Context) -> Rows:
@@ -546,10 +545,13 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     if not bulk.BULK:
         return None
     if fmt == "responses":
-        spec = bulk_responses.FORMAT
+        shape = bulk_responses.spec_for(*first_lines(ctx.path, 2))
+        if shape is None:
+            return None
+        spec, most = shape
 
         def fallback(lines: Iterable[tuple[int, str]], c: Context) -> Rows:
-            return _response_rows(json_objects(lines, c.display, c.quarantine), c)
+            return _response_rows(_batch_objects(json_objects(lines, c.display, c.quarantine), most), c)
 
     elif fmt == "litellm-spend-logs":
         if not first_line(ctx.path).startswith("{") or jsondoc.first_value(ctx.path)[0] != "lines":
@@ -567,6 +569,22 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     raw = _staged_scan(con, got.parts, exclude=[bulk.KEY])
     notes = [f"{ctx.display}: {n:,} {what}" for what, n in sorted(ctx.notes.items())]
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
+
+
+def _batch_objects(
+    objects: Iterable[tuple[int, dict[str, Any]]], most: int | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The response lines a bulk reading left to Python; raises `bulk.NotBulk` at a batch object
+    after the first `most` (None: never), whose time the SQL could not give the lines after it."""
+    from inferonomics.ledger.readers import bulk
+
+    seen = 0
+    for line, obj in objects:
+        if most is not None and (obj.get("type") in BATCH_OBJECTS or obj.get("object") in BATCH_OBJECTS):
+            seen += 1
+            if seen > most:
+                raise bulk.NotBulk
+        yield line, obj
 
 
 OPTIONAL_COLUMNS = tuple(c for c in _TEXT_COLUMNS if c not in ALWAYS_STAGED)

@@ -63,7 +63,7 @@ environment: every line through the Python reader, the reference)."""
 CHUNK_BYTES = 32 << 20
 """Bytes of whole lines in one piece handed to DuckDB."""
 TEXT_COLUMNS = tuple(c for c in DATA_COLUMNS if c != "prefix_hashes")
-__all__ = ["KEY", "BulkFormat", "BulkRead", "read"]
+__all__ = ["KEY", "BulkFormat", "BulkRead", "NotBulk", "read"]
 """(`KEY`: the staged column holding a row's duplicate key, Python's `str` of its request id.)"""
 _names = itertools.count()
 
@@ -104,8 +104,10 @@ class BulkRead:
     """Lines decided in SQL (the others went to the Python reader)."""
 
 
-class _NotBulk(Exception):
-    """The file cannot be cut into lines as the Python reader cuts it."""
+class NotBulk(Exception):
+    """The file must be read by the Python reader whole: it cannot be cut into lines as the Python
+    reader cuts them, or (raised by a format's fallback) a line left to Python changes how the lines
+    after it read."""
 
 
 Fallback = Callable[[Iterable[tuple[int, str]], Context], Rows]
@@ -132,7 +134,7 @@ def pieces(ctx: Context, size: int) -> Iterator[tuple[int, bytes, int]]:
 def _cut(ctx: Context, size: int) -> Iterator[bytes]:
     """Consecutive pieces of whole lines of the file (the last may lack its newline), about `size`
     bytes each; a byte-order mark at the start is dropped, as the Python path's decoding drops it.
-    Raises `_NotBulk` on a bare carriage return (Python's text mode ends a line there; the scanner
+    Raises `NotBulk` on a bare carriage return (Python's text mode ends a line there; the scanner
     does not) and on a line over `MAX_LINE_CHARS` bytes."""
     carry = b""
     first = True
@@ -151,21 +153,21 @@ def _cut(ctx: Context, size: int) -> Iterator[bytes]:
             cut = buf.rfind(b"\n")
             if cut < 0:
                 if len(buf) > MAX_LINE_CHARS:
-                    raise _NotBulk
+                    raise NotBulk
                 carry = buf
                 continue
             piece, carry = buf[: cut + 1], buf[cut + 1 :]
             if len(carry) > MAX_LINE_CHARS:
-                raise _NotBulk
+                raise NotBulk
             _check_returns(piece)
             yield piece
 
 
 def _check_returns(piece: bytes | bytearray, end: int | None = None) -> None:
-    """Raise `_NotBulk` on a bare carriage return in `piece` (up to `end`)."""
+    """Raise `NotBulk` on a bare carriage return in `piece` (up to `end`)."""
     end = len(piece) if end is None else end
     if piece.find(b"\r", 0, end) >= 0 and piece.count(b"\r", 0, end) != piece.count(b"\r\n", 0, end):
-        raise _NotBulk
+        raise NotBulk
 
 
 def sql_text(text: str) -> str:
@@ -179,10 +181,11 @@ def read(ctx: Context, spec: BulkFormat, fallback: Fallback, stage: Path) -> Bul
     the file must be read by the Python reader whole (see `pieces`)."""
     # Its own database (any engine's connection is left alone), spilling, if ever, into the stage.
     duck = duckdb.connect(config={"temp_directory": str(stage / "bulk-spill")})
+    duck.execute("SET TimeZone = 'UTC'")  # (text times are read as validation reads them)
     quarantine, notes = list(ctx.quarantine), Counter(ctx.notes)
     try:
         got = _read(duck, ctx, spec, fallback, stage)
-    except _NotBulk:
+    except NotBulk:
         ctx.quarantine[:], ctx.notes = quarantine, notes
         return None
     finally:
@@ -209,7 +212,7 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
                 halt.set()
             try:
                 keep = plain.result()
-            except _NotBulk:
+            except NotBulk:
                 if whole is not None:
                     whole.discard()
                 raise
@@ -247,7 +250,7 @@ def _whole_readable(path: Path) -> bool:
 def _plain_file(path: Path, reading: PieceReader, halt: threading.Event) -> bool:
     """Whether the whole reading of the file at `path` (regular, not compressed) may be kept: every
     piece of `_cut`'s `plain` and its lines objects' starts (`lines_start_objects`); raises
-    `_NotBulk` where `_cut` does. The pieces are read into one buffer, used again (no copy of the
+    `NotBulk` where `_cut` does. The pieces are read into one buffer, used again (no copy of the
     file's bytes made); a line longer than a piece and the answer is no (the file is then read piece
     by piece, where `_cut` decides). Stops, no, once `halt` is set."""
     buf = bytearray(CHUNK_BYTES)

@@ -26,6 +26,9 @@ from inferonomics.errors import RecordError
 from inferonomics.ledger.readers.fields import instant
 from inferonomics.ledger.staging import QuarantineRecord
 
+BATCH_OBJECTS = ("message_batch", "batch")
+"""The `type` / `object` of a batch object (Anthropic, OpenAI): batch result lines saved after one
+take its time (`ended_at`, else `completed_at`, else `created_at`)."""
 ENVELOPE_TS_KEYS = ("ts", "timestamp", "created_at", "start_time", "time")
 ENVELOPE_DIMENSIONS = ("tenant", "user", "feature", "session", "region", "provider")
 BEDROCK_ID_PREFIX = "msg_bdrk_"  # Anthropic Messages served by AWS Bedrock carry ids like msg_bdrk_01...
@@ -302,8 +305,14 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
         body, tier, envelope = result.get("message"), "batch", obj
     elif isinstance(obj.get("response"), Mapping) and isinstance(obj["response"].get("body"), Mapping):
         response = obj["response"]  # OpenAI Batch output line
-        if obj.get("error") or response.get("status_code", 200) >= 400:
+        status = response.get("status_code", 200)
+        if obj.get("error") or (isinstance(status, int) and status >= 400):
             raise RecordError(f"batch request {obj.get('custom_id')} failed: not billed")
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise RecordError(
+                f"batch request {obj.get('custom_id')}: status_code is {status!r}, not a number",
+                "status_code",
+            )
         body, tier, envelope = response["body"], "batch", obj
     elif isinstance(obj.get("response"), Mapping):
         body, envelope = obj["response"], obj

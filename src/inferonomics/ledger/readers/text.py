@@ -140,13 +140,21 @@ def bounded_lines(
 
 def first_line(path: Path, limit: int = MAX_LINE_CHARS) -> str:
     """The first non-blank line (cut at `limit` characters), for format sniffing."""
+    return first_lines(path, 1, limit)[0]
+
+
+def first_lines(path: Path, n: int, limit: int = MAX_LINE_CHARS) -> list[str]:
+    """The first `n` non-blank lines, stripped (each cut at `limit` characters; "" for each the file
+    does not have), for format sniffing."""
+    got: list[str] = []
     with open_text(path) as f:
-        while True:
+        while len(got) < n:
             line = f.readline(limit)
             if not line:
-                return ""
+                break
             if line.strip():
-                return line.strip()
+                got.append(line.strip())
+    return got + [""] * (n - len(got))
 
 
 class _Feed:
