@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from inferonomics.errors import InputError, RollupError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import duckdb
     import ibis.expr.types as ir
     import pyarrow as pa
@@ -104,8 +106,15 @@ default `local[N]` on this machine's cores. With `SPARK_REMOTE` set (`sc://host:
 connects to that Spark Connect server instead and this is not used."""
 
 
-def connect(*, threads: int | None = None, memory_limit: str | None = None, engine: str = "duckdb") -> Any:
-    """A connection set up for ledgers: DuckDB (UTC session time zone, bounded memory), or Spark
+def connect(
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    engine: str = "duckdb",
+    spill: Path | None = None,
+) -> Any:
+    """A connection set up for ledgers: DuckDB (UTC session time zone, bounded memory, spilling
+    into `spill` when given: DuckDB's own default is `.tmp` in the working directory), or Spark
     (`engine="spark"`, see `connect_spark`)."""
     if engine == "spark":
         return connect_spark()
@@ -118,6 +127,8 @@ def connect(*, threads: int | None = None, memory_limit: str | None = None, engi
     # on DuckDB (from the plan cache) runs under the same settings as one run through Ibis.
     duck.execute("SET TimeZone = 'UTC'")
     duck.execute("SET python_enable_replacements = false")
+    if spill is not None:
+        duck.execute("SET temp_directory = " + "'" + str(spill).replace("'", "''") + "'")
     threads = threads or int(os.environ.get("INFERONOMICS_THREADS", "0")) or None
     if threads:
         duck.execute(f"SET threads = {int(threads)}")

@@ -106,3 +106,33 @@ def test_a_killed_bill_leaves_its_parts_and_the_next_run_removes_them(tmp_path: 
     assert "$0.003500" in result.stdout  # (gpt-4o: 1,000 × $2.50/M + 100 × $10/M)
     assert not left.exists()
     assert not list(temp.glob(staging.STAGE_PREFIX + "*"))  # (its own went at exit)
+
+
+def test_a_ledger_spills_into_its_stage_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB spills a query bigger than its memory limit into `temp_directory`, by default `.tmp` in
+    the working directory (a read-only one fails the query, a killed run leaves it there). A ledger's
+    own connection spills into its stage directory, which is removed with it (or swept)."""
+    work, temp = tmp_path / "work", tmp_path / "temp"
+    work.mkdir()
+    temp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with Ledger.open([_csv(tmp_path / "usage.csv", 3)]) as ledger:
+        duck = ledger.con.duck
+        duck.execute("SET memory_limit = '64MB'")
+        duck.execute("SET threads = 1")
+        # (a sort of 3M rows of 32-character text, about 150 MB: it must spill to finish)
+        got = duck.execute(
+            "SELECT count(*) FROM (SELECT md5(i::VARCHAR) AS m FROM range(3000000) t(i) ORDER BY m)"
+        ).fetchall()
+        spilled = [p for p in temp.rglob("*") if p.is_file() and "spill" in p.parts[-2]]
+        assert got == [(3_000_000,)]
+        assert not (work / ".tmp").exists()
+        (stage,) = temp.glob(staging.STAGE_PREFIX + "*")
+        assert duck.execute("SELECT current_setting('temp_directory')").fetchall() == [
+            (str(stage / "spill"),)
+        ]
+        assert spilled or (stage / "spill").is_dir()  # (DuckDB removes its spill files once read)
+    assert list(temp.iterdir()) == []

@@ -285,9 +285,15 @@ class Ledger:
         the rows are read and billed when no `con` is given (`duckdb`, or `spark`: see docs/scale.md)."""
         if column_map is not None and not isinstance(column_map, Mapping):
             column_map = parse_column_map(column_map)
-        con = con or backend.connect(engine=engine)
         pair = parse_model_as(model_as) if isinstance(model_as, str) else model_as
         stage_dir = str(make_stage_dir())
+        # (A connection made here spills into the stage, which is removed with the ledger, or by the
+        # next run's sweep if this process is killed; not into the user's working directory.)
+        try:
+            con = con or backend.connect(engine=engine, spill=Path(stage_dir) / "spill")
+        except BaseException:
+            shutil.rmtree(stage_dir, ignore_errors=True)
+            raise
         try:
             sources = open_sources(
                 [Path(p) for p in paths],
