@@ -561,6 +561,14 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
         def fallback(lines: Iterable[tuple[int, str]], c: Context) -> Rows:
             return litellm.document_rows(jsondoc.line_documents(lines, c.display, c.quarantine), c)
 
+    elif fmt == "gemini":
+        from inferonomics.ledger.readers import bulk_gemini
+
+        layout, first = jsondoc.first_value(ctx.path)
+        gemini_spec = bulk_gemini.format_of(first) if layout == "lines" else None
+        if gemini_spec is None or not first_line(ctx.path).startswith("{"):
+            return None
+        spec, fallback = gemini_spec, bulk_gemini.fallback
     else:
         return None
     got = bulk.read(ctx, spec, fallback, stage)

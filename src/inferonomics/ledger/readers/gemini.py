@@ -23,7 +23,7 @@ A line is a response (REST camelCase or SDK snake_case), an envelope `{"ts": ...
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from inferonomics.errors import RecordError
@@ -228,8 +228,14 @@ def read(ctx: Context) -> Rows:
     """Rows of a Gemini file (JSON lines or one document; `responses` lists included): one per response. A
     batch job object gives its time to the output lines after it and is counted in the notes; failed batch
     lines are quarantined."""
+    return document_rows(documents(ctx.path, ctx.display, ctx.quarantine), ctx)
+
+
+def document_rows(docs: Iterable[tuple[int, Any]], ctx: Context) -> Rows:
+    """Rows of the numbered JSON values `docs`, in order (see `read`; the bulk reader passes the lines
+    its SQL leaves, among them every batch job object and every line that could take its time)."""
     batch_ts: Any = None
-    for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
+    for doc_line, doc in docs:
         for line, obj in items(doc, doc_line, key="responses"):
             job_ts = _batch_time(obj)
             if job_ts is not None:
