@@ -135,6 +135,13 @@ QUIRKS: list[Any] = [
     _env(172, ts="2026-08-11T09:00:00Z\u00e9"),
     _env(173, ts="2026\\/08"),
     _env(174, ts=..., created_at=T0 + 174),
+    _env(178, ts="1969-12-31T23:59:59Z"),  # before 1970: quarantined by validation
+    _env(179, ts="2199-12-31T23:59:59.999999Z"),
+    _env(220, ts="2200-01-01T00:00:00Z"),
+    _env(221, ts="2199-12-31T23:30:00-01:00"),  # 2200 in UTC
+    _env(222, ts="2026-08-11T09:00:00"),  # no zone: UTC
+    _env(223, ts="2026-02-30T09:00:00Z"),  # no such day
+    _env(224, ts=" 2026-08-11T09:00:00Z"),
     _resp(175, createTime=...),  # no time at all
     _resp(176, createTime=..., ts="2026-08-11T09:00:00Z"),  # a bare response's own ts is not read
     _resp(177, createTime=0),

@@ -4,15 +4,16 @@ counted exactly as `gemini.gemini_row` counts them: uncached input = promptToken
 cachedContentTokenCount + toolUsePromptTokenCount, cache reads = cachedContentTokenCount, output =
 candidatesTokenCount + thoughtsTokenCount (reasoning = thoughts), the tier from `trafficType`.
 
-Decided in SQL: lines whose counts are plain integers, whose `*TokensDetails` lists are absent, empty
-or one TEXT entry (as the API writes them for text), whose time is text (passed on as the Python
-reader passes it, for validation to parse) or whole epoch seconds before 2200, and whose names are
-strings. Left to the Python reader: the SDK's snake_case `usage_metadata`, modality lists with
-anything else (audio, image, video, DOCUMENT, several entries), grounding with Google Search
-(`webSearchQueries`), provisioned-throughput traffic, batch output lines and batch job objects (a
-job object gives its time to the lines after it: every line that could take it, one with a `key`,
-goes to Python with the job objects, in order, so the Python reader's state is the same as when it
-reads the whole file), `responses` lists, values of other types, cached counts over the prompt."""
+Decided in SQL: lines whose counts are plain integers, whose `*TokensDetails` lists are absent,
+empty or one TEXT entry (as the API writes them for text), whose time is plain ISO 8601 text or
+whole epoch seconds, in [1970, 2200) (made a timestamp here as validation reads it: validation does
+not parse it again), and whose names are strings. Left to the Python reader: the SDK's snake_case
+`usage_metadata`, modality lists with anything else (audio, image, video, DOCUMENT, several
+entries), grounding with Google Search (`webSearchQueries`), provisioned-throughput traffic, batch
+output lines and batch job objects (a job object gives its time to the lines after it: every line
+that could take it, one with a `key`, goes to Python with the job objects, in order, so the Python
+reader's state is the same as when it reads the whole file), `responses` lists, values of other
+types, cached counts over the prompt."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from typing import Any
 from inferonomics.ledger.readers import gemini
 from inferonomics.ledger.readers.base import Context, Rows
 from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
-from inferonomics.ledger.readers.bulk_responses import TS_END_EPOCH
+from inferonomics.ledger.readers.bulk_responses import ISO_TIME
 from inferonomics.ledger.readers.bulk_sql import absent, blank, count, count_or_zero, is_int, is_text, text
 from inferonomics.ledger.readers.jsondoc import line_documents
 from inferonomics.ledger.readers.responses import ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
@@ -73,6 +74,16 @@ _ENV_TS = "CASE " + "".join(f"WHEN NOT {absent('env_' + k)} THEN env_{k} " for k
 """The envelope's first time that is not None (even ""), as `gemini_row` takes it."""
 
 
+_TIME = (
+    f"CASE WHEN {is_int('v_ts')} THEN make_timestamp(TRY_CAST(v_ts AS BIGINT) * 1000000) "
+    f"WHEN starts_with(v_ts, '\"') AND regexp_full_match(v_ts, {sql_text(chr(34) + ISO_TIME + chr(34))}) "
+    "THEN make_timestamp(epoch_us(TRY_CAST(substr(v_ts, 2, length(v_ts) - 2) AS TIMESTAMPTZ))) END"
+)
+"""The instant of the time `v_ts` (JSON text), as validation reads the row's time (naive UTC; the bulk
+connection's time zone is UTC): whole epoch seconds, or text of the form `ISO_TIME` (other text is
+left to Python, whose text validation parses); NULL for anything else."""
+
+
 def _derived(envelope: bool) -> tuple[dict[str, str], ...]:
     # (a time of "" is a value the response's own time replaces)
     ts = "CASE WHEN w_ts IS NOT NULL AND w_ts <> '\"\"' THEN w_ts ELSE v_ct END" if envelope else "v_ct"
@@ -82,7 +93,7 @@ def _derived(envelope: bool) -> tuple[dict[str, str], ...]:
             **({"w_ts": _ENV_TS} if envelope else {}),
         },
         {**{f"n_{k}": count(f"v_{k}") for k in _COUNTS}, "v_ts": ts, "t_traffic": text("v_traffic")},
-        {"n_ts": "TRY_CAST(v_ts AS BIGINT)"},
+        {"t": _TIME},
     )
 
 
@@ -117,9 +128,8 @@ def _simple(envelope: bool) -> str:
         "coalesce(t_traffic, '') <> 'PROVISIONED_THROUGHPUT'",
         is_text("v_mv"),
         is_text("v_id"),
-        # a time: text, passed on (validation parses it), or whole epoch seconds before 2200
-        "v_ts IS NOT NULL",
-        f"(starts_with(v_ts, '\"') OR ({is_int('v_ts')} AND n_ts < {TS_END_EPOCH}))",
+        # a time validation takes as it is: in [1970, 2200)
+        "t >= TIMESTAMP '1970-01-01' AND t < TIMESTAMP '2200-01-01'",
     ]
     if envelope:
         tests += [is_text(f"env_{k}") for k in _ENV_TEXTS]
@@ -135,8 +145,7 @@ _TRAFFIC = (
 
 def _columns(envelope: bool) -> dict[str, str]:
     out = {
-        "ts": f"CASE WHEN starts_with(v_ts, '\"') THEN {text('v_ts')} "
-        "ELSE strftime(make_timestamp(n_ts * 1000000), '%Y-%m-%dT%H:%M:%S+00:00') END",
+        "ts": "t",
         "request_id": text("v_id"),
         "provider": "'google'",
         "model": text("v_mv"),
@@ -168,6 +177,7 @@ def _format(envelope: bool) -> BulkFormat:
         columns=_columns(envelope),
         key=text("v_id"),
         derived=_derived(envelope),
+        types={"ts": "TIMESTAMP"},
     )
 
 
