@@ -1,8 +1,9 @@
 """Raw provider records read and priced through the CLI, against DuckDB `read_json` on the same file.
 
-Three files as the services write them, one record a line: OpenAI Chat Completions responses (the
+Four files as the services write them, one record a line: OpenAI Chat Completions responses (the
 API's `chat.completion` objects, as an application logs them), LiteLLM spend logs (the proxy's
-`LiteLLM_SpendLogs` rows as JSON lines) and Anthropic Messages responses in envelopes (`{"ts": ...,
+`LiteLLM_SpendLogs` rows as JSON lines), OpenRouter responses (with the `cost` it charged) and
+Anthropic Messages responses in envelopes (`{"ts": ...,
 "user": ..., "response": {...}}`: a message carries no time, so an application saves it with one).
 For each, in the same run and each as a whole process:
 
@@ -18,7 +19,7 @@ the medians and the load average.
 
     .venv/bin/python benchmarks/formats.py [RECORDS] [CASE ...]   # default 1,000,000, every case
 
-CASE is `openai`, `litellm` or `anthropic`.
+CASE is `openai`, `litellm`, `openrouter` or `anthropic`.
 """
 
 from __future__ import annotations
@@ -132,6 +133,44 @@ def envelope_file(path: Path, records: int, seed: int = 11) -> None:
             f.write(json.dumps({"ts": stamp, "user": f"u_{i % 500}", "response": message}) + "\n")
 
 
+def openrouter_file(path: Path, records: int, seed: int = 13) -> None:
+    """OpenRouter chat completions with usage accounting (`usage.cost`, cache reads and writes inside
+    the prompt, reasoning), as `json.dumps` of its responses."""
+    rnd = random.Random(seed)
+    models = ["anthropic/claude-sonnet-4.5", "openai/gpt-5-mini", "google/gemini-2.5-flash"]
+    with path.open("w") as f:
+        for i in range(records):
+            prompt = rnd.randint(200, 60_000)
+            read = rnd.choice([0, prompt // 2])
+            written = rnd.choice([0, 0, min(2048, prompt - read)])
+            out = rnd.randint(10, 4_000)
+            obj = {
+                "id": f"gen-{1_786_000_000 + i * 3}-{i:016d}",
+                "provider": "Anthropic",
+                "model": rnd.choice(models),
+                "object": "chat.completion",
+                "created": 1_786_000_000 + i * 3,
+                "choices": [
+                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Yes."}}
+                ],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": out,
+                    "total_tokens": prompt + out,
+                    "cost": round(prompt * 3e-6 + out * 15e-6, 8),
+                    "is_byok": False,
+                    "prompt_tokens_details": {
+                        "cached_tokens": read,
+                        "cache_write_tokens": written,
+                        "audio_tokens": 0,
+                    },
+                    "cost_details": {"upstream_inference_cost": None},
+                    "completion_tokens_details": {"reasoning_tokens": rnd.randint(0, out), "image_tokens": 0},
+                },
+            }
+            f.write(json.dumps(obj) + "\n")
+
+
 def run(args: list[str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout and stderr) of a whole process."""
     with tempfile.TemporaryFile("w+") as out:
@@ -162,6 +201,11 @@ CASES = {
         ["usage.prompt_tokens", "usage.completion_tokens", "usage.prompt_tokens_details.cached_tokens"],
     ),
     "litellm": ("LiteLLM spend logs", spend_file, ["prompt_tokens", "completion_tokens", "spend"]),
+    "openrouter": (
+        "OpenRouter responses",
+        openrouter_file,
+        ["usage.prompt_tokens", "usage.completion_tokens", "usage.cost"],
+    ),
     "anthropic": (
         "Anthropic messages in envelopes",
         envelope_file,

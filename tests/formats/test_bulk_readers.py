@@ -236,9 +236,9 @@ def test_the_last_time_the_sql_makes_is_the_last_validation_takes() -> None:
     import datetime as dt
 
     from inferonomics.ledger import validate
-    from inferonomics.ledger.readers import bulk_responses
+    from inferonomics.ledger.readers import bulk_sql
 
-    end = dt.datetime.fromtimestamp(bulk_responses.TS_END_EPOCH, dt.UTC).replace(tzinfo=None)
+    end = dt.datetime.fromtimestamp(bulk_sql.TS_END_EPOCH, dt.UTC).replace(tzinfo=None)
     assert end == validate.TS_END == dt.datetime(2200, 1, 1)
 
 

@@ -23,8 +23,16 @@ from typing import Any
 from inferonomics.ledger.readers import gemini
 from inferonomics.ledger.readers.base import Context, Rows
 from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
-from inferonomics.ledger.readers.bulk_responses import ISO_TIME
-from inferonomics.ledger.readers.bulk_sql import absent, blank, count, count_or_zero, is_int, is_text, text
+from inferonomics.ledger.readers.bulk_sql import (
+    ISO_TIME,
+    absent,
+    blank,
+    count,
+    count_or_zero,
+    is_int,
+    is_text,
+    text,
+)
 from inferonomics.ledger.readers.jsondoc import line_documents
 from inferonomics.ledger.readers.responses import ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
 

@@ -12,9 +12,11 @@ from inferonomics.ledger.readers import litellm
 from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
 from inferonomics.ledger.readers.bulk_sql import (
     absent,
+    amount,
     blank,
     count,
     first_text,
+    is_amount,
     is_int,
     is_text,
     text,
@@ -167,12 +169,7 @@ SIMPLE = " AND ".join(
             )
         ),
         "(tags IS NULL OR NOT starts_with(tags, '\"'))",
-        # An amount as Python reads a JSON number: at most 15 significant digits, so that its float
-        # has the same shortest repr; no sign, no exponent.
-        # (Digits are counted only in text longer than 15 characters.)
-        f"({absent(_SPEND)} OR (regexp_full_match({_SPEND}, '(0|[1-9][0-9]*)(\\.[0-9]+)?') AND "
-        f"CASE WHEN strlen({_SPEND}) <= 15 THEN true "
-        f"ELSE strlen(ltrim(replace({_SPEND}, '.', ''), '0')) <= 15 END))",
+        is_amount(_SPEND),
         "(coalesce(d_api_base, '') = '' OR regexp_full_match(d_api_base, "
         "'[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9.-]+([:/?#][\\x21-\\x7e]*)?'))",
     ]
@@ -198,11 +195,7 @@ COLUMNS = {
     "output_tokens": "n_completion",
     "reasoning_tokens": f"least({count('reasoning')}, n_completion)",
     "web_search_requests": count("searches"),
-    # Python's Decimal(repr(float)).normalize() in fixed notation: trailing zeros dropped.
-    # (Only text ending in 0 has zeros to drop: the others skip the trimming.)
-    "reported_cost_usd": f"CASE WHEN {absent(_SPEND)} THEN NULL "
-    f"WHEN suffix({_SPEND}, '0') AND contains({_SPEND}, '.') "
-    f"THEN rtrim(rtrim({_SPEND}, '0'), '.') ELSE {_SPEND} END",
+    "reported_cost_usd": amount(_SPEND),
     "cost_source": f"CASE WHEN {absent(_SPEND)} THEN NULL ELSE 'tool_estimate' END",
 }
 

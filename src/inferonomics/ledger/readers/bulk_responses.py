@@ -24,21 +24,20 @@ from typing import Any
 
 from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
 from inferonomics.ledger.readers.bulk_sql import (
+    ISO_TIME,
+    TS_END_EPOCH,
     absent,
     count,
     count_or_zero,
+    in_range,
     is_int,
+    is_object,
+    is_string,
     is_text,
     text,
+    time,
 )
 from inferonomics.ledger.readers.responses import BATCH_OBJECTS, ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
-
-TS_END_EPOCH = 7_258_118_400
-"""2200-01-01T00:00:00Z, validation's `TS_END`: later instants are left to Python (whose time text
-validation quarantines), so that every time made here is one validation takes as it is."""
-ISO_TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?"
-"""The text times the SQL reads (as validation does, `TRY_CAST(... AS TIMESTAMPTZ)` in UTC); other
-text is left to Python, whose text validation parses (so no engine reads it differently)."""
 
 _OPENAI_BODY = {
     "id": "$.id",
@@ -124,15 +123,6 @@ def _at(prefix: str, fields: Mapping[str, str]) -> dict[str, str]:
     return {k: prefix + v[1:] for k, v in fields.items()}
 
 
-def _is_object(x: str) -> str:
-    """The value is a JSON object (`{}` where the reader took it as one, its text elsewhere)."""
-    return f"starts_with({x}, '{{')"
-
-
-def _is_string(x: str) -> str:
-    return f"({x} >= '\"' AND {x} < '#')"
-
-
 def _openai(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[str], dict[str, str]]:
     """An OpenAI body at `prefix`: its fields, derived layers, tests and columns (`responses.openai_chat`
     / `openai_response`; `p_created` is the body's own time, `n_created` as a number)."""
@@ -182,7 +172,7 @@ def _anthropic(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[
             "n_write": count("a_write"),
             "n_w5": count("a_w5"),
             "n_w1": count("a_w1"),
-            "split": f"coalesce({_is_object('a_split')}, false)",
+            "split": f"coalesce({is_object('a_split')}, false)",
             "id_text": text("id"),
         },
         {
@@ -196,7 +186,7 @@ def _anthropic(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[
         is_int("a_out"),  # (also: usage is an object)
         count_or_zero("a_read"),
         count_or_zero("a_write"),
-        f"({absent('a_split')} OR {_is_object('a_split')})",
+        f"({absent('a_split')} OR {is_object('a_split')})",
         count_or_zero("a_w5"),
         count_or_zero("a_w1"),
         # (a breakdown over the written total is refused, unless the total is 0)
@@ -222,18 +212,6 @@ def _anthropic(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[
     }
     return _at(prefix, _ANTHROPIC_BODY), derived, tests, columns
 
-
-def _time(x: str) -> str:
-    """The instant of a JSON time `x` (an integer of epoch seconds, or `ISO_TIME` text) as validation
-    reads it (naive UTC), NULL when it is neither."""
-    return (
-        f"CASE WHEN {is_int(x)} THEN make_timestamp(TRY_CAST({x} AS BIGINT) * 1000000) "
-        f"WHEN {_is_string(x)} AND regexp_full_match({x}, {sql_text(chr(34) + ISO_TIME + chr(34))}) "
-        f"THEN make_timestamp(epoch_us(TRY_CAST(substr({x}, 2, length({x}) - 2) AS TIMESTAMPTZ))) END"
-    )
-
-
-_IN_RANGE = "(t >= TIMESTAMP '1970-01-01' AND t < TIMESTAMP '2200-01-01')"
 
 BARE_TS = "make_timestamp(n_created * 1000000)"
 
@@ -295,13 +273,13 @@ def _wrapped(shape: str, batch_ts: str | None) -> BulkFormat:
     envelope_ts = "coalesce(" + ", ".join(f"nullif(e_{k}, 'null')" for k in ENVELOPE_TS_KEYS) + ")"
     if batch_ts is not None:
         envelope_ts = sql_text(batch_ts)  # (simple lines have a custom_id and no "ts": see words)
-    derived = [*derived, {"e": envelope_ts}, {"t": _time("e")}]
+    derived = [*derived, {"e": envelope_ts}, {"t": time("e")}]
     tests = [*tests, *(is_text(f"e_{k}") for k in ENVELOPE_DIMENSIONS), is_text("e_model_id")]
     tests += [is_text("e_model_id2"), *(is_text(f"em_{k}") for k in ("tenant", "user", "feature"))]
     tests += [
         is_text("em_session"),
         is_text("em_user_id"),
-        "(e IS NULL OR (t IS NOT NULL AND " + _IN_RANGE + "))",
+        f"(e IS NULL OR (t IS NOT NULL AND {in_range('t')}))",
     ]
     if anthropic:
         tests.append("e IS NOT NULL")  # (a message carries no time of its own)
@@ -310,7 +288,7 @@ def _wrapped(shape: str, batch_ts: str | None) -> BulkFormat:
         # the body's own time, read even when the envelope's is taken (where it could fail)
         created = f"({is_int('p_created')} AND n_created < {TS_END_EPOCH})"
         tests += [
-            f"({absent('p_created')} OR {_is_string('p_created')} OR {created})",
+            f"({absent('p_created')} OR {is_string('p_created')} OR {created})",
             f"(e IS NOT NULL OR {created})",
         ]
         ts = f"CASE WHEN e IS NOT NULL THEN t ELSE {BARE_TS} END"
@@ -319,14 +297,14 @@ def _wrapped(shape: str, batch_ts: str | None) -> BulkFormat:
         tests += ["r_type = '\"succeeded\"'"]
     else:
         # (a result object and a custom_id make the line an Anthropic batch result)
-        tests.append(f"(e_result IS NULL OR NOT {_is_object('e_result')})")
+        tests.append(f"(e_result IS NULL OR NOT {is_object('e_result')})")
     if shape == "openai-batch":
         fields["status"] = "$.response.status_code"
         fields["error"] = "$.error"
         tests += [is_int("status"), "TRY_CAST(status AS BIGINT) < 400", absent("error")]
     elif not batch:
         fields["r_body"] = "$.response.body"  # (a response with a body object is a batch line)
-        tests.append(f"(r_body IS NULL OR NOT {_is_object('r_body')})")
+        tests.append(f"(r_body IS NULL OR NOT {is_object('r_body')})")
     if batch:
         tests += [f"NOT {absent('e_custom_id')}", is_text("e_custom_id")]
         request_id = columns["request_id"]

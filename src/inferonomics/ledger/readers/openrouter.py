@@ -16,7 +16,7 @@ A line is a response, an envelope `{"ts": ..., "response": {...}}`, or a generat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -157,6 +157,12 @@ def _record(obj: Any) -> Row:
 def read(ctx: Context) -> Rows:
     """Rows of an OpenRouter file (JSON lines or one document; `responses` lists included): one per
     response or generation record."""
-    for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
+    yield from document_rows(documents(ctx.path, ctx.display, ctx.quarantine))
+
+
+def document_rows(docs: Iterable[tuple[int, Any]]) -> Rows:
+    """Rows of JSON values (line, value): a response, an envelope, a generation record, or a list or
+    `responses` page of them (the bulk reader gives the lines its SQL leaves)."""
+    for doc_line, doc in docs:
         for line, obj in items(doc, doc_line, key="responses"):
             yield guarded(line_of(obj, line), _record, obj)
