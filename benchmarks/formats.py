@@ -1,11 +1,12 @@
 """Raw provider records read and priced through the CLI, against DuckDB `read_json` on the same file.
 
-Four files as the services write them, one record a line: OpenAI Chat Completions responses (the
+Five files as the services write them, one record a line: OpenAI Chat Completions responses (the
 API's `chat.completion` objects, as an application logs them), LiteLLM spend logs (the proxy's
-`LiteLLM_SpendLogs` rows as JSON lines), OpenRouter responses (with the `cost` it charged) and
-Anthropic Messages responses in envelopes (`{"ts": ...,
-"user": ..., "response": {...}}`: a message carries no time, so an application saves it with one).
-For each, in the same run and each as a whole process:
+`LiteLLM_SpendLogs` rows as JSON lines), OpenRouter responses (with the `cost` it charged),
+Anthropic Messages responses in envelopes (`{"ts": ..., "user": ..., "response": {...}}`: a message
+carries no time, so an application saves it with one) and Gemini API responses in the same
+envelopes (REST `GenerateContentResponse` objects, camelCase, which carry no time either). For
+each, in the same run and each as a whole process:
 
 * `inferonomics bill FILE` (read, validate, price, print the bill);
 * the same with the Python readers (`INFERONOMICS_BULK=0`), the reference the bulk path replaces;
@@ -19,7 +20,7 @@ the medians and the load average.
 
     .venv/bin/python benchmarks/formats.py [RECORDS] [CASE ...]   # default 1,000,000, every case
 
-CASE is `openai`, `litellm`, `openrouter` or `anthropic`.
+CASE is `openai`, `litellm`, `openrouter`, `anthropic` or `gemini`.
 """
 
 from __future__ import annotations
@@ -171,6 +172,48 @@ def openrouter_file(path: Path, records: int, seed: int = 13) -> None:
             f.write(json.dumps(obj) + "\n")
 
 
+GEMINI_MODELS = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.0-flash"]
+
+
+def gemini_file(path: Path, records: int, seed: int = 13) -> None:
+    """Gemini API responses as the REST API returns them (`usageMetadata` with its TEXT modality
+    lists, cached and thinking counts where there are some), each in an envelope with its time,
+    user and feature."""
+    rnd = random.Random(seed)
+    with path.open("w") as f:
+        for i in range(records):
+            prompt = rnd.randint(200, 30_000)
+            cached = rnd.choice([0, 0, prompt // 2, prompt - prompt % 1024])
+            out = rnd.randint(10, 4_000)
+            thoughts = rnd.choice([0, rnd.randint(1, 2_000)])
+            usage: dict[str, object] = {
+                "promptTokenCount": prompt,
+                "candidatesTokenCount": out,
+                "totalTokenCount": prompt + out + thoughts,
+                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
+            }
+            if cached:
+                usage["cachedContentTokenCount"] = cached
+                usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached}]
+            if thoughts:
+                usage["thoughtsTokenCount"] = thoughts
+            response = {
+                "candidates": [
+                    {
+                        "content": {"parts": [{"text": "The order ships on Tuesday."}], "role": "model"},
+                        "finishReason": "STOP",
+                        "index": 0,
+                    }
+                ],
+                "usageMetadata": usage,
+                "modelVersion": rnd.choice(GEMINI_MODELS),
+                "responseId": f"mcJzaLmXF4mFz7IP{i:012d}",
+            }
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1_786_000_000 + i * 3))
+            line = {"ts": stamp, "user": f"u_{i % 500}", "feature": rnd.choice(["chat", "search"])}
+            f.write(json.dumps({**line, "response": response}) + "\n")
+
+
 def run(args: list[str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout and stderr) of a whole process."""
     with tempfile.TemporaryFile("w+") as out:
@@ -214,6 +257,16 @@ CASES = {
             "response.usage.output_tokens",
             "response.usage.cache_read_input_tokens",
             "response.usage.cache_creation_input_tokens",
+        ],
+    ),
+    "gemini": (
+        "Gemini responses in envelopes",
+        gemini_file,
+        [
+            "response.usageMetadata.promptTokenCount",
+            "response.usageMetadata.candidatesTokenCount",
+            "response.usageMetadata.cachedContentTokenCount",
+            "response.usageMetadata.thoughtsTokenCount",
         ],
     ),
 }
