@@ -24,14 +24,14 @@ from inferonomics.ledger.readers import gemini
 from inferonomics.ledger.readers.base import Context, Rows
 from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
 from inferonomics.ledger.readers.bulk_sql import (
-    ISO_TIME,
     absent,
     blank,
     count,
     count_or_zero,
-    is_int,
+    in_range,
     is_text,
     text,
+    time,
 )
 from inferonomics.ledger.readers.jsondoc import line_documents
 from inferonomics.ledger.readers.responses import ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
@@ -82,16 +82,6 @@ _ENV_TS = "CASE " + "".join(f"WHEN NOT {absent('env_' + k)} THEN env_{k} " for k
 """The envelope's first time that is not None (even ""), as `gemini_row` takes it."""
 
 
-_TIME = (
-    f"CASE WHEN {is_int('v_ts')} THEN make_timestamp(TRY_CAST(v_ts AS BIGINT) * 1000000) "
-    f"WHEN starts_with(v_ts, '\"') AND regexp_full_match(v_ts, {sql_text(chr(34) + ISO_TIME + chr(34))}) "
-    "THEN make_timestamp(epoch_us(TRY_CAST(substr(v_ts, 2, length(v_ts) - 2) AS TIMESTAMPTZ))) END"
-)
-"""The instant of the time `v_ts` (JSON text), as validation reads the row's time (naive UTC; the bulk
-connection's time zone is UTC): whole epoch seconds, or text of the form `ISO_TIME` (other text is
-left to Python, whose text validation parses); NULL for anything else."""
-
-
 def _derived(envelope: bool) -> tuple[dict[str, str], ...]:
     # (a time of "" is a value the response's own time replaces)
     ts = "CASE WHEN w_ts IS NOT NULL AND w_ts <> '\"\"' THEN w_ts ELSE v_ct END" if envelope else "v_ct"
@@ -101,7 +91,7 @@ def _derived(envelope: bool) -> tuple[dict[str, str], ...]:
             **({"w_ts": _ENV_TS} if envelope else {}),
         },
         {**{f"n_{k}": count(f"v_{k}") for k in _COUNTS}, "v_ts": ts, "t_traffic": text("v_traffic")},
-        {"t": _TIME},
+        {"t": time("v_ts")},  # (NULL for other text: Python reads the line)
     )
 
 
@@ -137,7 +127,7 @@ def _simple(envelope: bool) -> str:
         is_text("v_mv"),
         is_text("v_id"),
         # a time validation takes as it is: in [1970, 2200)
-        "t >= TIMESTAMP '1970-01-01' AND t < TIMESTAMP '2200-01-01'",
+        in_range("t"),
     ]
     if envelope:
         tests += [is_text(f"env_{k}") for k in _ENV_TEXTS]
