@@ -6,6 +6,7 @@ pieces and gzipped; and the lines the SQL decides counted by hand."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -184,12 +185,34 @@ QUIRKS: list[Any] = [
 ]
 
 
-def _lines(envelopes: bool) -> list[str]:
-    """80 lines of one shape (envelopes or bare responses: the file's first line says which the SQL
-    reads), 10 of the other (left to Python), every quirk, and text that is not a response."""
+def _snake(value: Any) -> Any:
+    """`value` with its keys in snake_case, as the Python SDK dumps its objects."""
+    if isinstance(value, dict):
+        return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): _snake(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snake(v) for v in value]
+    return value
+
+
+SNAKE_QUIRKS: list[Any] = [
+    {**_snake(_resp(260)), "usageMetadata": ""},  # blank: the snake_case usage is read
+    {**_snake(_resp(261)), "usageMetadata": _usage(999)},  # the camelCase usage is read
+    {**_snake(_resp(262)), "usageMetadata": None},
+    _snake(_resp(263, _usage(263, promptTokensDetails=[{"modality": "TEXT", "tokenCount": 4263}]))),
+    _snake(_env(264)) | {"response": {**_snake(_resp(264, createTime=...)), "usageMetadata": _usage(998)}},
+    _snake(_env(265)) | {"response": {**_snake(_resp(265, createTime=...)), "usageMetadata": ""}},
+]
+
+
+def _lines(envelopes: bool, snake: bool = False) -> list[str]:
+    """80 lines of one shape (envelopes or bare responses; REST or, `snake`, the SDK's: the file's
+    first line says which the SQL reads), 10 of another (left to Python), every quirk, and text
+    that is not a response."""
     ones, others = (_env, _resp) if envelopes else (_resp, _env)
-    ok = [json.dumps(ones(n)) for n in range(80)] + [json.dumps(others(n)) for n in range(80, 90)]
-    lines = ok[:40] + [json.dumps(q) for q in QUIRKS] + ok[40:]
+    shape = _snake if snake else (lambda x: x)
+    ok = [json.dumps(shape(ones(n))) for n in range(80)] + [json.dumps(others(n)) for n in range(80, 90)]
+    quirks = [*(_snake(q) for q in QUIRKS), *SNAKE_QUIRKS] if snake else QUIRKS
+    lines = ok[:40] + [json.dumps(q) for q in quirks] + ok[40:]
     lines += [
         "",
         "   ",
@@ -203,27 +226,34 @@ def _lines(envelopes: bool) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("envelopes", [True, False], ids=["envelopes", "bare"])
+_FILES = [
+    ("gemini.jsonl", "\n", False, False, None),
+    ("gemini.jsonl.gz", "\n", True, False, None),
+    ("gemini-crlf.jsonl", "\r\n", True, True, 1500),
+    ("gemini-small.jsonl", "\n", False, False, 900),
+]
+
+
 @pytest.mark.parametrize(
-    ("name", "end", "last_open", "bom", "chunk"),
+    ("envelopes", "snake", "name", "end", "last_open", "bom", "chunk"),
     [
-        ("gemini.jsonl", "\n", False, False, None),
-        ("gemini.jsonl.gz", "\n", True, False, None),
-        ("gemini-crlf.jsonl", "\r\n", True, True, 1500),
-        ("gemini-small.jsonl", "\n", False, False, 900),
+        *((True, False, *f) for f in _FILES),
+        *((False, False, *f) for f in _FILES),
+        *((envelopes, True, *f) for envelopes in (True, False) for f in (_FILES[0], _FILES[3])),
     ],
 )
 def test_gemini_responses_with_every_quirk_read_the_same(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     envelopes: bool,
+    snake: bool,
     name: str,
     end: str,
     last_open: bool,
     bom: bool,
     chunk: int | None,
 ) -> None:
-    lines = _lines(envelopes)
+    lines = _lines(envelopes, snake)
     if last_open:
         lines.append(json.dumps(_resp(240))[:-30])  # half written: no newline, not closed
     path = _write(tmp_path / name, lines, end=end, last_open=last_open, bom=bom)
@@ -232,7 +262,7 @@ def test_gemini_responses_with_every_quirk_read_the_same(
     fast, reference = _both(path, monkeypatch)
     assert fast["bulk"]
     assert fast["in_sql"] >= 80  # the plain lines of the file's shape were decided in SQL
-    assert fast["in_sql"] <= len(lines) - 70  # ... the other shape and the quirks mostly left to Python
+    assert fast["in_sql"] <= len(lines) - 70  # ... the other shapes and the quirks mostly left to Python
     assert fast == reference
     # The quirks are there: read as the Python reader reads them.
     reasons = [q["reason"] for q in fast["quarantine"]]
@@ -242,12 +272,13 @@ def test_gemini_responses_with_every_quirk_read_the_same(
     assert any("PROVISIONED_THROUGHPUT" in r for r in reasons)
     assert any("no timestamp" in r for r in reasons)
     assert any("batch request request-3 failed" in r for r in reasons)
-    assert any("batch job objects" in n for n in fast["notes"])
+    # (a job object in snake_case, `end_time`, is no job to the reader: its lines take no time)
+    assert any("batch job objects" in n for n in fast["notes"]) != snake
     rows = {r["request_id"]: r for r in fast["rows"]}
     assert rows["resp-000150"]["web_search_requests"] == 1
     assert rows["resp-000151"]["web_search_requests"] == 2
     assert rows["resp-000120"]["input_audio_tokens"] == 120
-    assert rows["resp-000192"]["service_tier"] == "batch"
+    assert snake or rows["resp-000192"]["service_tier"] == "batch"  # (the job's time taken)
 
 
 def _hand(n: int, *, tool: int = 0) -> dict[str, int]:
@@ -342,12 +373,40 @@ def test_the_envelopes_the_sql_decides_are_counted_by_gemini_rules(
     assert str(rows["resp-000001"]["ts"]).startswith("2026-08-11 09:00:01")
 
 
+@pytest.mark.parametrize("envelope", [False, True])
+def test_the_sdks_snake_case_lines_the_sql_decides_are_counted_by_gemini_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envelope: bool
+) -> None:
+    records = [
+        _resp(1),
+        _resp(2, _usage(2, toolUsePromptTokenCount=700, trafficType="ON_DEMAND_FLEX")),
+        _resp(3, _usage(3, trafficType=...)),
+    ]
+    lines = [_snake(_env(n, r) if envelope else r) for n, r in enumerate(records, 1)]
+    # a blank camelCase usage beside the snake_case one: the snake_case usage is read
+    blank = _snake(_resp(4))
+    blank["usageMetadata"] = ""
+    lines.append(_snake(_env(4, blank)) | {"response": blank} if envelope else blank)
+    path = _write(tmp_path / "sdk.jsonl", [json.dumps(x) for x in lines])
+    taken = _json_readings(monkeypatch)
+    fast, reference = _both(path, monkeypatch)
+    assert taken == [True]
+    assert fast["in_sql"] == len(lines)  # every line decided in SQL
+    assert fast == reference
+    rows = {r["request_id"]: r for r in fast["rows"]}
+    assert {k: rows["resp-000001"][k] for k in _hand(1)} == _hand(1)
+    assert {k: rows["resp-000004"][k] for k in _hand(4)} == _hand(4)
+    assert {k: rows["resp-000002"][k] for k in _hand(2)} == _hand(2, tool=700)
+    assert [rows[f"resp-{n:06d}"]["service_tier"] for n in (1, 2, 3)] == ["standard", "flex", "standard"]
+    assert {r["model"] for r in fast["rows"]} == {"gemini-2.5-flash"}
+
+
 @pytest.mark.parametrize(
     ("first", "why"),
     [
         ({"name": "batches/x", "metadata": {"endTime": "2026-08-10T01:00:00Z"}}, "a batch job first"),
         ({"key": "k-1", "response": _resp(1, createTime=...)}, "a batch output line first"),
-        ({"usage_metadata": {"prompt_token_count": 5}, "create_time": "2026-08-10T00:00:00Z"}, "the SDK's"),
+        ({"usage_metadata": [5], "create_time": "2026-08-10T00:00:00Z"}, "usage of another type"),
     ],
 )
 def test_a_file_that_does_not_start_with_a_response_or_an_envelope_is_read_by_python(

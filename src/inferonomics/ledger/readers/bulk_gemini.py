@@ -1,19 +1,19 @@
-"""The `gemini` format in bulk (see `bulk.py`): Gemini `GenerateContentResponse` objects, bare (REST,
-`usageMetadata` in camelCase) or in an envelope `{"ts": ..., "response": {...}}`, one a line,
-counted exactly as `gemini.gemini_row` counts them: uncached input = promptTokenCount −
-cachedContentTokenCount + toolUsePromptTokenCount, cache reads = cachedContentTokenCount, output =
-candidatesTokenCount + thoughtsTokenCount (reasoning = thoughts), the tier from `trafficType`.
+"""The `gemini` format in bulk (see `bulk.py`): Gemini `GenerateContentResponse` objects, bare or in an
+envelope `{"ts": ..., "response": {...}}`, as the REST API writes them (`usageMetadata`, camelCase) or
+as the Python SDK dumps them (`usage_metadata`, snake_case), one a line, counted exactly as
+`gemini.gemini_row` counts them: uncached input = promptTokenCount − cachedContentTokenCount +
+toolUsePromptTokenCount, cache reads = cachedContentTokenCount, output = candidatesTokenCount +
+thoughtsTokenCount (reasoning = thoughts), the tier from `trafficType`.
 
 Decided in SQL: lines whose counts are plain integers, whose `*TokensDetails` lists are absent,
 empty or one TEXT entry (as the API writes them for text), whose time is plain ISO 8601 text or
 whole epoch seconds, in [1970, 2200) (made a timestamp here as validation reads it: validation does
-not parse it again), and whose names are strings. Left to the Python reader: the SDK's snake_case
-`usage_metadata`, modality lists with anything else (audio, image, video, DOCUMENT, several
-entries), grounding with Google Search (`webSearchQueries`), provisioned-throughput traffic, batch
-output lines and batch job objects (a job object gives its time to the lines after it: every line
-that could take it, one with a `key`, goes to Python with the job objects, in order, so the Python
-reader's state is the same as when it reads the whole file), `responses` lists, values of other
-types, cached counts over the prompt."""
+not parse it again), and whose names are strings. Left to the Python reader: modality lists with
+anything else (audio, image, video, DOCUMENT, several entries), grounding with Google Search
+(`webSearchQueries`), provisioned-throughput traffic, batch output lines and batch job objects (a
+job object gives its time to the lines after it: every line that could take it, one with a `key`,
+goes to Python with the job objects, in order, so the Python reader's state is the same as when it
+reads the whole file), `responses` lists, values of other types, cached counts over the prompt."""
 
 from __future__ import annotations
 
@@ -58,18 +58,20 @@ _DETAILS = {"d_prompt": "prompt", "d_cached": "cached", "d_tool": "tool", "d_can
 """Each modality list and the count its entries may not exceed."""
 
 
-def _fields(envelope: bool) -> dict[str, str]:
+def _fields(envelope: bool, snake: bool) -> dict[str, str]:
     root = "$.response." if envelope else "$."
+    usage = f"{root}usage_metadata" if snake else f"{root}usageMetadata"
     out = {"response": "$.response", "responses": "$.responses", "name": "$.name"}
     if envelope:
         out |= {"env_model": "$.model", "env_tier": "$.service_tier"}
         out |= {f"env_{k}": f"$.{k}" for k in (*ENVELOPE_TS_KEYS, *ENVELOPE_DIMENSIONS)}
-    out["usage"] = f"{root}usageMetadata"
-    for name, (camel, snake) in _RESPONSE_KEYS.items():
-        out[f"p_{name}"], out[f"p_{name}2"] = f"{root}{camel}", f"{root}{snake}"
-    for name, (camel, snake) in _USAGE_KEYS.items():
-        out[f"p_{name}"] = f"{root}usageMetadata.{camel}"
-        out[f"p_{name}2"] = f"{root}usageMetadata.{snake}"
+    out["usage"] = usage
+    if snake:
+        out["usage_camel"] = f"{root}usageMetadata"  # (read first when it is not blank)
+    for name, (camel, snake_name) in _RESPONSE_KEYS.items():
+        out[f"p_{name}"], out[f"p_{name}2"] = f"{root}{camel}", f"{root}{snake_name}"
+    for name, (camel, snake_name) in _USAGE_KEYS.items():
+        out[f"p_{name}"], out[f"p_{name}2"] = f"{usage}.{camel}", f"{usage}.{snake_name}"
     return out
 
 
@@ -95,8 +97,9 @@ def _derived(envelope: bool) -> tuple[dict[str, str], ...]:
     )
 
 
-_ONE_TEXT = '^\\[\\{"modality":"TEXT","tokenCount":([0-9]{1,12})\\}\\]$'
-"""A modality list of one TEXT entry, as DuckDB writes JSON back (no spaces, keys in order)."""
+_ONE_TEXT = '^\\[\\{"modality":"TEXT","(?:tokenCount|token_count)":([0-9]{1,12})\\}\\]$'
+"""A modality list of one TEXT entry, as DuckDB writes JSON back (no spaces, keys in order), its count
+in camelCase (REST) or snake_case (the SDK's)."""
 
 
 def _details_ok(details: str, whole: str) -> str:
@@ -112,13 +115,15 @@ _ENV_TEXTS = ("model", "tier", *ENVELOPE_DIMENSIONS)
 """The envelope's values a row takes as they are: strings (or absent) in the lines decided here."""
 
 
-def _simple(envelope: bool) -> str:
+def _simple(envelope: bool, snake: bool) -> str:
     tests = [
         # an envelope's response is an object; a bare response has none (the line is the response)
         "starts_with(response, '{')" if envelope else "(response IS NULL OR NOT starts_with(response, '{'))",
         "(responses IS NULL OR NOT starts_with(responses, '['))",  # (a list of responses on one line)
         absent("name"),  # (a batch job object, whose name starts with "batches/")
-        "starts_with(usage, '{')",  # (usageMetadata an object: the snake_case usage_metadata unread)
+        # the usage object: usageMetadata, else (the SDK's) usage_metadata
+        *([blank("usage_camel")] if snake else []),
+        "starts_with(usage, '{')",
         *(count_or_zero(f"v_{k}") for k in _COUNTS),
         "n_cached <= n_prompt",
         *(_details_ok(d, whole) for d, whole in _DETAILS.items()),
@@ -163,15 +168,15 @@ def _columns(envelope: bool) -> dict[str, str]:
     return out
 
 
-def _format(envelope: bool) -> BulkFormat:
+def _format(envelope: bool, snake: bool) -> BulkFormat:
     return BulkFormat(
-        fields=_fields(envelope),
+        fields=_fields(envelope, snake),
         # Keys whose mere presence, even null (which DuckDB's JSON reader does not tell from absent
         # at the top), changes the reading: batch output lines (`key`, Vertex's `request`); and
         # grounding with Google Search (`webSearchQueries`, `web_search_queries`). (Each a search
         # over the file's text, cheaper when it starts with a rare byte: not a quote.)
         words=('key"', 'request"', "Queries", "_queries"),
-        simple=_simple(envelope),
+        simple=_simple(envelope, snake),
         columns=_columns(envelope),
         key=text("v_id"),
         derived=_derived(envelope),
@@ -179,21 +184,26 @@ def _format(envelope: bool) -> BulkFormat:
     )
 
 
-ENVELOPE = _format(envelope=True)
-"""Envelopes, `{"ts": ..., "response": {...}}`: the other lines of their file go to Python."""
-BARE = _format(envelope=False)
-"""Bare responses: the other lines of their file go to Python."""
+FORMATS = {
+    (envelope, snake): _format(envelope, snake) for envelope in (False, True) for snake in (False, True)
+}
+"""(envelope, snake_case) → the reading of a file of that shape: bare responses or envelopes `{"ts":
+..., "response": {...}}`, whose usage is `usageMetadata` (REST) or `usage_metadata` (the Python
+SDK's objects dumped). A file's other lines go to Python."""
 
 
 def format_of(first: Any) -> BulkFormat | None:
-    """The reading for a file whose first line is `first` (its JSON value): envelopes or bare
-    responses, as its first line is (a file keeps to one); None for anything else (a batch file:
-    Python reads it)."""
+    """The reading for a file whose first line is `first` (its JSON value), of its shape (a file
+    keeps to one); None for anything else (a batch file, a list: Python reads it)."""
     if not isinstance(first, dict) or "key" in first or "request" in first or "name" in first:
         return None
-    if isinstance(first.get("response"), dict):
-        return ENVELOPE
-    return BARE if isinstance(first.get("usageMetadata"), dict) else None
+    envelope = isinstance(first.get("response"), dict)
+    response = first["response"] if envelope else first
+    if isinstance(response.get("usageMetadata"), dict):
+        return FORMATS[envelope, False]
+    if response.get("usageMetadata") in (None, "") and isinstance(response.get("usage_metadata"), dict):
+        return FORMATS[envelope, True]
+    return None
 
 
 def fallback(lines: Iterable[tuple[int, str]], ctx: Context) -> Rows:
