@@ -1,10 +1,11 @@
 """Raw provider records read and priced through the CLI, against DuckDB `read_json` on the same file.
 
-Five files as the services write them, one record a line: OpenAI Chat Completions responses (the
+Six files as the services write them, one record a line: OpenAI Chat Completions responses (the
 API's `chat.completion` objects, as an application logs them), LiteLLM spend logs (the proxy's
 `LiteLLM_SpendLogs` rows as JSON lines), OpenRouter responses (with the `cost` it charged),
-Anthropic Messages responses in envelopes (`{"ts": ..., "user": ..., "response": {...}}`: a message
-carries no time, so an application saves it with one) and Gemini API responses in the same
+Helicone's ClickHouse request rows (cost in nano-dollars), Anthropic Messages responses in
+envelopes (`{"ts": ..., "user": ..., "response": {...}}`: a message carries no time, so an
+application saves it with one) and Gemini API responses in the same
 envelopes (REST `GenerateContentResponse` objects, camelCase, which carry no time either). For
 each, in the same run and each as a whole process:
 
@@ -20,7 +21,7 @@ the medians and the load average.
 
     .venv/bin/python benchmarks/formats.py [RECORDS] [CASE ...]   # default 1,000,000, every case
 
-CASE is `openai`, `litellm`, `openrouter`, `anthropic` or `gemini`.
+CASE is `openai`, `litellm`, `openrouter`, `helicone`, `anthropic` or `gemini`.
 """
 
 from __future__ import annotations
@@ -214,6 +215,50 @@ def gemini_file(path: Path, records: int, seed: int = 13) -> None:
             f.write(json.dumps({**line, "response": response}) + "\n")
 
 
+def helicone_file(path: Path, records: int, seed: int = 17) -> None:
+    """Helicone's ClickHouse `request_response_rmt` rows as JSON lines (cost in nano-dollars, the
+    provider's usage in `response_body`), as `json.dumps` writes them."""
+    rnd = random.Random(seed)
+    with path.open("w") as f:
+        for i in range(records):
+            prompt = rnd.randint(200, 30_000)
+            read, written = rnd.choice([0, 24_000]), rnd.choice([0, 0, 4_096])
+            out = rnd.randint(10, 4_000)
+            obj = {
+                "request_id": f"c7d8e9f0-1111-4aaa-8bbb-{i:012d}",
+                "request_created_at": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(1_786_000_000 + i * 3)),
+                "status": 200,
+                "user_id": f"u_{i % 500}",
+                "organization_id": "org_1",
+                "provider": "ANTHROPIC",
+                "model": "claude-sonnet-4-6",
+                "prompt_tokens": prompt,
+                "prompt_cache_read_tokens": read,
+                "prompt_cache_write_tokens": written,
+                "completion_tokens": out,
+                "total_tokens": prompt + read + written + out,
+                "cost": rnd.randint(1_000, 200_000_000),
+                "properties": {"Feature": "agent", "Helicone-Session-Id": f"s-{i // 20}"},
+                "response_body": {
+                    "id": f"msg_{i:024d}",
+                    "type": "message",
+                    "model": "claude-sonnet-4-6",
+                    "usage": {
+                        "input_tokens": prompt,
+                        "cache_read_input_tokens": read,
+                        "cache_creation_input_tokens": written,
+                        "cache_creation": {
+                            "ephemeral_5m_input_tokens": written,
+                            "ephemeral_1h_input_tokens": 0,
+                        },
+                        "output_tokens": out,
+                        "service_tier": "standard",
+                    },
+                },
+            }
+            f.write(json.dumps(obj) + "\n")
+
+
 def run(args: list[str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout and stderr) of a whole process."""
     with tempfile.TemporaryFile("w+") as out:
@@ -248,6 +293,11 @@ CASES = {
         "OpenRouter responses",
         openrouter_file,
         ["usage.prompt_tokens", "usage.completion_tokens", "usage.cost"],
+    ),
+    "helicone": (
+        "Helicone ClickHouse rows",
+        helicone_file,
+        ["prompt_tokens", "completion_tokens", "prompt_cache_read_tokens", "cost"],
     ),
     "anthropic": (
         "Anthropic messages in envelopes",

@@ -539,7 +539,7 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     suits it (JSON lines), else None: the Python reader reads it."""
     # Imported here: a ledger CSV or Parquet (every other format) does without the bulk readers and
     # what they load (a thread pool, logging).
-    from inferonomics.ledger.readers import bulk, bulk_litellm, bulk_openrouter, bulk_responses
+    from inferonomics.ledger.readers import bulk, bulk_helicone, bulk_litellm, bulk_openrouter, bulk_responses
 
     fallback: bulk.Fallback
     if not bulk.BULK:
@@ -569,6 +569,14 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
         if gemini_spec is None or not first_line(ctx.path).startswith("{"):
             return None
         spec, fallback = gemini_spec, bulk_gemini.fallback
+
+    elif fmt == "helicone":
+        if not first_line(ctx.path).startswith("{") or jsondoc.first_value(ctx.path)[0] != "lines":
+            return None
+        spec = bulk_helicone.FORMAT
+
+        def fallback(lines: Iterable[tuple[int, str]], c: Context) -> Rows:
+            return helicone.document_rows(jsondoc.line_documents(lines, c.display, c.quarantine))
 
     elif fmt == "openrouter":
         head = first_line(ctx.path)

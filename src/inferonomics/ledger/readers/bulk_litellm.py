@@ -16,6 +16,7 @@ from inferonomics.ledger.readers.bulk_sql import (
     blank,
     count,
     first_text,
+    first_value,
     is_amount,
     is_int,
     is_text,
@@ -73,11 +74,6 @@ _MODALITIES = ("m_audio", "m_image", "m_cached_audio", "m_cached_image", "m_out_
 Python (text-only usage carries them as 0)."""
 
 
-def _first(*xs: str) -> str:
-    """The first value that is not blank (JSON text), as the reader's `first` picks it."""
-    return "coalesce(" + ", ".join(f"CASE WHEN NOT {blank(x)} THEN {x} END" for x in xs) + ")"
-
-
 def _count_ok(x: str) -> str:
     return f"({blank(x)} OR {is_int(x)})"
 
@@ -87,9 +83,9 @@ _REGION_RE = litellm._REGION.pattern.replace("'", "''")
 # Values used more than once, computed once a line (layers of `BulkFormat.derived`).
 DERIVED = (
     {
-        "d_read": _first("read1", "read2", "read3"),
-        "d_write": _first("write1", "write2", "write3"),
-        "d_split": _first("split1", "split2"),
+        "d_read": first_value("read1", "read2", "read3"),
+        "d_write": first_value("write1", "write2", "write3"),
+        "d_split": first_value("split1", "split2"),
         "d_w5": f"CASE WHEN NOT {blank('split1')} THEN w5_1 ELSE w5_2 END",
         "d_w1": f"CASE WHEN NOT {blank('split1')} THEN w1_1 ELSE w1_2 END",
         "d_model": f"coalesce({text('model')}, '')",

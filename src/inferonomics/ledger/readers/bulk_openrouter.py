@@ -18,6 +18,7 @@ from inferonomics.ledger.readers.bulk_sql import (
     amount,
     blank,
     count,
+    first_value,
     in_range,
     is_amount,
     is_int,
@@ -61,11 +62,6 @@ _BODY = {
 }
 
 
-def _first(*xs: str) -> str:
-    """The first value that is neither absent, null nor "" (the reader's `first`), as JSON text."""
-    return "coalesce(" + ", ".join(f"CASE WHEN NOT {blank(x)} THEN {x} END" for x in xs) + ")"
-
-
 def _count_ok(x: str) -> str:
     """A count `fields.count` reads as the SQL does: absent, null or "" (0), or a plain integer."""
     return f"({blank(x)} OR {is_int(x)})"
@@ -88,8 +84,8 @@ def _spec(envelope: bool) -> BulkFormat:
     envelope_ts = "coalesce(" + ", ".join(f"nullif(e_{k}, 'null')" for k in ENVELOPE_TS_KEYS) + ")"
     derived = [
         {
-            "d_prompt": _first("prompt", "input"),
-            "d_completion": _first("completion", "output"),
+            "d_prompt": first_value("prompt", "input"),
+            "d_completion": first_value("completion", "output"),
             # (the first details that are not absent or null: both are objects or absent, see tests)
             "d_cached": "CASE WHEN p_details IS NOT NULL AND p_details <> 'null' "
             "THEN p_cached ELSE i_cached END",
@@ -106,7 +102,7 @@ def _spec(envelope: bool) -> BulkFormat:
             "n_read": count("d_cached"),
             "n_w5": f"CASE WHEN has_split THEN {count('w5')} ELSE 0 END",
             "n_w1": f"CASE WHEN has_split THEN {count('w1')} ELSE 0 END",
-            "d_ts": _first("e", "created", "created_at"),
+            "d_ts": first_value("e", "created", "created_at"),
         },
         {
             "t": time("d_ts"),

@@ -65,6 +65,11 @@ def text(x: str) -> str:
     )
 
 
+def first_value(*xs: str) -> str:
+    """The first value that is neither absent, null nor "" (the readers' `first`), as JSON text."""
+    return "coalesce(" + ", ".join(f"CASE WHEN NOT {blank(x)} THEN {x} END" for x in xs) + ")"
+
+
 def first_text(*xs: str) -> str:
     """The first of the strings that is neither absent, null nor empty (the readers' `first`)."""
     return "coalesce(" + ", ".join(f"nullif({text(x)}, '')" for x in xs) + ")"

@@ -15,7 +15,7 @@ request made no provider call and is not billed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from inferonomics.errors import RecordError
@@ -130,7 +130,13 @@ def request_row(rec: Mapping[str, Any]) -> Row:
 def read(ctx: Context) -> Rows:
     """Rows of a Helicone export (a JSON array, `{"data": [...]}` pages or JSON lines), one per request
     record."""
-    for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
+    yield from document_rows(documents(ctx.path, ctx.display, ctx.quarantine))
+
+
+def document_rows(docs: Iterable[tuple[int, Any]]) -> Rows:
+    """Rows of JSON values (line, value): a request record, a list or `data` pages of them (the bulk
+    reader gives the lines its SQL leaves)."""
+    for doc_line, doc in docs:
         for line, rec in items(doc, doc_line):
             if not isinstance(rec, Mapping):
                 yield line, not_an_object(rec)
