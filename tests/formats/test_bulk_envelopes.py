@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_bulk_readers import _both, _chat, _write
-
-from inferonomics.ledger.readers import bulk
+from test_bulk_readers import _both, _chat, _write, assert_bulk_reads_as_python
 
 
 def _message(n: int, **usage: Any) -> dict[str, Any]:
@@ -229,13 +227,7 @@ SHAPES = {
 def test_each_shape_with_every_quirk_reads_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, gz: bool, chunk: int | None
 ) -> None:
-    path = _write(tmp_path / f"{shape}.jsonl{'.gz' if gz else ''}", SHAPES[shape]())
-    if chunk is not None:
-        monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
-    fast, reference = _both(path, monkeypatch)
-    assert fast["bulk"]
-    assert fast["in_sql"] >= 40  # the plain lines were decided in SQL, not by Python
-    assert fast == reference
+    assert_bulk_reads_as_python(tmp_path, monkeypatch, shape, SHAPES[shape](), gz=gz, chunk=chunk)
 
 
 def test_an_anthropic_envelope_is_counted_as_anthropic_counts(

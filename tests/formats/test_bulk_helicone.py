@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_bulk_readers import _both, _write
-
-from inferonomics.ledger.readers import bulk
+from test_bulk_readers import _both, _write, assert_bulk_reads_as_python
 
 
 def _row(n: int, **over: Any) -> dict[str, Any]:
@@ -130,13 +128,7 @@ def _lines() -> list[str]:
 def test_helicone_lines_with_every_quirk_read_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool, chunk: int | None
 ) -> None:
-    path = _write(tmp_path / f"helicone.jsonl{'.gz' if gz else ''}", _lines())
-    if chunk is not None:
-        monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
-    fast, reference = _both(path, monkeypatch)
-    assert fast["bulk"]
-    assert fast["in_sql"] >= 40  # the plain lines were decided in SQL, not by Python
-    assert fast == reference
+    assert_bulk_reads_as_python(tmp_path, monkeypatch, "helicone", _lines(), gz=gz, chunk=chunk)
 
 
 def test_a_helicone_row_is_counted_and_costed_by_hand(

@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_bulk_readers import _both, _write
-
-from inferonomics.ledger.readers import bulk
+from test_bulk_readers import _both, _write, assert_bulk_reads_as_python
 
 
 def _response(n: int, **usage: Any) -> dict[str, Any]:
@@ -135,13 +133,9 @@ SHAPES = {"bare": _bare_lines, "envelope": _envelope_lines}
 def test_openrouter_lines_with_every_quirk_read_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str, gz: bool, chunk: int | None
 ) -> None:
-    path = _write(tmp_path / f"openrouter-{shape}.jsonl{'.gz' if gz else ''}", SHAPES[shape]())
-    if chunk is not None:
-        monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
-    fast, reference = _both(path, monkeypatch)
-    assert fast["bulk"]
-    assert fast["in_sql"] >= 40  # the plain lines were decided in SQL, not by Python
-    assert fast == reference
+    assert_bulk_reads_as_python(
+        tmp_path, monkeypatch, f"openrouter-{shape}", SHAPES[shape](), gz=gz, chunk=chunk
+    )
 
 
 def test_an_openrouter_response_is_counted_and_charged_as_openrouter_says(

@@ -58,6 +58,28 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], 
     return fast, reference
 
 
+def assert_bulk_reads_as_python(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    lines: list[str],
+    *,
+    gz: bool = False,
+    chunk: int | None = None,
+    in_sql: int = 40,
+) -> None:
+    """`lines` written to a file (gzip or not), read in bulk (whole, or in pieces of `chunk` bytes)
+    and by the Python reader: the bulk reader read it, decided at least `in_sql` lines in SQL (the
+    plain ones, not Python), and every row, quarantine reason, note and count is the reference's."""
+    path = _write(tmp_path / f"{name}.jsonl{'.gz' if gz else ''}", lines)
+    if chunk is not None:
+        monkeypatch.setattr(bulk, "CHUNK_BYTES", chunk)
+    fast, reference = _both(path, monkeypatch)
+    assert fast["bulk"]
+    assert fast["in_sql"] >= in_sql
+    assert fast == reference
+
+
 @pytest.mark.parametrize(
     "name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".jsonl", ".json"))
 )
