@@ -28,6 +28,7 @@ from inferonomics.ledger.readers.bulk_sql import (
     blank,
     count,
     count_or_zero,
+    first_value,
     in_range,
     is_text,
     text,
@@ -75,11 +76,6 @@ def _fields(envelope: bool, snake: bool) -> dict[str, str]:
     return out
 
 
-def _first(a: str, b: str) -> str:
-    """`fields.first(a, b)` over JSON text: the first value that is neither absent, null nor ""."""
-    return f"CASE WHEN NOT {blank(a)} THEN {a} WHEN NOT {blank(b)} THEN {b} END"
-
-
 _ENV_TS = "CASE " + "".join(f"WHEN NOT {absent('env_' + k)} THEN env_{k} " for k in ENVELOPE_TS_KEYS) + "END"
 """The envelope's first time that is not None (even ""), as `gemini_row` takes it."""
 
@@ -89,7 +85,7 @@ def _derived(envelope: bool) -> tuple[dict[str, str], ...]:
     ts = "CASE WHEN w_ts IS NOT NULL AND w_ts <> '\"\"' THEN w_ts ELSE v_ct END" if envelope else "v_ct"
     return (
         {
-            **{f"v_{k}": _first(f"p_{k}", f"p_{k}2") for k in (*_RESPONSE_KEYS, *_USAGE_KEYS)},
+            **{f"v_{k}": first_value(f"p_{k}", f"p_{k}2") for k in (*_RESPONSE_KEYS, *_USAGE_KEYS)},
             **({"w_ts": _ENV_TS} if envelope else {}),
         },
         {**{f"n_{k}": count(f"v_{k}") for k in _COUNTS}, "v_ts": ts, "t_traffic": text("v_traffic")},
