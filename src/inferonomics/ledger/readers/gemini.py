@@ -214,14 +214,18 @@ def is_gemini(obj: Any) -> bool:
 
 
 def _batch_time(obj: Any) -> Any:
-    """The end (else creation) time of a batch job object (`{"name": "batches/...", ...}`), whose
-    output lines carry no time of their own; None for anything else."""
+    """The end (else last update, else creation) time of a batch job object (`{"name": "batches/...",
+    ...}`: the REST operation's `metadata.endTime`, or the Python SDK's `BatchJob` dumped in snake_case,
+    `end_time`), whose output lines carry no time of their own; None for anything else."""
     if not isinstance(obj, Mapping) or not str(obj.get("name") or "").startswith("batches/"):
         return None
     meta = obj.get("metadata")
     if not isinstance(meta, Mapping):
         meta = obj
-    return first(meta.get("endTime"), meta.get("updateTime"), meta.get("createTime"), "")
+    return first(*(_get(meta, camel, snake) for camel, snake in _JOB_TIMES), "")
+
+
+_JOB_TIMES = (("endTime", "end_time"), ("updateTime", "update_time"), ("createTime", "create_time"))
 
 
 def read(ctx: Context) -> Rows:
