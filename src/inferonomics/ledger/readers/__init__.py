@@ -80,7 +80,7 @@ from inferonomics.ledger.readers import (
 )
 from inferonomics.ledger.readers.base import Context, Reader, Rows
 from inferonomics.ledger.readers.detect import detect, keys_of, near_misses
-from inferonomics.ledger.readers.responses import BATCH_OBJECTS, quarantine_from, response_row
+from inferonomics.ledger.readers.responses import batch_time, is_batch_object, quarantine_from, response_row
 from inferonomics.ledger.readers.text import (
     check_readable,
     csv_records,
@@ -115,8 +115,8 @@ def _response_rows(objects: Iterable[tuple[int, dict[str, Any]]], ctx: Context) 
     (`ended_at`, else `created_at`)."""
     batch_ts: Any = None
     for line, obj in objects:
-        if obj.get("type") in BATCH_OBJECTS or obj.get("object") in BATCH_OBJECTS:
-            batch_ts = obj.get("ended_at") or obj.get("completed_at") or obj.get("created_at")
+        if is_batch_object(obj):
+            batch_ts = batch_time(obj)
             ctx.notes["batch objects read for their time (not usage)"] += 1
             continue
         if batch_ts is not None and "custom_id" in obj and "ts" not in obj:
@@ -554,7 +554,7 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
             return _response_rows(_batch_objects(json_objects(lines, c.display, c.quarantine), most), c)
 
     elif fmt == "litellm-spend-logs":
-        if not first_line(ctx.path).startswith("{") or jsondoc.first_value(ctx.path)[0] != "lines":
+        if _first_record(ctx) is None:
             return None
         spec = bulk_litellm.FORMAT
 
@@ -564,14 +564,14 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     elif fmt == "gemini":
         from inferonomics.ledger.readers import bulk_gemini
 
-        layout, first = jsondoc.first_value(ctx.path)
-        gemini_spec = bulk_gemini.format_of(first) if layout == "lines" else None
-        if gemini_spec is None or not first_line(ctx.path).startswith("{"):
+        record = _first_record(ctx)
+        gemini_spec = None if record is None else bulk_gemini.format_of(record)
+        if gemini_spec is None:
             return None
         spec, fallback = gemini_spec, bulk_gemini.fallback
 
     elif fmt == "helicone":
-        if not first_line(ctx.path).startswith("{") or jsondoc.first_value(ctx.path)[0] != "lines":
+        if _first_record(ctx) is None:
             return None
         spec = bulk_helicone.FORMAT
 
@@ -579,10 +579,8 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
             return helicone.document_rows(jsondoc.line_documents(lines, c.display, c.quarantine))
 
     elif fmt == "openrouter":
-        head = first_line(ctx.path)
-        if not head.startswith("{") or jsondoc.first_value(ctx.path)[0] != "lines":
-            return None
-        known = bulk_openrouter.spec_for(head)
+        record = _first_record(ctx)
+        known = None if record is None else bulk_openrouter.spec_for(record)
         if known is None:
             return None
         spec = known
@@ -600,6 +598,15 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
     return Source(ctx.display, fmt, raw, strip=True, quarantine=ctx.quarantine, unique_ids=True, notes=notes)
 
 
+def _first_record(ctx: Context) -> dict[str, Any] | None:
+    """The first record of a file of JSON lines whose first line is an object (what the bulk
+    readings of gateway logs and Gemini take, and sniff the file's shape by), else None."""
+    if not first_line(ctx.path).startswith("{"):  # (cheap: no document is read)
+        return None
+    layout, value = jsondoc.first_value(ctx.path)
+    return value if layout == "lines" and isinstance(value, dict) else None
+
+
 def _batch_objects(
     objects: Iterable[tuple[int, dict[str, Any]]], most: int | None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -609,7 +616,7 @@ def _batch_objects(
 
     seen = 0
     for line, obj in objects:
-        if most is not None and (obj.get("type") in BATCH_OBJECTS or obj.get("object") in BATCH_OBJECTS):
+        if most is not None and is_batch_object(obj):
             seen += 1
             if seen > most:
                 raise bulk.NotBulk

@@ -9,7 +9,7 @@ other than epoch seconds or plain ISO 8601, details that are not objects, pages 
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 from inferonomics.ledger.readers.bulk import BulkFormat
@@ -171,15 +171,9 @@ BARE = _spec(envelope=False)
 ENVELOPE = _spec(envelope=True)
 
 
-def spec_for(first: str) -> BulkFormat | None:
-    """The shape of a file by its first non-blank line: envelopes, bare responses, or None for
-    generation records (read by Python)."""
-    try:
-        obj: Any = json.loads(first)
-    except ValueError:
-        return BARE
-    if not isinstance(obj, dict):
-        return BARE
-    if isinstance(obj.get("data"), dict):
+def spec_for(first: Mapping[str, Any]) -> BulkFormat | None:
+    """The shape of a file by its first record: envelopes, bare responses, or None for generation
+    records (read by Python)."""
+    if isinstance(first.get("data"), dict):
         return None
-    return ENVELOPE if isinstance(obj.get("response"), dict) else BARE
+    return ENVELOPE if isinstance(first.get("response"), dict) else BARE

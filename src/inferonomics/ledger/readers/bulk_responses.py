@@ -37,7 +37,12 @@ from inferonomics.ledger.readers.bulk_sql import (
     text,
     time,
 )
-from inferonomics.ledger.readers.responses import BATCH_OBJECTS, ENVELOPE_DIMENSIONS, ENVELOPE_TS_KEYS
+from inferonomics.ledger.readers.responses import (
+    ENVELOPE_DIMENSIONS,
+    ENVELOPE_TS_KEYS,
+    batch_time,
+    is_batch_object,
+)
 
 _OPENAI_BODY = {
     "id": "$.id",
@@ -346,8 +351,8 @@ def spec_for(first: str, second: str) -> tuple[BulkFormat, int | None] | None:
     obj = _object(first)
     if obj is None:
         return FORMAT, None
-    if obj.get("type") in BATCH_OBJECTS or obj.get("object") in BATCH_OBJECTS:
-        value = obj.get("ended_at") or obj.get("completed_at") or obj.get("created_at")
+    if is_batch_object(obj):
+        value = batch_time(obj)
         after = _object(second)
         shape = _shape(after) if after is not None else None
         if not _plain_time(value) or shape not in ("openai-batch", "anthropic-batch"):

@@ -28,7 +28,7 @@ from inferonomics.ledger.staging import QuarantineRecord
 
 BATCH_OBJECTS = ("message_batch", "batch")
 """The `type` / `object` of a batch object (Anthropic, OpenAI): batch result lines saved after one
-take its time (`ended_at`, else `completed_at`, else `created_at`)."""
+take its time (`batch_time`)."""
 ENVELOPE_TS_KEYS = ("ts", "timestamp", "created_at", "start_time", "time")
 ENVELOPE_DIMENSIONS = ("tenant", "user", "feature", "session", "region", "provider")
 BEDROCK_ID_PREFIX = "msg_bdrk_"  # Anthropic Messages served by AWS Bedrock carry ids like msg_bdrk_01...
@@ -49,6 +49,17 @@ def _azure(body: Mapping[str, Any]) -> bool:
 def first_of(obj: Mapping[str, Any], *keys: str) -> Any:
     """The first of `keys` present (not None) in `obj`, else None."""
     return next((obj[k] for k in keys if obj.get(k) is not None), None)
+
+
+def is_batch_object(obj: Mapping[str, Any]) -> bool:
+    """Whether a line is a batch object (Anthropic `message_batch`, OpenAI `batch`), read for its time."""
+    return obj.get("type") in BATCH_OBJECTS or obj.get("object") in BATCH_OBJECTS
+
+
+def batch_time(batch: Mapping[str, Any]) -> Any:
+    """The time a batch object gives the result lines after it: `ended_at`, else `completed_at`, else
+    `created_at` (the first that is set)."""
+    return batch.get("ended_at") or batch.get("completed_at") or batch.get("created_at")
 
 
 def _int(obj: Mapping[str, Any] | None, *path: str) -> Any:
