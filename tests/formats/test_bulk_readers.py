@@ -474,8 +474,8 @@ def _json_readings(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     for method in ("_fast", "whole"):
         real = getattr(bulk_scan.PieceReader, method)
 
-        def spy(self: bulk_scan.PieceReader, *args: Any, real: Any = real) -> Any:
-            got = real(self, *args)
+        def spy(self: bulk_scan.PieceReader, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+            got = real(self, *args, **kwargs)
             taken.append(got is not None)
             return got
 

@@ -3,15 +3,17 @@
 A format's Python reader (the reference) parses each line with `json.loads` and builds a row in
 Python: tens of thousands of records a second. Here DuckDB reads the file (`bulk_scan.PieceReader`:
 its JSON reader, or its line scanner for text that needs each line's own test), taking the JSON
-values a format needs from every line in one parse. A regular file that is not compressed is read
-whole by one JSON reading while a second thread looks it over in pieces of whole lines with cheap
-text tests (`is_plain`, `lines_start_objects`); if they fail, or the reader refuses the file, it is
-read piece by piece (decompressed as it is read when it is gzip, with the same limits as the
-Python path). A `BulkFormat` says, in SQL over those values, which lines are *simple* (every value
-of a type and range the SQL can decide) and how a simple line becomes ledger columns; every other
-line (not JSON, a value of an unexpected type, a shape the SQL does not cover, a record the Python
-reader would refuse) is given, with its number, to the format's Python reader, so its row or its
-quarantine reason is the reference's own. Duplicate request ids are found over both kinds of rows,
+values a format needs from every line in one parse. A regular file is read whole by one JSON
+reading (DuckDB decompresses a gzip file itself) while a second thread looks it over in pieces of
+whole lines with cheap text tests (`is_plain`, `lines_start_objects`), decompressing a gzip file
+with the Python path's limits (a damaged stream or a likely bomb is the same error); if they fail,
+or the reader refuses the file, or (gzip) the reading's rows are not the file's lines one for one,
+it is read piece by piece (decompressed as it is read when it is gzip). A `BulkFormat` says, in
+SQL over those values, which lines are *simple* (every value of a type and range the SQL can
+decide) and how a simple line becomes ledger columns; every other line (not JSON, a value of an
+unexpected type, a shape the SQL does not cover, a record the Python reader would refuse) is given,
+with its number, to the format's Python reader, so its row or its quarantine reason is the
+reference's own. Duplicate request ids are found over both kinds of rows,
 as the Python path finds them (`str` of the id, first line kept).
 
 Memory holds a batch of the whole reading's rows, the numbers of the lines it leaves to Python (at
@@ -39,11 +41,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from inferonomics import arrays
-from inferonomics.errors import RecordError
+from inferonomics.errors import InputError, RecordError
 from inferonomics.ledger.readers import lines
 from inferonomics.ledger.readers.base import Context, Rows
 from inferonomics.ledger.readers.bulk_scan import (
@@ -203,19 +206,22 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
     # every line an object's start, the reading is kept; else the file is read piece by piece.
     whole_odd = None
     if _whole_readable(ctx.path):
+        gz = is_gzip(ctx.path)
         halt = threading.Event()  # (the reading failed: the rest of the looking over is no use)
         with ThreadPoolExecutor(1) as checker:
-            plain = checker.submit(_plain_file, ctx.path, reading, halt)
+            plain = checker.submit(_plain_file, ctx, reading, halt, gz)
             path = Path(lines.readable_paths([ctx.path], stage)[0])
-            whole = reading.whole(path, lambda: plain.done() and not plain.result())
+            whole = reading.whole(path, lambda: plain.done() and plain.result() is None, gz=gz)
             if whole is None:
                 halt.set()
             try:
-                keep = plain.result()
-            except NotBulk:
+                counted = plain.result()
+            except (NotBulk, InputError):  # (a gzip stream the Python path refuses: the same error)
                 if whole is not None:
                     whole.discard()
                 raise
+        # (A gzip file's lines are counted: DuckDB's decompression is not the Python path's.)
+        keep = counted is not None and (not gz or (whole is not None and whole.rows == counted))
         if whole is not None and keep:
             reading.take(whole)
             whole_odd = whole.odd
@@ -239,47 +245,52 @@ def _read(duck: Any, ctx: Context, spec: BulkFormat, fallback: Fallback, stage: 
 
 
 def _whole_readable(path: Path) -> bool:
-    """Whether DuckDB may read the file itself, whole: a regular file (a pipe is read once), not
-    gzip (decompressed by the Python path's limits)."""
+    """Whether DuckDB may read the file itself, whole: a regular file (a pipe is read once)."""
     try:
-        return stat.S_ISREG(path.stat().st_mode) and not is_gzip(path)
+        return stat.S_ISREG(path.stat().st_mode)
     except OSError:
         return False
 
 
-def _plain_file(path: Path, reading: PieceReader, halt: threading.Event) -> bool:
-    """Whether the whole reading of the file at `path` (regular, not compressed) may be kept: every
-    piece of `_cut`'s `plain` and its lines objects' starts (`lines_start_objects`); raises
-    `NotBulk` where `_cut` does. The pieces are read into one buffer, used again (no copy of the
-    file's bytes made); a line longer than a piece and the answer is no (the file is then read piece
-    by piece, where `_cut` decides). Stops, no, once `halt` is set."""
+def _plain_file(ctx: Context, reading: PieceReader, halt: threading.Event, gz: bool) -> int | None:
+    """Whether the whole reading of the file (regular) may be kept: every piece of `_cut`'s `plain`
+    and its lines objects' starts (`lines_start_objects`); raises `NotBulk` where `_cut` does, and
+    a gzip stream's `InputError` where the Python path does (damaged, cut short, a likely bomb).
+    The number of lines when it may (counted only when `gz`, else 0), else None. The pieces are
+    read into one buffer, used again (no copy of the file's bytes made); a line longer than a piece
+    and the answer is no (the file is then read piece by piece, where `_cut` decides). Stops, no,
+    once `halt` is set."""
     buf = bytearray(CHUNK_BYTES)
     view = memoryview(buf)
-    filled = 0
-    with path.open("rb", buffering=0) as f:
+    filled = lines_seen = 0
+    stream: Any = _Gunzip(ctx.path, ctx.display) if gz else ctx.path.open("rb", buffering=0)
+    with stream as f:
         while not halt.is_set():
             got = f.readinto(view[filled:]) or 0
             end = filled + got
             if got == 0:
                 cut = end
                 if cut == 0:
-                    return True
+                    return lines_seen
             else:
                 cut = buf.rfind(b"\n", 0, end) + 1
                 if cut == 0:
                     if end == len(buf):
-                        return False
+                        return None
                     filled = end
                     continue
             _check_returns(buf, cut)
             if not (reading.is_plain(buf, cut) and lines_start_objects(buf, cut)):
-                return False
+                return None
+            if gz:  # (numpy's count of a byte takes half the time of `bytearray.count`)
+                lines_seen += int(np.count_nonzero(np.frombuffer(buf, np.uint8, cut) == 10))
+                lines_seen += got == 0 and not buf.endswith(b"\n", 0, cut)
             if got == 0:
-                return True
+                return lines_seen
             tail = bytes(view[cut:end])
             buf[: len(tail)] = tail
             filled = len(tail)
-    return False
+    return None
 
 
 def _odd_lines(ctx: Context, reading: PieceReader, whole_odd: Any) -> Iterator[tuple[int, str]]:

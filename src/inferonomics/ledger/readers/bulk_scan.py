@@ -110,11 +110,13 @@ def lines_start_objects(data: bytes | bytearray, end: int | None = None) -> bool
 @dataclass
 class WholeRead:
     """What `PieceReader.whole` read: its part (`written` when it has rows), the numbers of the
-    lines it left to Python (in order), how many lines it decided in SQL, the notes it counted."""
+    lines it left to Python (in order), how many rows (lines) it read and decided in SQL, the notes
+    it counted."""
 
     part: Path
     odd: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     written: bool = False
+    rows: int = 0
     in_sql: int = 0
     notes: Counter[str] = field(default_factory=Counter)
 
@@ -150,6 +152,7 @@ class PieceReader:
         )
         self.columns = columns
         self.fast_sql = f"SELECT simple, {columns} FROM {self._decided(self._read_json())}"
+        self.gzip_sql = f"SELECT simple, {columns} FROM {self._decided(self._read_json('gzip'))}"
 
     def _decided(self, fields: str) -> str:
         """The lines of `fields` (a subquery of the extracted values, `parsed` among them) with the
@@ -159,7 +162,7 @@ class PieceReader:
             sql = "(SELECT *, " + ", ".join(f"{e} AS {k}" for k, e in layer.items()) + f" FROM {sql})"
         return f"(SELECT *, parsed AND coalesce(({self.spec.simple}), false) AS simple FROM {sql} x) d"
 
-    def _read_json(self) -> str:
+    def _read_json(self, compression: str = "none") -> str:
         """The fields of every line of the piece at `$path`, by DuckDB's JSON reader: the objects
         on the fields' paths as structs (a value of another type there, or a repeated key, and the
         reader refuses the piece), each field's value as JSON text; a field that is itself such an
@@ -186,17 +189,18 @@ class PieceReader:
             fields.append(f"{value} AS {field_name}")
         return (
             f"(SELECT true AS parsed, {', '.join(fields)} FROM read_json($path, "
-            f"format = 'newline_delimited', columns = {read_columns}, "
+            f"format = 'newline_delimited', compression = '{compression}', columns = {read_columns}, "
             f"maximum_object_size = {MAX_OBJECT_BYTES}))"
         )
 
-    def whole(self, path: Path, stop: Callable[[], bool]) -> WholeRead | None:
-        """Read the file at `path` by one `read_json` query, its rows streamed into one part, the
-        line numbers counted from the top: so the file must be a regular file, not compressed, every
-        piece `plain` and every line an object's start (then the reader gives one row a line, in
-        order, or refuses), which the caller checks meanwhile. None (nothing kept) when the reader
-        refuses the file, when `stop()` (asked after each batch) is true, or when it leaves more than
-        `MAX_ODD_LINES` lines to Python. What it read is the caller's to `take` or `discard`."""
+    def whole(self, path: Path, stop: Callable[[], bool], *, gz: bool = False) -> WholeRead | None:
+        """Read the file at `path` (gzip when `gz`, which DuckDB decompresses) by one `read_json`
+        query, its rows streamed into one part, the line numbers counted from the top: so the file
+        must be a regular file, every piece `plain` and every line an object's start (then the
+        reader gives one row a line, in order, or refuses), which the caller checks meanwhile. None
+        (nothing kept) when the reader refuses the file, when `stop()` (asked after each batch) is
+        true, or when it leaves more than `MAX_ODD_LINES` lines to Python. What it read is the
+        caller's to `take` or `discard`."""
         got = WholeRead(self.stage / f"{self.name}-whole.parquet")
         odd: list[np.ndarray] = []
         seen = odd_count = 0
@@ -207,7 +211,7 @@ class PieceReader:
         writing = ThreadPoolExecutor(1)
         pending: Future[None] | None = None
         try:
-            sql = self.fast_sql.replace("$path", _text(str(path)))
+            sql = (self.gzip_sql if gz else self.fast_sql).replace("$path", _text(str(path)))
             for batch in self.duck.sql(sql).to_arrow_reader(BATCH_ROWS):
                 n = batch.num_rows
                 # (Arrow's own kernels on the flags: a boolean array's `to_numpy` imports pandas.)
@@ -235,6 +239,7 @@ class PieceReader:
             ok = True
             got.odd = np.concatenate(odd) if odd else np.zeros(0, np.int64)
             got.written = writer is not None
+            got.rows = seen
             return got
         except duckdb.Error:
             return None
