@@ -41,6 +41,7 @@ from inferonomics.ledger.readers.responses import (
     ENVELOPE_DIMENSIONS,
     ENVELOPE_TS_KEYS,
     batch_time,
+    is_azure,
     is_batch_object,
 )
 
@@ -113,7 +114,16 @@ _ENVELOPE = {
 }
 _OPENAI_WORDS = ("filter_results", "cache_read_input_tokens")
 """Keys whose mere presence, even null (which DuckDB's JSON reader does not tell from absent),
-changes an OpenAI body's reading: Azure's content-filter results, Anthropic's usage."""
+changes an OpenAI body's reading: Azure's content-filter results, Anthropic's usage. (A file of
+Azure OpenAI responses is read in its own shape, `azure`, without the first.)"""
+_AZURE_WORDS = ("cache_read_input_tokens",)
+_AZURE_CHOICES = (
+    "CASE WHEN choices IS NULL OR NOT contains(choices, 'content_filter_results') THEN false "
+    "ELSE coalesce(len(json_extract(choices, '$[*].content_filter_results')) > 0, false) END"
+)
+"""Whether a choice (an object in the `choices` list) has `content_filter_results`, even null
+(`responses.is_azure`): the wildcard finds the key's values, a null among them, in the objects of a
+list only."""
 _MODALITIES = ("audio", "image", "cached_audio", "cached_image", "out_audio", "out_image")
 """Audio and image parts (`responses.openai_modalities`): lines where any is not zero or absent go to
 Python (text-only responses carry them as 0)."""
@@ -128,9 +138,14 @@ def _at(prefix: str, fields: Mapping[str, str]) -> dict[str, str]:
     return {k: prefix + v[1:] for k, v in fields.items()}
 
 
-def _openai(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[str], dict[str, str]]:
+def _openai(
+    prefix: str, azure: bool = False
+) -> tuple[dict[str, str], list[dict[str, str]], list[str], dict[str, str]]:
     """An OpenAI body at `prefix`: its fields, derived layers, tests and columns (`responses.openai_chat`
-    / `openai_response`; `p_created` is the body's own time, `n_created` as a number)."""
+    / `openai_response`; `p_created` is the body's own time, `n_created` as a number). `azure`: the
+    body is a chat completion that Azure OpenAI served, by its content-filter results (a line with
+    none, or where a null `prompt_filter_results` at the top cannot be told from an absent one, is
+    left to Python)."""
 
     def pick(chat: str, response: str) -> str:
         return f"CASE WHEN {_CHAT} THEN {chat} ELSE {response} END"
@@ -167,7 +182,13 @@ def _openai(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[str
         "reasoning_tokens": "n_reasoning",
         "service_tier": text("tier"),
     }
-    return _at(prefix, _OPENAI_BODY), derived, tests, columns
+    body = _at(prefix, _OPENAI_BODY)
+    if azure:
+        body |= _at(prefix, {"pfr": "$.prompt_filter_results", "choices": "$.choices"})
+        derived[0]["az_choices"] = _AZURE_CHOICES
+        tests += [_CHAT, "(pfr IS NOT NULL OR az_choices)"]
+        columns["provider"] = "'azure'"
+    return body, derived, tests, columns
 
 
 def _anthropic(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[str], dict[str, str]]:
@@ -221,11 +242,11 @@ def _anthropic(prefix: str) -> tuple[dict[str, str], list[dict[str, str]], list[
 BARE_TS = "make_timestamp(n_created * 1000000)"
 
 
-def _bare() -> BulkFormat:
-    fields, derived, tests, columns = _openai("$")
+def _bare(azure: bool = False) -> BulkFormat:
+    fields, derived, tests, columns = _openai("$", azure)
     return BulkFormat(
         fields={**fields, "response": "$.response", "result": "$.result"},
-        words=_OPENAI_WORDS,
+        words=_AZURE_WORDS if azure else _OPENAI_WORDS,
         simple=" AND ".join(
             [
                 *tests,
@@ -261,10 +282,13 @@ def _metadata(*prefixes: str) -> dict[str, str]:
 
 FORMAT = _bare()
 """The `bare` shape (and the reading of a file whose first line is no other)."""
+AZURE = _bare(azure=True)
+"""The `bare` shape of Azure OpenAI chat completions (a file whose first line is one)."""
 
 
-def _wrapped(shape: str, batch_ts: str | None) -> BulkFormat:
-    """A shape other than `bare`; `batch_ts` is the JSON text of a batch object's time (first line)."""
+def _wrapped(shape: str, batch_ts: str | None, azure: bool = False) -> BulkFormat:
+    """A shape other than `bare`; `batch_ts` is the JSON text of a batch object's time (first line);
+    `azure`: OpenAI bodies served by Azure OpenAI (see `_openai`)."""
     body = {
         "openai-envelope": "$.response",
         "anthropic-envelope": "$.response",
@@ -273,7 +297,7 @@ def _wrapped(shape: str, batch_ts: str | None) -> BulkFormat:
     }[shape]
     anthropic = shape.startswith("anthropic")
     batch = shape.endswith("batch")
-    fields, derived, tests, columns = (_anthropic if anthropic else _openai)(body)
+    fields, derived, tests, columns = _anthropic(body) if anthropic else _openai(body, azure)
     fields = {**fields, **_ENVELOPE}
     envelope_ts = "coalesce(" + ", ".join(f"nullif(e_{k}, 'null')" for k in ENVELOPE_TS_KEYS) + ")"
     if batch_ts is not None:
@@ -325,7 +349,9 @@ def _wrapped(shape: str, batch_ts: str | None) -> BulkFormat:
     else:
         columns["region"] = text("e_region")
     columns["provider"] = f"coalesce({text('e_provider')}, {columns['provider']})"
-    words = (() if anthropic else _OPENAI_WORDS) + (('"ts"',) if batch_ts is not None else ())
+    words = (() if anthropic else _AZURE_WORDS if azure else _OPENAI_WORDS) + (
+        ('"ts"',) if batch_ts is not None else ()
+    )
     if not batch:
         words += ('"custom_id"',)  # (such a line takes the time of a batch object before it)
     return BulkFormat(
@@ -357,11 +383,24 @@ def spec_for(first: str, second: str) -> tuple[BulkFormat, int | None] | None:
         shape = _shape(after) if after is not None else None
         if not _plain_time(value) or shape not in ("openai-batch", "anthropic-batch"):
             return None
-        return _wrapped(shape, json.dumps(value)), 1
+        return _wrapped(shape, json.dumps(value), after is not None and _is_azure(after, shape)), 1
     shape = _shape(obj)
     if shape == "bare":
-        return FORMAT, None
-    return _wrapped(shape, None), (0 if shape.endswith("batch") else None)
+        return (AZURE if _is_azure(obj, shape) else FORMAT), None
+    return _wrapped(shape, None, _is_azure(obj, shape)), (0 if shape.endswith("batch") else None)
+
+
+def _is_azure(obj: Mapping[str, Any], shape: str) -> bool:
+    """Whether the line's body (in `shape`) is a chat completion Azure OpenAI served."""
+    body: Any = obj
+    for key in {"openai-envelope": ("response",), "openai-batch": ("response", "body")}.get(shape, ()):
+        body = body.get(key) if isinstance(body, Mapping) else None
+    return (
+        shape in ("bare", "openai-envelope", "openai-batch")
+        and isinstance(body, Mapping)
+        and body.get("object") == "chat.completion"
+        and is_azure(body)
+    )
 
 
 def _plain_time(value: Any) -> bool:

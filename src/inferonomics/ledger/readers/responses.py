@@ -35,7 +35,7 @@ BEDROCK_ID_PREFIX = "msg_bdrk_"  # Anthropic Messages served by AWS Bedrock carr
 VERTEX_ID_PREFIX = "msg_vrtx_"  # ... and by Google Vertex AI, msg_vrtx_01...
 
 
-def _azure(body: Mapping[str, Any]) -> bool:
+def is_azure(body: Mapping[str, Any]) -> bool:
     """Whether a chat.completion came from Azure OpenAI: only Azure adds content-filter results (to the
     response, `prompt_filter_results`, or to its choices, `content_filter_results`)."""
     if "prompt_filter_results" in body:
@@ -347,7 +347,7 @@ def response_row(obj: Mapping[str, Any]) -> dict[str, Any]:
                 row["model"] = model_id
     elif body.get("object") == "chat.completion":
         row = openai_chat(body)
-        if _azure(body):
+        if is_azure(body):
             row["provider"] = "azure"
     elif body.get("object") == "response":
         row = openai_response(body)
