@@ -3,7 +3,8 @@ shape (`bulk_responses.AZURE`: the SQL tells Azure from OpenAI as `responses.is_
 the reference, the Python reader: bare, in envelopes and as Batch output, with every quirk of the
 filter results; read whole, in pieces and gzip; and a file of them read whole by DuckDB's JSON
 reader, every line decided in SQL (it was left to Python whole before: every line has the text
-`filter_results`)."""
+`filter_results`). Also: text with the escapes Go's writers put for `<`, `>` and `&` is decided in
+SQL, a key spelt with escapes of a word's letters is not."""
 
 from __future__ import annotations
 
@@ -126,3 +127,32 @@ def test_the_shape_is_chosen_by_the_first_line() -> None:
     assert spec is not None
     assert "filter_results" not in spec.words
     assert "'azure'" in spec.columns["provider"]
+
+
+def _go_escaped(body: dict[str, Any]) -> str:
+    """The line as Go's encoding/json writes it: `<`, `>` and `&` in strings escaped (`\\u003c`)."""
+    return json.dumps(body).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def test_text_escaped_as_go_escapes_it_is_decided_in_sql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Go's writers escape `<`, `>` and `&`; no word the SQL looks for has them, so such lines are
+    read whole and decided in SQL (before, every one went to Python). A key spelt with an escape of
+    a word's letter (`prompt_\\u0066ilter_results`) is still left to Python, which reads it as Azure."""
+    code = {"index": 0, "message": {"role": "assistant", "content": "Use <b>x & y</b>."}}
+    lines = [_go_escaped({**_chat(n), "choices": [code]}) for n in range(30)]
+    path = _write(tmp_path / "go.jsonl", lines)
+    taken = _json_readings(monkeypatch)
+    fast, reference = _both(path, monkeypatch)
+    assert taken == [True]
+    assert fast["in_sql"] == 30
+    assert fast == reference
+    assert {r["provider"] for r in fast["rows"]} == {"openai"}
+    hidden = json.dumps(_chat(40)).replace('"id"', '"prompt_\\u0066ilter_results": [], "id"', 1)
+    spelt = json.dumps(_chat(41)).replace('"usage": {', '"usage": {"\\u0063ache_read_input_tokens": 5, ', 1)
+    for chunk in (None, 2000):
+        mixed = [*lines[:10], hidden, *lines[10:20], spelt, *lines[20:]]
+        assert_bulk_reads_as_python(tmp_path, monkeypatch, f"go-{chunk}", mixed, chunk=chunk, in_sql=30)
+    fast, _ = _both(_write(tmp_path / "hidden.jsonl", [*lines, hidden]), monkeypatch)
+    assert fast["rows"][-1]["provider"] == "azure"  # (the reference's reading: the key is present)

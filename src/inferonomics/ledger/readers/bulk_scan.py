@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,17 +47,31 @@ MAX_ODD_LINES = 1 << 22
 in memory until the file is read): the file is read piece by piece instead."""
 MAX_OBJECT_BYTES = 8 << 20
 """The largest line the fast reading takes (a piece with a longer one is scanned line by line)."""
-_ESCAPED_ASCII = re.compile(rb"\\u00[2-7][0-9a-fA-F]")
 _TRAILING_COMMA = r",[ \t\r]*[}\]]"
-CANDIDATE = (
-    "starts_with(line, '{') "
-    "AND (NOT contains(line, '\\u00') OR NOT regexp_matches(line, '\\\\u00[2-7][0-9a-fA-F]')) "
-    "AND NOT regexp_matches(line, ',[ \\t\\r]*[}\\]]')"
-)
-"""A line the SQL may judge: an object whose keys cannot be spelt with escapes (`\\u0063ustom_id`:
-writers escape only control and non-ASCII characters, so a text test for a key name is sound), with
-no trailing comma (`{"a": 1,}`: DuckDB's JSON parser takes it, Python's refuses the line; the text
-may also be inside a string, and then the line is only left to Python, never misread)."""
+
+
+def escapes(words: Sequence[str]) -> str:
+    """An RE2 pattern of a `\\u00XX` escape of an ASCII character that one of `words` has: a key spelt
+    with such escapes (`\\u0063ustom_id`) would hide the word from a text test. Writers escape control
+    and non-ASCII characters, and Go's `<`, `>` and `&` (`\\u003c`), which no word has: text with
+    those is judged as any other."""
+    codes = sorted({f"{ord(c):02x}" for w in words for c in w if ord(c) < 0x80})
+    both = [c[0] + (f"[{c[1]}{c[1].upper()}]" if c[1].isalpha() else c[1]) for c in codes]
+    return r"\\u00(?:" + "|".join(both) + ")"
+
+
+def candidate(words: Sequence[str]) -> str:
+    """SQL: a line the SQL may judge. An object with no trailing comma (`{"a": 1,}`: DuckDB's JSON
+    parser takes it, Python's refuses the line; the text may also be inside a string, and then the
+    line is only left to Python, never misread), and none of `words`, spelt plainly or with escapes
+    (see `escapes`)."""
+    sql = "starts_with(line, '{') AND NOT regexp_matches(line, ',[ \\t\\r]*[}\\]]')"
+    if words:
+        sql += f" AND (NOT contains(line, '\\u00') OR NOT regexp_matches(line, {_text(escapes(words))}))"
+        sql += "".join(f" AND NOT contains(line, {_text(w)})" for w in words)
+    return sql
+
+
 KEY = "_key"
 PART_COMPRESSION = "lz4"
 """The parts are read once, soon after: LZ4 writes them in about 60% of Snappy's time (1M rows of
@@ -78,8 +92,8 @@ def _text(text: str) -> str:
 
 
 def plain(data: bytes | bytearray, words: list[bytes], end: int | None = None) -> bool:
-    """No line of `data` (up to `end`) has text that needs the line's own test (see `CANDIDATE`): a
-    trailing comma, or any of `words` (spelt plainly, or in a key spelt with escapes). (Blank lines,
+    """No line of `data` (up to `end`) has text that needs the line's own test (see `candidate`): a
+    trailing comma, or any of `words` (spelt plainly, or with escapes). (Blank lines,
     and lines that are not objects, are found by DuckDB's JSON reader: it refuses the piece, or gives
     fewer rows than lines. It reads keys spelt with escapes as Python does.)"""
     # (Each test one RE2 search that starts from its literal's first byte: a search for any of
@@ -88,7 +102,7 @@ def plain(data: bytes | bytearray, words: list[bytes], end: int | None = None) -
     if words:
         if any(_matches(data, end, re.escape(w.decode())) for w in words):
             return False
-        if _matches(data, end, _ESCAPED_ASCII.pattern.decode()):
+        if _matches(data, end, escapes([w.decode() for w in words])):
             return False
     return not _matches(data, end, _TRAILING_COMMA)
 
@@ -305,13 +319,12 @@ class PieceReader:
             files.append(path)
             bases.append(start)
         fields_sql = ", ".join(f"CAST(v[{i + 1}] AS VARCHAR) AS {n}" for i, n in enumerate(self.spec.fields))
-        candidate = CANDIDATE + "".join(f" AND NOT contains(line, {_text(w)})" for w in self.spec.words)
         scan = lines.scan_lines(
             self.duck,
             files,
             [self.ctx.display] * len(files),
             self.stage,
-            candidate=candidate,
+            candidate=candidate(self.spec.words),
             paths=list(self.spec.fields.values()),
             raw=True,
         )
