@@ -82,7 +82,8 @@ class BulkFormat:
     left to Python. `simple`: an SQL test on the fields, true when the SQL decides the line exactly
     as the Python reader would. `columns`: ledger column → SQL expression for a simple line (a
     count as an integer, anything else as text). `key`: the duplicate key of a simple line's row.
-    `notes`: note → SQL test, counted over simple lines as the Python reader counts it."""
+    `notes`: note → SQL test, counted over the lines decided in SQL (simple or `skipped`) as the
+    Python reader counts it."""
 
     fields: Mapping[str, str]
     words: Sequence[str]
@@ -93,6 +94,10 @@ class BulkFormat:
     derived: Sequence[Mapping[str, str]] = ()
     """Layers of named expressions over the fields (each may use the names before it), computed once
     a line and usable by name in `simple`, `columns`, `key` and `notes`."""
+    skip: str = "false"
+    """An SQL test, never true of a simple line, true when the Python reader makes neither a row nor a
+    quarantine record of the line (it skips it, counting a note at most): such a line is decided in
+    SQL without a row. Usable by name, `skipped`, in `notes`."""
     types: Mapping[str, str] = field(default_factory=dict)
     """Ledger column → the SQL type its expression is staged as, where not `sql_type`'s (a time
     made in SQL as a TIMESTAMP in UTC, inside validation's range: validation does not parse it)."""
@@ -104,7 +109,7 @@ class BulkRead:
 
     parts: list[Path]
     in_sql: int = 0
-    """Lines decided in SQL (the others went to the Python reader)."""
+    """Lines decided in SQL, rows or skipped (the others went to the Python reader)."""
 
 
 class NotBulk(Exception):

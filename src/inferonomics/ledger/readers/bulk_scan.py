@@ -161,20 +161,28 @@ class PieceReader:
         columns += f", CASE WHEN simple THEN CAST(({spec.key}) AS VARCHAR) END AS {KEY}"
         columns += f", {_text(ctx.display)} AS _file"
         columns += "".join(
-            f", simple AND coalesce(({test}), false) AS _note{i}"
+            f", (simple OR skipped) AND coalesce(({test}), false) AS _note{i}"
             for i, test in enumerate(spec.notes.values())
         )
         self.columns = columns
-        self.fast_sql = f"SELECT simple, {columns} FROM {self._decided(self._read_json())}"
-        self.gzip_sql = f"SELECT simple, {columns} FROM {self._decided(self._read_json('gzip'))}"
+        self.fast_sql = (
+            f"SELECT simple, simple OR skipped AS decided, {columns} FROM {self._decided(self._read_json())}"
+        )
+        self.gzip_sql = (
+            f"SELECT simple, simple OR skipped AS decided, {columns} "
+            f"FROM {self._decided(self._read_json('gzip'))}"
+        )
 
     def _decided(self, fields: str) -> str:
         """The lines of `fields` (a subquery of the extracted values, `parsed` among them) with the
-        format's derived values and `simple`."""
+        format's derived values, `simple` and `skipped` (decided in SQL without a row)."""
         sql = fields
         for layer in self.spec.derived:
             sql = "(SELECT *, " + ", ".join(f"{e} AS {k}" for k, e in layer.items()) + f" FROM {sql})"
-        return f"(SELECT *, parsed AND coalesce(({self.spec.simple}), false) AS simple FROM {sql} x) d"
+        return (
+            f"(SELECT *, parsed AND coalesce(({self.spec.simple}), false) AS simple, "
+            f"parsed AND coalesce(({self.spec.skip}), false) AS skipped FROM {sql} x) d"
+        )
 
     def _read_json(self, compression: str = "none") -> str:
         """The fields of every line of the piece at `$path`, by DuckDB's JSON reader: the objects
@@ -238,11 +246,13 @@ class PieceReader:
                 if pending is not None:
                     pending.result()
                 pending = writing.submit(writer.write_table, rows)
-                got.in_sql += rows.num_rows
+                decided = batch.column("decided")
+                in_batch = _trues(decided)
+                got.in_sql += in_batch
                 for i, what in enumerate(self.spec.notes):
                     got.notes[what] += _trues(batch.column(f"_note{i}"))
-                if rows.num_rows < n:
-                    left = _line_numbers(pc.indices_nonzero(pc.invert(simple)), seen + 1)
+                if in_batch < n:
+                    left = _line_numbers(pc.indices_nonzero(pc.invert(decided)), seen + 1)
                     odd.append(left)
                     odd_count += len(left)
                 seen += n
@@ -301,8 +311,9 @@ class PieceReader:
             n = _trues(table.column(f"_note{i}"))
             if n:
                 self.ctx.notes[what] += n
-        self.in_sql += rows.num_rows
-        odd: list[int] = numbers.filter(pc.invert(simple)).to_pylist()
+        decided = table.column("decided")
+        self.in_sql += _trues(decided)
+        odd: list[int] = numbers.filter(pc.invert(decided)).to_pylist()
         return odd
 
     def _write(self, k: int, rows: pa.Table) -> None:
@@ -333,7 +344,8 @@ class PieceReader:
             fields = f"(SELECT f, n, cand AND ok AS parsed, {fields_sql} FROM {scan.table})"
             self.duck.execute(
                 f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                SELECT m.base + n - 1 AS _line, simple, {self.columns} FROM {self._decided(fields)}
+                SELECT m.base + n - 1 AS _line, simple, simple OR skipped AS decided, {self.columns}
+                FROM {self._decided(fields)}
                 JOIN (SELECT f, {bases}[i + 1] AS base FROM {scan.files}) m USING (f)"""
             )
             keep = ", ".join(self.keep)
@@ -341,14 +353,14 @@ class PieceReader:
                 f"SELECT {keep}, _line FROM {table} WHERE simple ORDER BY _line"
             ).to_arrow_table()
             self._write(k, rows)
-            self.in_sql += rows.num_rows
+            self.in_sql += self.duck.execute(f"SELECT count(*) FROM {table} WHERE decided").fetchall()[0][0]
             notes = "".join(f", count(*) FILTER (WHERE _note{i})" for i in range(len(self.spec.notes)))
             if notes:
                 counts = self.duck.execute(f"SELECT {notes[2:]} FROM {table}").fetchall()[0]
                 for what, n in zip(self.spec.notes, counts, strict=True):
                     if n:
                         self.ctx.notes[what] += n
-            odd = self.duck.execute(f"SELECT _line FROM {table} WHERE NOT simple ORDER BY _line").fetchall()
+            odd = self.duck.execute(f"SELECT _line FROM {table} WHERE NOT decided ORDER BY _line").fetchall()
         finally:
             lines.drop(self.duck, scan)
             self.duck.execute(f"DROP TABLE IF EXISTS {table}")

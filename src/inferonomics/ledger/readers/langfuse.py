@@ -21,7 +21,7 @@ Langfuse does not record the provider; it comes from the observation's metadata 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from inferonomics.errors import RecordError
@@ -195,16 +195,25 @@ def observation_row(obs: Mapping[str, Any], notes: Any = None) -> Row:
     }
 
 
+SKIPPED_NOTE = "observations that are not generations skipped (spans, events)"
+
+
 def read(ctx: Context) -> Rows:
     """Rows of a Langfuse export or API pages: one per generation or embedding observation; other
     observations (spans, events) are skipped and counted in the notes."""
-    for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
+    yield from document_rows(documents(ctx.path, ctx.display, ctx.quarantine), ctx.notes)
+
+
+def document_rows(docs: Iterable[tuple[int, Any]], notes: Any) -> Rows:
+    """Rows of JSON values (line, value): an observation, a list or `data` pages of them (the bulk
+    reader gives the lines its SQL leaves); skipped observations are counted in `notes`."""
+    for doc_line, doc in docs:
         for line, obs in items(doc, doc_line):
             if not isinstance(obs, Mapping):
                 yield line, not_an_object(obs)
                 continue
             kind = str(obs.get("type") or "GENERATION").upper()
             if kind not in MODEL_TYPES:
-                ctx.notes["observations that are not generations skipped (spans, events)"] += 1
+                notes[SKIPPED_NOTE] += 1
                 continue
-            yield guarded(line_of(obs, line), observation_row, obs, ctx.notes)
+            yield guarded(line_of(obs, line), observation_row, obs, notes)
