@@ -588,6 +588,18 @@ def _bulk_source(ctx: Context, fmt: str, con: Any, stage: Path) -> Source | None
         def fallback(lines: Iterable[tuple[int, str]], c: Context) -> Rows:
             return openrouter.document_rows(jsondoc.line_documents(lines, c.display, c.quarantine))
 
+    elif fmt == "langfuse":
+        from inferonomics.ledger.readers import bulk_langfuse
+
+        record = _first_record(ctx)
+        langfuse_spec = None if record is None else bulk_langfuse.spec_for(record)
+        if langfuse_spec is None:
+            return None
+        spec = langfuse_spec
+
+        def fallback(lines: Iterable[tuple[int, str]], c: Context) -> Rows:
+            return langfuse.document_rows(jsondoc.line_documents(lines, c.display, c.quarantine), c.notes)
+
     else:
         return None
     got = bulk.read(ctx, spec, fallback, stage)
