@@ -130,6 +130,7 @@ def _lines() -> list[str]:
         _obs(107, _usage(input=999_999_999_999, total="DROP")),
         _obs(108, _usage(foo=3)),  # a key the reader ignores: Python
         _obs(109, _usage(Input=7)),  # counted as input by Python's lower(): Python
+        _obs(99, _usage(input_modality_text=5)),  # another input key: counted by Python
         _obs(110, _usage(input_cached_tokens=100)),  # two keys of one group: Python
         _obs(111, _usage(cache_read_input_tokens=None, input_cache_read=200)),
         _obs(112, _usage(output_reasoning_tokens=50, reasoning_tokens=60)),

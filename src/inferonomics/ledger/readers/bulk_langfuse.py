@@ -22,6 +22,7 @@ from typing import Any
 from inferonomics.ledger.readers import langfuse
 from inferonomics.ledger.readers.bulk import BulkFormat, sql_text
 from inferonomics.ledger.readers.bulk_sql import (
+    MAX_DIGITS,
     absent,
     amount,
     count,
@@ -29,7 +30,6 @@ from inferonomics.ledger.readers.bulk_sql import (
     first_value,
     in_range,
     is_amount,
-    is_int,
     is_object,
     is_string,
     is_text,
@@ -60,6 +60,10 @@ GROUPS = {
 """The reader's groups of keys, of which it counts the first that is not null (`_pick`)."""
 KNOWN_KEYS = (*INPUT_KEYS, *OUTPUT_KEYS, *(k for g in GROUPS.values() for k in g), "total")
 """The `usageDetails` keys the SQL reads; an object with any other key is read by Python."""
+_VALUE = f'"[a-z0-9_]+":([0-9]{{1,{MAX_DIGITS}}}|null)'
+_COUNTS = rf"\{{{_VALUE}(,{_VALUE})*\}}"
+"""A non-empty `usageDetails` object of counts (integers of at most `bulk_sql.MAX_DIGITS` digits) or
+nulls, with keys of plain lower-case words, as DuckDB writes it back."""
 _META = ("provider", "ls_provider", "tenant", "team", "feature", "service_tier", "serviceTier")
 FIELDS = {
     "type": "$.type",
@@ -113,6 +117,16 @@ def _sum(keys: tuple[str, ...]) -> str:
     return "(" + " + ".join(count(_u(k)) for k in keys) + ")"
 
 
+def _found(keys: tuple[str, ...]) -> str:
+    """How many of `keys` are there (null or not)."""
+    return "(" + " + ".join(f"CASE WHEN {_u(k)} IS NULL THEN 0 ELSE 1 END" for k in keys) + ")"
+
+
+def _once(x: str, keys: tuple[str, ...]) -> str:
+    """None of `keys` is written twice in the JSON text `x` (as DuckDB writes it back: `"key":`)."""
+    return " AND ".join(f"strlen({x}) - strlen(replace({x}, '\"{k}\":', '')) <= {len(k) + 3}" for k in keys)
+
+
 def _present(keys: tuple[str, ...]) -> str:
     """How many of `keys` are neither absent nor null."""
     return "(" + " + ".join(f"CASE WHEN {absent(_u(k))} THEN 0 ELSE 1 END" for k in keys) + ")"
@@ -148,10 +162,8 @@ DERIVED = (
         "d_tag": _TAG,
     },
     {
-        "d_keys": "CASE WHEN starts_with(d_ud, '{') THEN json_keys(d_ud) END",
         "d_values": f"CASE WHEN starts_with(d_ud, '{{') THEN "
         f"CAST(json_extract(d_ud, {_paths(KNOWN_KEYS)}) AS VARCHAR[]) END",
-        "d_mkeys": "CASE WHEN d_meta IS NOT NULL THEN json_keys(d_meta) END",
         "d_mvalues": f"CASE WHEN d_meta IS NOT NULL THEN "
         f"CAST(json_extract(d_meta, {_paths(_META)}) AS VARCHAR[]) END",
         "t": time("d_ts"),
@@ -191,15 +203,15 @@ SIMPLE = " AND ".join(
         f"{absent('data')}",
         "d_kind IN ('GENERATION', 'EMBEDDING')",
         # usageDetails: a non-empty object of known keys, each once, at most one of each group, counts
-        "d_keys IS NOT NULL AND len(d_keys) > 0",
-        f"list_has_all({_list(KNOWN_KEYS)}, d_keys)",
-        "len(list_distinct(d_keys)) = len(d_keys)",
+        # (the text as DuckDB writes it back, no spaces: an object of counts or nulls, so its keys are
+        # as many as its colons; as many keys the SQL knows are there, each once, and no other)
+        f"regexp_full_match(d_ud, {sql_text(_COUNTS)})",
+        f"strlen(d_ud) - strlen(replace(d_ud, ':', '')) = {_found(KNOWN_KEYS)}",
         *(f"{_present(keys)} <= 1" for keys in GROUPS.values()),
-        *(f"({absent(_u(k))} OR {is_int(_u(k))})" for k in KNOWN_KEYS),
         # the model, text; the provider named in the metadata as text, else guessed from the name
         *(is_text(x) for x in ("pm1", "pm2", "pm3")),
         "d_mtext IS NOT NULL",
-        "(d_meta IS NULL OR (NOT contains(d_meta, 'gen_ai') AND len(list_distinct(d_mkeys)) = len(d_mkeys)))",
+        f"(d_meta IS NULL OR (NOT contains(d_meta, 'gen_ai') AND {_once('d_meta', _META)}))",
         *(is_text(f"m_{k}") for k in _META),
         "(d_found IS NOT NULL OR d_guess IS NOT NULL)",
         # a time as text of the plain ISO form (a number, or other text, is passed on by Python)
