@@ -266,7 +266,7 @@ def _lines() -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("chunk", [None, 4000])
+@pytest.mark.parametrize("chunk", [None, 4000, 1000])
 @pytest.mark.parametrize("gz", [False, True])
 def test_langfuse_lines_with_every_quirk_read_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool, chunk: int | None

@@ -140,6 +140,7 @@ _GUESS = " ".join(
 _FALSY = ("null", '""', "false", "0", "0.0", "[]", "{}")
 """Values whose truth Python denies, as JSON text."""
 _PREFIX = "split_part(d_name, '/', 1)"
+_PREFIXED = "^(" + "|".join(_MODEL_PREFIXES) + ")/"
 _KIND = (
     # (`str(type or "GENERATION").upper()`: a falsy type is a generation; other text of plain ASCII
     # letters, upper-cased alike by both; anything else NULL, for Python)
@@ -182,8 +183,11 @@ DERIVED = (
         "n_out": _sum(OUTPUT_KEYS),
         "n_total": count(_u("total")),
         "d_found": first_text("m_provider", "m_ls_provider"),
-        "d_guess": f"CASE WHEN contains(d_name, '/') AND {_one_of(_PREFIX, _MODEL_PREFIXES)} "
-        f"THEN {_PREFIX} {_GUESS} END",
+        # (`prefix in (...)` of the name's part before a first "/": the name starts "prefix/". Not a
+        # CASE of the prefixes after `contains(d_name, '/') AND`: over a piece whose names are all
+        # NULL, DuckDB 2.0's optimizer fails to bind that, "BindBuiltinScalarFunction did not return
+        # a BoundFunctionExpression".)
+        "d_guess": f"CASE WHEN regexp_matches(d_name, {sql_text(_PREFIXED)}) THEN {_PREFIX} {_GUESS} END",
     },
     {
         "n_other": "greatest(n_wany - n_w5 - n_w1, 0)",
