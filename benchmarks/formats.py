@@ -1,9 +1,10 @@
 """Raw provider records read and priced through the CLI, against DuckDB `read_json` on the same file.
 
-Six files as the services write them, one record a line: OpenAI Chat Completions responses (the
+Seven files as the services write them, one record a line: OpenAI Chat Completions responses (the
 API's `chat.completion` objects, as an application logs them), LiteLLM spend logs (the proxy's
 `LiteLLM_SpendLogs` rows as JSON lines), OpenRouter responses (with the `cost` it charged),
-Helicone's ClickHouse request rows (cost in nano-dollars), Anthropic Messages responses in
+Helicone's ClickHouse request rows (cost in nano-dollars), a Langfuse observations export
+(generations with free-form `usageDetails`, and the spans the reader skips), Anthropic Messages responses in
 envelopes (`{"ts": ..., "user": ..., "response": {...}}`: a message carries no time, so an
 application saves it with one) and Gemini API responses in the same
 envelopes (REST `GenerateContentResponse` objects, camelCase, which carry no time either). For
@@ -21,7 +22,7 @@ the medians and the load average.
 
     .venv/bin/python benchmarks/formats.py [RECORDS] [CASE ...]   # default 1,000,000, every case
 
-CASE is `openai`, `litellm`, `openrouter`, `helicone`, `anthropic` or `gemini`.
+CASE is `openai`, `litellm`, `openrouter`, `helicone`, `langfuse`, `anthropic` or `gemini`.
 """
 
 from __future__ import annotations
@@ -259,6 +260,95 @@ def helicone_file(path: Path, records: int, seed: int = 17) -> None:
             f.write(json.dumps(obj) + "\n")
 
 
+CLAUDE_MODELS = ["claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-6"]
+
+
+def langfuse_file(path: Path, records: int, seed: int = 19) -> None:
+    """A Langfuse observations export as JSON lines (the API's v2 observation objects, camelCase):
+    `records` generations (OpenAI ones as its SDK integration records them, the provider left to the
+    model's name; Anthropic ones with `metadata.provider` and the cache writes by TTL; one in twenty
+    from an integration whose `input` holds the cache, langfuse#10592) and a span or an event after
+    every fourth, which the reader skips; as `json.dumps` writes them."""
+    rnd = random.Random(seed)
+    with path.open("w") as f:
+        for i in range(records):
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_786_000_000 + i * 3))
+            out = rnd.randint(10, 4_000)
+            fresh = rnd.randint(200, 30_000)
+            if i % 5 < 3:
+                model, metadata = rnd.choice(MODELS), {"ls_run_name": "agent", "tenant": f"t_{i % 40}"}
+                cached = rnd.choice([0, 0, 1_024 * rnd.randint(1, 20)])
+                reasoning = rnd.randint(0, out) if model.startswith(("o4", "gpt-5")) else 0
+                usage = {"input": fresh, "input_cached_tokens": cached, "output": out - reasoning}
+                if reasoning:
+                    usage["output_reasoning_tokens"] = reasoning
+                usage["total"] = fresh + cached + out
+            else:
+                model = rnd.choice(CLAUDE_MODELS)
+                metadata = {"provider": "anthropic", "tenant": f"t_{i % 40}", "service_tier": "standard"}
+                read, w5, w1 = (
+                    rnd.choice([0, 24_000]),
+                    rnd.choice([0, 0, 4_096]),
+                    rnd.choice([0, 0, 0, 2_048]),
+                )
+                usage = {
+                    "input": fresh,
+                    "cache_read_input_tokens": read,
+                    "cache_creation_input_tokens": w5 + w1,
+                    "cache_creation_ephemeral_5m_input_tokens": w5,
+                    "cache_creation_ephemeral_1h_input_tokens": w1,
+                    "output": out,
+                    "total": fresh + read + w5 + w1 + out,
+                }
+                if i % 20 == 4:  # the integration's input held the cache: total = input + output
+                    usage["input"] += read + w5 + w1
+                    usage["total"] = usage["input"] + out
+            cost_in, cost_out = round(fresh * 3e-6, 8), round(out * 15e-6, 8)
+            obs = {
+                "id": f"8c2e4f60-0000-4d1a-9b0e-{i:012x}",
+                "traceId": f"5f1d3a90-7c2b-4e8f-a1d4-{i // 3:012x}",
+                "type": "GENERATION",
+                "name": rnd.choice(["answer", "classify", "summarize"]),
+                "startTime": f"{stamp}.{i % 1000:03d}Z",
+                "endTime": f"{stamp}.{(i + 517) % 1000:03d}Z",
+                "completionStartTime": f"{stamp}.{(i + 211) % 1000:03d}Z",
+                "providedModelName": model,
+                "internalModelId": "cm3x0k2v10000",
+                "modelParameters": {"temperature": 0.2, "max_tokens": 4096},
+                "input": [{"role": "user", "content": "Where is my order #4521?"}],
+                "output": {"role": "assistant", "content": "The order ships on Tuesday."},
+                "userId": f"u_{i % 500}",
+                "sessionId": f"s_{i // 20}",
+                "traceName": rnd.choice(["support-chat", "router", "batch-summaries"]),
+                "tags": rnd.choice([[], ["prod"], ["prod", "feature:ticket_summary"]]),
+                "level": "DEFAULT",
+                "statusMessage": None,
+                "version": "v3",
+                "environment": "production",
+                "promptName": None,
+                "usageDetails": usage,
+                "costDetails": {"input": cost_in, "output": cost_out, "total": round(cost_in + cost_out, 8)},
+                "totalCost": round(cost_in + cost_out, 8),
+                "metadata": metadata,
+            }
+            f.write(json.dumps(obs) + "\n")
+            if i % 4 == 3:
+                other = {
+                    "id": f"span-{i:012d}",
+                    "traceId": obs["traceId"],
+                    "type": rnd.choice(["SPAN", "SPAN", "EVENT"]),
+                    "name": "retrieve",
+                    "startTime": obs["startTime"],
+                    "endTime": obs["endTime"],
+                    "input": {"query": "order 4521"},
+                    "output": None,
+                    "metadata": {"retriever": "bm25"},
+                    "level": "DEFAULT",
+                    "environment": "production",
+                }
+                f.write(json.dumps(other) + "\n")
+
+
 def run(args: list[str]) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout and stderr) of a whole process."""
     with tempfile.TemporaryFile("w+") as out:
@@ -298,6 +388,11 @@ CASES = {
         "Helicone ClickHouse rows",
         helicone_file,
         ["prompt_tokens", "completion_tokens", "prompt_cache_read_tokens", "cost"],
+    ),
+    "langfuse": (
+        "Langfuse observations export",
+        langfuse_file,
+        ["usageDetails.input", "usageDetails.output", "usageDetails.input_cached_tokens", "totalCost"],
     ),
     "anthropic": (
         "Anthropic messages in envelopes",
