@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from format_helpers import (
@@ -103,6 +104,53 @@ def test_otel_spans_inclusive_input_and_both_cache_names(book: PriceBook) -> Non
     assert quarantined(name) == {bad_span: 'gen_ai.usage.input_tokens is "many": not a whole number >= 0'}
     total, _, _ = billed(name, book)
     assert total == cost(SONNET_46, a) + cost(GPT_54_MINI, b) + cost(HAIKU_45, c)
+
+
+def _otlp(span_attrs: list[dict[str, object]], **resource_spans: object) -> str:
+    import json
+
+    span = {
+        "traceId": "t",
+        "spanId": "s",
+        "startTimeUnixNano": "1786363200000000000",
+        "attributes": span_attrs,
+    }
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}], **resource_spans}]})
+
+
+def test_otel_exports_of_the_wrong_shape_are_quarantined_not_a_crash(tmp_path: Path) -> None:
+    """Each of these lines raised a Python exception out of the reader (a traceback from the CLI):
+    an operation name sent as a list, a resource that is not an object, scopeSpans or spans that are
+    not lists, an arrayValue that is not an object."""
+    usage = [
+        {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-5.4-mini"}},
+        {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
+        {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "100"}},
+        {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "10"}},
+    ]
+    listed = {"key": "gen_ai.operation.name", "value": {"arrayValue": {"values": [{"stringValue": "chat"}]}}}
+    lines = [
+        _otlp([listed, *usage]),  # a list is no operation name: a model call, billed
+        _otlp(usage, resource="svc"),
+        '{"resourceSpans": [{"scopeSpans": 5}]}',
+        '{"resourceSpans": [{"scopeSpans": [{"spans": {"spanId": "x"}}]}]}',
+        '{"resourceSpans": {"scopeSpans": []}}',
+        _otlp([{"key": "gen_ai.usage.input_tokens", "value": {"arrayValue": [1]}}]),  # no usage: skipped
+    ]
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with Ledger.open([path], input_format="otel") as ledger:
+        rows = ledger.to_arrow().to_pylist()
+        reasons = {q["source_line"]: q["reason"] for q in ledger.quarantine().to_pylist()}
+        notes = ledger.sources[0].notes
+    assert [(r["input_tokens"], r["output_tokens"]) for r in rows] == [(100, 10)]
+    assert reasons == {
+        2: "resource is not an object (str)",
+        3: "scopeSpans is not a list (int)",
+        4: "spans is not a list (dict)",
+        5: "resourceSpans is not a list (dict)",
+    }
+    assert any("1 spans without GenAI token usage skipped" in n for n in notes)
 
 
 def test_litellm_prompt_tokens_include_the_cache(book: PriceBook) -> None:

@@ -95,7 +95,9 @@ def _value(v: Any) -> Any:
         except (TypeError, ValueError):
             return raw
     if "arrayValue" in v:
-        return [_value(x) for x in (v["arrayValue"] or {}).get("values", [])]
+        array = v["arrayValue"]
+        values = array.get("values") if isinstance(array, Mapping) else None
+        return [_value(x) for x in values] if isinstance(values, list) else None
     return None
 
 
@@ -115,8 +117,14 @@ def _pick(attrs: Mapping[str, Any], names: tuple[str, ...]) -> Any:
     return first(*(attrs.get(n) for n in names))
 
 
-def spans(doc: Any, line: int) -> Iterator[tuple[int, Mapping[str, Any], dict[str, Any]]]:
-    """(line, span, resource attributes) for every span of an OTLP export (or list of spans)."""
+Span = Mapping[str, Any] | RecordError
+"""A span, or why a part of an export that should hold spans cannot (quarantined)."""
+
+
+def spans(doc: Any, line: int) -> Iterator[tuple[int, Span, dict[str, Any]]]:
+    """(line, span, resource attributes) for every span of an OTLP export (or list of spans); a
+    `RecordError` in the span's place for a part of an export of the wrong type (`resourceSpans`,
+    `scopeSpans` or `spans` not a list, a resource not an object)."""
     if isinstance(doc, list):
         for x in doc:
             yield from spans(x, line_of(x, line))
@@ -124,22 +132,48 @@ def spans(doc: Any, line: int) -> Iterator[tuple[int, Mapping[str, Any], dict[st
     if not isinstance(doc, Mapping):
         return
     if "resourceSpans" in doc or "resource_spans" in doc:
-        for rs in doc.get("resourceSpans") or doc.get("resource_spans") or []:
+        key = "resourceSpans" if "resourceSpans" in doc else "resource_spans"
+        for rs in _listed(doc.get(key), key, line):
+            if isinstance(rs, RecordError):
+                yield line, rs, {}
+                continue
             if not isinstance(rs, Mapping):
                 continue
-            resource = attributes((rs.get("resource") or {}).get("attributes"))
-            scopes = (
-                rs.get("scopeSpans") or rs.get("scope_spans") or rs.get("instrumentationLibrarySpans") or []
+            raw = rs.get("resource")
+            if raw is not None and not isinstance(raw, Mapping):
+                yield line, RecordError(f"resource is not an object ({type(raw).__name__})", "resource"), {}
+                continue
+            resource = attributes((raw or {}).get("attributes"))
+            scope_key = next(
+                (k for k in ("scopeSpans", "scope_spans", "instrumentationLibrarySpans") if rs.get(k)),
+                "scopeSpans",
             )
-            for ss in scopes:
-                for span in (ss.get("spans") or []) if isinstance(ss, Mapping) else []:
-                    if isinstance(span, Mapping):
+            for ss in _listed(rs.get(scope_key), scope_key, line):
+                if isinstance(ss, RecordError):
+                    yield line, ss, {}
+                    continue
+                if not isinstance(ss, Mapping):
+                    continue
+                for span in _listed(ss.get("spans"), "spans", line):
+                    if isinstance(span, RecordError):
+                        yield line, span, {}
+                    elif isinstance(span, Mapping):
                         yield line_of(span, line), span, resource
         return
     if "spans" in doc and isinstance(doc["spans"], list):
         yield from spans(doc["spans"], line)
         return
     yield line, doc, {}
+
+
+def _listed(value: Any, key: str, line: int) -> list[Any]:
+    """The items of a list of an export (none when absent, null or empty); `[RecordError]` when it
+    is not a list."""
+    if not value:
+        return []
+    if isinstance(value, list):
+        return value
+    return [RecordError(f"{key} is not a list ({type(value).__name__})", key)]
 
 
 def has_usage(attrs: Mapping[str, Any]) -> bool:
@@ -231,9 +265,12 @@ def read(ctx: Context) -> Rows:
     notes."""
     for doc_line, doc in documents(ctx.path, ctx.display, ctx.quarantine):
         for line, span, resource in spans(doc, doc_line):
+            if isinstance(span, RecordError):
+                yield line, span
+                continue
             attrs = attributes(span.get("attributes"))
             operation = attrs.get("gen_ai.operation.name")
-            if operation in AGGREGATE_OPERATIONS:
+            if isinstance(operation, str) and operation in AGGREGATE_OPERATIONS:  # (a list is no name)
                 ctx.notes["agent, workflow and tool spans skipped (their usage sums their model calls)"] += 1
                 continue
             if not has_usage(attrs):
