@@ -274,6 +274,23 @@ def test_a_bare_carriage_return_sends_the_file_to_python(
     assert fast["account"].rows_billed == 5
 
 
+def test_sql_the_line_scanner_cannot_run_sends_the_file_to_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the line scanner's SQL to fail on a piece (an engine's error, or a fault of ours), the
+    file is read by the reference whole: the same reading, never a traceback."""
+    from inferonomics.ledger.readers import bulk_scan
+
+    lines = [json.dumps(_chat(n)) for n in range(30)]
+    lines[4] = lines[4][:-1] + ', "x": [1,]}'  # a trailing comma: the piece is read by the scanner
+    path = _write(tmp_path / "chat.jsonl", lines)
+    monkeypatch.setattr(bulk_scan, "candidate", lambda words: "no_such_function(line)")
+    fast, reference = _both(path, monkeypatch)
+    assert not fast["bulk"]
+    assert fast == reference
+    assert fast["account"].rows_billed == 29
+
+
 def _spend(n: int, **over: Any) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "request_id": f"chatcmpl-{n:06d}",

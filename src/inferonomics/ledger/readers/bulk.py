@@ -51,6 +51,7 @@ from inferonomics.ledger.readers import lines
 from inferonomics.ledger.readers.base import Context, Rows
 from inferonomics.ledger.readers.bulk_scan import (
     KEY,
+    NotBulk,
     PieceReader,
     lines_start_objects,
     sql_type,
@@ -110,12 +111,6 @@ class BulkRead:
     parts: list[Path]
     in_sql: int = 0
     """Lines decided in SQL, rows or skipped (the others went to the Python reader)."""
-
-
-class NotBulk(Exception):
-    """The file must be read by the Python reader whole: it cannot be cut into lines as the Python
-    reader cuts them, or (raised by a format's fallback) a line left to Python changes how the lines
-    after it read."""
 
 
 Fallback = Callable[[Iterable[tuple[int, str]], Context], Rows]
