@@ -1,7 +1,8 @@
 """Raw provider records read and priced through the CLI, against DuckDB `read_json` on the same file.
 
 Seven files as the services write them, one record a line: OpenAI Chat Completions responses (the
-API's `chat.completion` objects, as an application logs them), LiteLLM spend logs (the proxy's
+API's `chat.completion` objects, as an application logs them; also gzip-compressed, and as Azure
+OpenAI returns them, with content-filter results), LiteLLM spend logs (the proxy's
 `LiteLLM_SpendLogs` rows as JSON lines), OpenRouter responses (with the `cost` it charged),
 Helicone's ClickHouse request rows (cost in nano-dollars), a Langfuse observations export
 (generations with free-form `usageDetails`, and the spans the reader skips), Anthropic Messages responses in
@@ -22,14 +23,18 @@ the medians and the load average.
 
     .venv/bin/python benchmarks/formats.py [RECORDS] [CASE ...]   # default 1,000,000, every case
 
-CASE is `openai`, `litellm`, `openrouter`, `helicone`, `langfuse`, `anthropic` or `gemini`.
+CASE is `openai`, `openai-gzip` (the same file gzip-compressed), `azure` (Azure OpenAI's responses,
+with their content-filter results), `litellm`, `openrouter`, `helicone`, `langfuse`, `anthropic` or
+`gemini`.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,8 +49,16 @@ REPEAT = 3
 MODELS = ["gpt-5.4-mini", "gpt-5.4", "gpt-5-nano", "gpt-4.1-mini", "o4-mini"]
 
 
-def chat_file(path: Path, records: int, seed: int = 7) -> None:
-    """OpenAI Chat Completions responses, one a line, as `json.dumps` of the API's objects."""
+AZURE_FILTERS = {
+    k: {"filtered": False, "severity": "safe"} for k in ("hate", "self_harm", "sexual", "violence")
+}
+"""Azure OpenAI's content-filter results, as every response of a deployment with the default
+filters carries them (for the prompt and for each choice)."""
+
+
+def chat_file(path: Path, records: int, seed: int = 7, *, azure: bool = False) -> None:
+    """OpenAI Chat Completions responses, one a line, as `json.dumps` of the API's objects; `azure`:
+    as Azure OpenAI returns them, with content-filter results."""
     rnd = random.Random(seed)
     with path.open("w") as f:
         for i in range(records):
@@ -84,7 +97,24 @@ def chat_file(path: Path, records: int, seed: int = 7) -> None:
                     },
                 },
             }
+            if azure:
+                obj["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": AZURE_FILTERS}]
+                obj["choices"][0]["content_filter_results"] = AZURE_FILTERS
             f.write(json.dumps(obj) + "\n")
+
+
+def azure_file(path: Path, records: int) -> None:
+    """Azure OpenAI Chat Completions responses (see `chat_file`)."""
+    chat_file(path, records, azure=True)
+
+
+def chat_gzip_file(path: Path, records: int) -> None:
+    """The OpenAI responses of `chat_file`, gzip-compressed (level 1, as a log rotation would)."""
+    plain = path.with_suffix(".plain")
+    chat_file(plain, records)
+    with plain.open("rb") as src, gzip.open(path, "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    plain.unlink()
 
 
 def spend_file(path: Path, records: int) -> None:
@@ -378,6 +408,16 @@ CASES = {
         chat_file,
         ["usage.prompt_tokens", "usage.completion_tokens", "usage.prompt_tokens_details.cached_tokens"],
     ),
+    "openai-gzip": (
+        "OpenAI chat completions, gzip",
+        chat_gzip_file,
+        ["usage.prompt_tokens", "usage.completion_tokens", "usage.prompt_tokens_details.cached_tokens"],
+    ),
+    "azure": (
+        "Azure OpenAI chat completions",
+        azure_file,
+        ["usage.prompt_tokens", "usage.completion_tokens", "usage.prompt_tokens_details.cached_tokens"],
+    ),
     "litellm": ("LiteLLM spend logs", spend_file, ["prompt_tokens", "completion_tokens", "spend"]),
     "openrouter": (
         "OpenRouter responses",
@@ -425,8 +465,10 @@ def main() -> None:
         raise SystemExit(f"unknown case {', '.join(unknown)}: one of {', '.join(CASES)}")
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, write, columns in (CASES[c] for c in chosen):
-            small, big = Path(tmp) / "quarter.jsonl", Path(tmp) / "whole.jsonl"
+        for case in chosen:
+            label, write, columns = CASES[case]
+            suffix = ".jsonl.gz" if case.endswith("gzip") else ".jsonl"  # (read_json: by the name)
+            small, big = Path(tmp) / f"quarter{suffix}", Path(tmp) / f"whole{suffix}"
             write(small, records // 4)
             write(big, records)
             size = big.stat().st_size / 1e6
