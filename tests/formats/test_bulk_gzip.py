@@ -2,7 +2,8 @@
 thread decompresses it too, with the Python path's limits, to look it over and count its lines),
 against the reference, the Python reader: the same rows, quarantine, notes and account; the same
 error for a damaged stream, one cut short and a likely bomb; and the piece-by-piece reading when the
-whole one's rows are not the file's lines one for one."""
+whole one's rows are not the file's lines one for one, or when DuckDB refuses a line far into a long
+file, plain or gzip."""
 
 from __future__ import annotations
 
@@ -160,3 +161,34 @@ def test_the_cli_bills_a_gzip_file_as_the_python_path(tmp_path: Path) -> None:
         outs.append(json.loads(proc.stdout))
     assert outs[0] == outs[1]
     assert outs[0][0]["requests"] == 25
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_bad_line_far_into_a_file_is_quarantined_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool
+) -> None:
+    """DuckDB finds a line that is not JSON while it streams a long file's rows, and says so through
+    Arrow (an OSError, not a `duckdb.Error`): the whole reading is given up, the file read piece by
+    piece, and the line quarantined as Python quarantines it (it was a traceback)."""
+    lines = [json.dumps(_chat(n)) for n in range(6000)]
+    lines[5000] = lines[5000][:40]  # a line cut short, as a writer killed mid-line leaves it
+    name = "long.jsonl.gz" if gz else "long.jsonl"
+    path = tmp_path / name
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    fast, reference = _both(path, monkeypatch)
+    assert fast["bulk"]
+    assert fast == reference
+    assert [q["source_line"] for q in fast["quarantine"]] == [5001]
+    assert fast["account"].rows_billed == 5999
+
+
+def test_a_long_gzip_file_cut_short_is_the_python_paths_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = gzip.compress(("\n".join(json.dumps(_chat(n)) for n in range(20000)) + "\n").encode(), mtime=0)
+    path = tmp_path / "long-cut.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    fast, reference = (_error(path, monkeypatch, use_bulk=b) for b in (True, False))
+    assert fast == reference
+    assert "cut short" in fast

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,7 +241,7 @@ class PieceReader:
         pending: Future[None] | None = None
         try:
             sql = (self.gzip_sql if gz else self.fast_sql).replace("$path", _text(str(path)))
-            for batch in self.duck.sql(sql).to_arrow_reader(BATCH_ROWS):
+            for batch in _batches(self.duck.sql(sql).to_arrow_reader(BATCH_ROWS)):
                 n = batch.num_rows
                 # (Arrow's own kernels on the flags: a boolean array's `to_numpy` imports pandas.)
                 simple = batch.column("simple")
@@ -311,7 +311,7 @@ class PieceReader:
         path.write_bytes(data)
         try:
             table = self.duck.sql(self.fast_sql.replace("$path", _text(str(path)))).to_arrow_table()
-        except duckdb.Error:
+        except (duckdb.Error, *READ_ERRORS):
             return None
         finally:
             path.unlink(missing_ok=True)
@@ -381,6 +381,24 @@ class PieceReader:
             for path in files:
                 path.unlink(missing_ok=True)
         return [r[0] for r in odd]
+
+
+READ_ERRORS = (pa.ArrowException, OSError)
+"""What DuckDB's error while it streams a result (a line that is not JSON, far into a file; a gzip
+stream cut short) arrives as, through Arrow: not a `duckdb.Error`."""
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches of a streamed result; DuckDB's error while streaming it raised as a `duckdb.Error`
+    (the JSON reader refused the file: it is read otherwise), not as Arrow's exception."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except READ_ERRORS as e:
+            raise duckdb.Error(str(e)) from e
+        yield batch
 
 
 def _line_numbers(indices: pa.Array, first: int) -> np.ndarray:
