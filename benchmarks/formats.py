@@ -34,7 +34,6 @@ import gzip
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -58,9 +57,11 @@ filters carries them (for the prompt and for each choice)."""
 
 def chat_file(path: Path, records: int, seed: int = 7, *, azure: bool = False) -> None:
     """OpenAI Chat Completions responses, one a line, as `json.dumps` of the API's objects; `azure`:
-    as Azure OpenAI returns them, with content-filter results."""
+    as Azure OpenAI returns them, with content-filter results. A path ending `.gz` is written
+    gzip-compressed (level 1, as a log rotation would)."""
     rnd = random.Random(seed)
-    with path.open("w") as f:
+    gz = path.name.endswith(".gz")
+    with gzip.open(path, "wt", compresslevel=1) if gz else path.open("w") as f:
         for i in range(records):
             prompt = rnd.randint(200, 30_000)
             cached = rnd.choice([0, 0, prompt // 2, prompt - prompt % 1024])
@@ -106,15 +107,6 @@ def chat_file(path: Path, records: int, seed: int = 7, *, azure: bool = False) -
 def azure_file(path: Path, records: int) -> None:
     """Azure OpenAI Chat Completions responses (see `chat_file`)."""
     chat_file(path, records, azure=True)
-
-
-def chat_gzip_file(path: Path, records: int) -> None:
-    """The OpenAI responses of `chat_file`, gzip-compressed (level 1, as a log rotation would)."""
-    plain = path.with_suffix(".plain")
-    chat_file(plain, records)
-    with plain.open("rb") as src, gzip.open(path, "wb", compresslevel=1) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    plain.unlink()
 
 
 def spend_file(path: Path, records: int) -> None:
@@ -410,7 +402,7 @@ CASES = {
     ),
     "openai-gzip": (
         "OpenAI chat completions, gzip",
-        chat_gzip_file,
+        chat_file,  # (the file's name ends .gz: see main)
         ["usage.prompt_tokens", "usage.completion_tokens", "usage.prompt_tokens_details.cached_tokens"],
     ),
     "azure": (
@@ -467,7 +459,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for case in chosen:
             label, write, columns = CASES[case]
-            suffix = ".jsonl.gz" if case.endswith("gzip") else ".jsonl"  # (read_json: by the name)
+            # (a gzip case's files are named .gz: its generator compresses them, read_json knows them)
+            suffix = ".jsonl.gz" if case.endswith("gzip") else ".jsonl"
             small, big = Path(tmp) / f"quarter{suffix}", Path(tmp) / f"whole{suffix}"
             write(small, records // 4)
             write(big, records)

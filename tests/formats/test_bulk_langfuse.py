@@ -394,5 +394,5 @@ def test_the_whole_reading_keeps_the_lines_order(spec: BulkFormat, tmp_path: Pat
     path = _write(tmp_path / "one.jsonl", ['{"id": "x"}'])
     ctx = SimpleNamespace(display="one.jsonl")
     reader = PieceReader(duck, ctx, spec, tmp_path, "plan", 2)  # type: ignore[arg-type]  # (only its display)
-    plan = duck.sql("EXPLAIN " + reader.fast_sql.replace("$path", f"'{path}'")).fetchall()[0][1]
+    plan = duck.sql("EXPLAIN " + reader.sql(path)).fetchall()[0][1]
     assert "JOIN" not in plan.upper()

@@ -286,15 +286,20 @@ AZURE = _bare(azure=True)
 """The `bare` shape of Azure OpenAI chat completions (a file whose first line is one)."""
 
 
+_BODY = {
+    "bare": "$",
+    "openai-envelope": "$.response",
+    "anthropic-envelope": "$.response",
+    "openai-batch": "$.response.body",
+    "anthropic-batch": "$.result.message",
+}
+"""Where a line of each shape holds its response body."""
+
+
 def _wrapped(shape: str, batch_ts: str | None, azure: bool = False) -> BulkFormat:
     """A shape other than `bare`; `batch_ts` is the JSON text of a batch object's time (first line);
     `azure`: OpenAI bodies served by Azure OpenAI (see `_openai`)."""
-    body = {
-        "openai-envelope": "$.response",
-        "anthropic-envelope": "$.response",
-        "openai-batch": "$.response.body",
-        "anthropic-batch": "$.result.message",
-    }[shape]
+    body = _BODY[shape]
     anthropic = shape.startswith("anthropic")
     batch = shape.endswith("batch")
     fields, derived, tests, columns = _anthropic(body) if anthropic else _openai(body, azure)
@@ -393,10 +398,10 @@ def spec_for(first: str, second: str) -> tuple[BulkFormat, int | None] | None:
 def _is_azure(obj: Mapping[str, Any], shape: str) -> bool:
     """Whether the line's body (in `shape`) is a chat completion Azure OpenAI served."""
     body: Any = obj
-    for key in {"openai-envelope": ("response",), "openai-batch": ("response", "body")}.get(shape, ()):
+    for key in _BODY[shape].split(".")[1:]:
         body = body.get(key) if isinstance(body, Mapping) else None
     return (
-        shape in ("bare", "openai-envelope", "openai-batch")
+        not shape.startswith("anthropic")
         and isinstance(body, Mapping)
         and body.get("object") == "chat.completion"
         and is_azure(body)

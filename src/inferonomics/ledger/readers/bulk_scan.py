@@ -175,10 +175,13 @@ class PieceReader:
         self.fast_sql = (
             f"SELECT simple, simple OR skipped AS decided, {columns} FROM {self._decided(self._read_json())}"
         )
-        self.gzip_sql = (
-            f"SELECT simple, simple OR skipped AS decided, {columns} "
-            f"FROM {self._decided(self._read_json('gzip'))}"
-        )
+        """The fast reading of the file at `$path`, compressed as `$compression` says (see `sql`)."""
+
+    def sql(self, path: Path, *, gz: bool = False) -> str:
+        """The fast reading (`fast_sql`) of the file at `path`, gzip when `gz`."""
+        # (the path last: its text is the user's)
+        compressed = self.fast_sql.replace("$compression", "'gzip'" if gz else "'none'")
+        return compressed.replace("$path", _text(str(path)))
 
     def _decided(self, fields: str) -> str:
         """The lines of `fields` (a subquery of the extracted values, `parsed` among them) with the
@@ -191,7 +194,7 @@ class PieceReader:
             f"parsed AND coalesce(({self.spec.skip}), false) AS skipped FROM {sql} x) d"
         )
 
-    def _read_json(self, compression: str = "none") -> str:
+    def _read_json(self) -> str:
         """The fields of every line of the piece at `$path`, by DuckDB's JSON reader: the objects
         on the fields' paths as structs (a value of another type there, or a repeated key, and the
         reader refuses the piece), each field's value as JSON text; a field that is itself such an
@@ -218,7 +221,7 @@ class PieceReader:
             fields.append(f"{value} AS {field_name}")
         return (
             f"(SELECT true AS parsed, {', '.join(fields)} FROM read_json($path, "
-            f"format = 'newline_delimited', compression = '{compression}', columns = {read_columns}, "
+            f"format = 'newline_delimited', compression = $compression, columns = {read_columns}, "
             f"maximum_object_size = {MAX_OBJECT_BYTES}))"
         )
 
@@ -240,8 +243,7 @@ class PieceReader:
         writing = ThreadPoolExecutor(1)
         pending: Future[None] | None = None
         try:
-            sql = (self.gzip_sql if gz else self.fast_sql).replace("$path", _text(str(path)))
-            for batch in _batches(self.duck.sql(sql).to_arrow_reader(BATCH_ROWS)):
+            for batch in _batches(self.duck.sql(self.sql(path, gz=gz)).to_arrow_reader(BATCH_ROWS)):
                 n = batch.num_rows
                 # (Arrow's own kernels on the flags: a boolean array's `to_numpy` imports pandas.)
                 simple = batch.column("simple")
@@ -310,7 +312,7 @@ class PieceReader:
         path = self.stage / f"{self.name}-piece{k}.jsonl"
         path.write_bytes(data)
         try:
-            table = self.duck.sql(self.fast_sql.replace("$path", _text(str(path)))).to_arrow_table()
+            table = self.duck.sql(self.sql(path)).to_arrow_table()
         except (duckdb.Error, *READ_ERRORS):
             return None
         finally:
@@ -367,13 +369,14 @@ class PieceReader:
                 f"SELECT {keep}, _line FROM {table} WHERE simple ORDER BY _line"
             ).to_arrow_table()
             self._write(k, rows)
-            self.in_sql += self.duck.execute(f"SELECT count(*) FROM {table} WHERE decided").fetchall()[0][0]
             notes = "".join(f", count(*) FILTER (WHERE _note{i})" for i in range(len(self.spec.notes)))
-            if notes:
-                counts = self.duck.execute(f"SELECT {notes[2:]} FROM {table}").fetchall()[0]
-                for what, n in zip(self.spec.notes, counts, strict=True):
-                    if n:
-                        self.ctx.notes[what] += n
+            decided, *counts = self.duck.execute(
+                f"SELECT count(*) FILTER (WHERE decided){notes} FROM {table}"
+            ).fetchall()[0]
+            self.in_sql += decided
+            for what, n in zip(self.spec.notes, counts, strict=True):
+                if n:
+                    self.ctx.notes[what] += n
             odd = self.duck.execute(f"SELECT _line FROM {table} WHERE NOT decided ORDER BY _line").fetchall()
         finally:
             lines.drop(self.duck, scan)

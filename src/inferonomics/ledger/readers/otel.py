@@ -133,7 +133,7 @@ def spans(doc: Any, line: int) -> Iterator[tuple[int, Span, dict[str, Any]]]:
         return
     if "resourceSpans" in doc or "resource_spans" in doc:
         key = "resourceSpans" if "resourceSpans" in doc else "resource_spans"
-        for rs in _listed(doc.get(key), key, line):
+        for rs in _listed(doc.get(key), key):
             if isinstance(rs, RecordError):
                 yield line, rs, {}
                 continue
@@ -148,13 +148,13 @@ def spans(doc: Any, line: int) -> Iterator[tuple[int, Span, dict[str, Any]]]:
                 (k for k in ("scopeSpans", "scope_spans", "instrumentationLibrarySpans") if rs.get(k)),
                 "scopeSpans",
             )
-            for ss in _listed(rs.get(scope_key), scope_key, line):
+            for ss in _listed(rs.get(scope_key), scope_key):
                 if isinstance(ss, RecordError):
                     yield line, ss, {}
                     continue
                 if not isinstance(ss, Mapping):
                     continue
-                for span in _listed(ss.get("spans"), "spans", line):
+                for span in _listed(ss.get("spans"), "spans"):
                     if isinstance(span, RecordError):
                         yield line, span, {}
                     elif isinstance(span, Mapping):
@@ -166,7 +166,7 @@ def spans(doc: Any, line: int) -> Iterator[tuple[int, Span, dict[str, Any]]]:
     yield line, doc, {}
 
 
-def _listed(value: Any, key: str, line: int) -> list[Any]:
+def _listed(value: Any, key: str) -> list[Any]:
     """The items of a list of an export (none when absent, null or empty); `[RecordError]` when it
     is not a list."""
     if not value:
